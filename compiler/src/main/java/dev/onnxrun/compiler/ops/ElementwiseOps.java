@@ -141,7 +141,7 @@ public final class ElementwiseOps {
                         ? TypeRules.shapeOfInput0As(DType.BOOL).infer(ctx) : TypeRules.SAME_AS_INPUT.infer(ctx))
                 .cpu(ctx -> {
                     UnaryCall call = parse.apply(ctx);
-                    return (in, ec) -> result(Elementwise.unary(call.f(), tensor(in, 0), call.alpha(), call.beta(), ec.parallel()));
+                    return (in, ec) -> result(Elementwise.unary(call.f(), tensor(in, 0), call.alpha(), call.beta(), ec));
                 })
                 .build();
     }
@@ -170,7 +170,7 @@ public final class ElementwiseOps {
                     return (in, ec) -> {
                         Tensor a = tensor(in, 0), b = tensor(in, 1);
                         if (!exponentTyped) requireSameType(name, a, b);
-                        return result(Elementwise.binary(op, a, align.apply(a, b), ec.parallel()));
+                        return result(Elementwise.binary(op, a, align.apply(a, b), ec));
                     };
                 })
                 .build();
