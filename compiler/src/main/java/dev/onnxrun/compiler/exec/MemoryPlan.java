@@ -2,6 +2,7 @@ package dev.onnxrun.compiler.exec;
 
 import dev.onnxrun.compiler.ir.Graph;
 import dev.onnxrun.compiler.ir.Node;
+import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.compiler.ir.ValueInfo;
 import dev.onnxrun.compiler.ir.ValueType;
 import dev.onnxrun.runtime.DType;
@@ -121,10 +122,11 @@ public final class MemoryPlan {
                                     Map<String, String> shares) {
         for (int step = 0; step < nodes.size(); step++) {
             Node n = nodes.get(step);
-            if (!n.domain().isEmpty() || !IN_PLACE_OPS.contains(n.opType()) || n.outputs().size() != 1) continue;
+            int candidates = inPlaceInputs(n, shares);
+            if (candidates == 0 || n.outputs().size() != 1) continue;
             String out = n.outputs().getFirst();
             if (!first.containsKey(out)) continue;
-            for (String in : n.inputs()) {
+            for (String in : n.inputs().subList(0, Math.min(candidates, n.inputs().size()))) {
                 if (in.isEmpty()) continue;
                 String base = root(in, shares);
                 if (first.containsKey(base) && last.get(base) == step && bytesOf(g.typeOf(base)) == bytesOf(g.typeOf(out))) {
@@ -136,6 +138,18 @@ public final class MemoryPlan {
                 }
             }
         }
+    }
+
+    /**
+     * How many of {@code n}'s first inputs its output may overwrite: any input of an
+     * {@link #IN_PLACE_OPS} op; the first input of a fused elementwise chain unless it is also one
+     * of the chain's operands (later ops read those after the first op has written).
+     */
+    private static int inPlaceInputs(Node n, Map<String, String> shares) {
+        if (n.domain().isEmpty()) return IN_PLACE_OPS.contains(n.opType()) ? n.inputs().size() : 0;
+        if (!n.domain().equals(OpsetImports.ONNXRUN_DOMAIN) || !n.opType().equals("FusedElementwise")) return 0;
+        String start = root(n.inputs().getFirst(), shares);
+        return n.inputs().stream().skip(1).anyMatch(in -> root(in, shares).equals(start)) ? 0 : 1;
     }
 
     /** Greedy by size for offset calculation; also computes the lower bound. */

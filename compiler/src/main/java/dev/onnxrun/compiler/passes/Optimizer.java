@@ -29,6 +29,7 @@ public final class Optimizer {
             new MatMulAddToGemm(),               // ... (a MatMul's bias first becomes Gemm's C, so a scale after it folds too)
             new FoldScaleShiftIntoConv(),        // ... which the layer before absorbs
             new FuseEpilogues(),                 // after scale/shift folding: the layer's last consumer is its residual or activation
+            new FuseElementwise(),               // after epilogues: what a layer did not absorb runs as one loop
             new EliminateCommonSubexpressions(),
             new EliminateDeadCode());            // last: removes what the rewrites orphaned
 
