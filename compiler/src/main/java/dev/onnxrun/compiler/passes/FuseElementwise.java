@@ -18,7 +18,9 @@ import java.util.Set;
  * A chain of float32 elementwise ops, each the only reader of the one before, ⇒ one
  * dev.onnxrun.FusedElementwise node, whose kernel runs the whole chain over one cache-sized block
  * of elements at a time instead of passing over memory once per op. The chain's value keeps its
- * shape from op to op; each binary op's other operand has that shape too, or one element.
+ * shape from op to op; each binary op's other operand has that shape too, or one element. It
+ * waits until the other passes are done: a layer's residual Add and activation belong inside the
+ * layer ({@link FuseEpilogues}), and the Mul and Add of a BatchNormalization in its weights.
  *
  * <p>The fused node's inputs are the chain's start and then the other operands in order.
  * Attributes: {@code ops} the op types in order; {@code operands} for each op the fused input
@@ -35,6 +37,9 @@ public final class FuseElementwise implements Pass {
 
     @Override
     public String name() { return "fuse-elementwise"; }
+
+    @Override
+    public boolean waitsForTheOthers() { return true; }
 
     @Override
     public Graph run(Graph g, OpsetImports opsets) {
