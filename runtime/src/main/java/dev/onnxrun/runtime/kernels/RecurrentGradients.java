@@ -61,7 +61,13 @@ public final class RecurrentGradients {
                     if (lstm) dInitialC.setDouble(at, walk.dc[n * layer.hidden + j]);
                 }
             }
-            if (lstm) for (int j = 0; j < 3 * layer.hidden; j++) dP.setDouble((long) d * 3 * layer.hidden + j, walk.dp[j]);
+            if (lstm) {
+                for (int j = 0; j < 3 * layer.hidden; j++) {
+                    double sum = 0;
+                    for (int n = 0; n < layer.batch; n++) sum += walk.dp[n * 3 * layer.hidden + j];
+                    dP.setDouble((long) d * 3 * layer.hidden + j, sum);
+                }
+            }
         }
         Tensor dX = Tensor.allocate(dtype, x.shape());
         for (int t = 0; t < layer.seq; t++) {
@@ -93,6 +99,7 @@ public final class RecurrentGradients {
         final double[] resetH;
         /** Gradients of the state (and LSTM cell) each batch row's current step wrote; at the end, of the initial states. */
         final double[] dh, dc;
+        /** LSTM: the peepholes' gradients per batch row, [batch, 3H], summed at the end. */
         final double[] dp;
         double[] rSlice;
 
@@ -112,7 +119,7 @@ public final class RecurrentGradients {
             resetH = resetBefore ? new double[rows * hidden] : null;
             dh = new double[layer.batch * hidden];
             dc = new double[layer.batch * hidden];
-            dp = new double[3 * hidden];
+            dp = new double[layer.batch * 3 * hidden];
         }
 
         /** The slope of {@code f} at a pre-activation, zero where the forward clipped it. */
@@ -133,34 +140,42 @@ public final class RecurrentGradients {
             double[] p = new double[3 * hidden];
             if (peepholes != null) for (int j = 0; j < p.length; j++) p[j] = peepholes.getDouble((long) d * 3 * hidden + j);
             Activation[] act = layer.activations(d);
-            double[] dReset = new double[hidden];
             int maxLen = Arrays.stream(tape.lengths).max().orElse(0);
             for (int step = maxLen - 1; step >= 0; step--) {
-                for (int n = 0; n < layer.batch; n++) {
-                    int len = tape.lengths[n];
-                    if (step >= len) continue;
-                    int t = layer.time(d, step, len);
-                    int row = t * layer.batch + n, go = row * gh, so = row * hidden, ho = n * hidden;
-                    if (dY != null) for (int j = 0; j < hidden; j++) dh[ho + j] += dY.getDouble(layer.outputIndex(t, d, n, j));
-                    switch (cell) {
-                        case RNN -> {
-                            for (int j = 0; j < hidden; j++) {
-                                dxw[go + j] = dhr[go + j] = dh[ho + j] * slope(act[0], tape.pre[d][go + j]);
-                                dh[ho + j] = 0;
-                            }
-                        }
-                        case LSTM -> lstmStep(d, act, p, go, so, ho);
-                        case GRU -> gruStep(d, act, rH, dReset, go, so, ho);
-                    }
-                    // the state read reaches every gate through R
-                    Recurrent.Products.rowTimesColumns(dhr, go, directRows, rSlice, hidden, 0, hidden, dh, ho);
-                }
+                int current = step;
+                // batch rows are independent: each touches only its own rows of every array
+                parallel.forRange(layer.batch, (from, to) -> {
+                    double[] dReset = resetBefore ? new double[hidden] : null;
+                    for (int n = (int) from; n < to; n++) row(d, current, n, act, p, rH, dReset, dY);
+                });
             }
+        }
+
+        /** Backpropagates one batch row through the step it took at {@code step} of direction d, if any. */
+        void row(int d, int step, int n, Activation[] act, double[] p, double[] rH, double[] dReset, Tensor dY) {
+            int len = tape.lengths[n];
+            if (step >= len) return;
+            int t = layer.time(d, step, len);
+            int row = t * layer.batch + n, go = row * gh, so = row * hidden, ho = n * hidden;
+            if (dY != null) for (int j = 0; j < hidden; j++) dh[ho + j] += dY.getDouble(layer.outputIndex(t, d, n, j));
+            switch (cell) {
+                case RNN -> {
+                    for (int j = 0; j < hidden; j++) {
+                        dxw[go + j] = dhr[go + j] = dh[ho + j] * slope(act[0], tape.pre[d][go + j]);
+                        dh[ho + j] = 0;
+                    }
+                }
+                case LSTM -> lstmStep(d, act, p, go, so, ho);
+                case GRU -> gruStep(d, act, rH, dReset, go, so, ho);
+            }
+            // the state read reaches every gate through R
+            Recurrent.Products.rowTimesColumns(dhr, go, directRows, rSlice, hidden, 0, hidden, dh, ho);
         }
 
         /** One LSTM step backwards (gates i, o, f, c): dh, dc become the gradients of the states it read. */
         void lstmStep(int d, Activation[] act, double[] p, int go, int so, int ho) {
             double[] pre = tape.pre[d];
+            int po = ho * 3; // this batch row's peephole gradients
             boolean coupled = layer.cfg.inputForget();
             for (int j = 0; j < hidden; j++) {
                 double cPrev = tape.cPrev[d][so + j];
@@ -179,9 +194,9 @@ public final class RecurrentGradients {
                 double dPreF = coupled ? 0 : df * slope(act[0], preF);
                 double dPreG = dcj * i * slope(act[1], preG);
                 dc[ho + j] = dcj * f + dPreI * p[j] + dPreF * p[2 * hidden + j];
-                dp[j] += dPreI * cPrev;
-                dp[hidden + j] += dPreO * c;
-                dp[2 * hidden + j] += dPreF * cPrev;
+                dp[po + j] += dPreI * cPrev;
+                dp[po + hidden + j] += dPreO * c;
+                dp[po + 2 * hidden + j] += dPreF * cPrev;
                 dxw[go + j] = dhr[go + j] = dPreI;
                 dxw[go + hidden + j] = dhr[go + hidden + j] = dPreO;
                 dxw[go + 2 * hidden + j] = dhr[go + 2 * hidden + j] = dPreF;
