@@ -20,7 +20,10 @@ import org.junit.jupiter.api.Test;
 
 /** Sessions run planned intermediates in a reused arena: same results as the heap, flat memory, nothing kept after close. */
 class SessionMemoryTest {
-    /** Elementwise chains (computed in place), views, a Softmax and a Transpose, with a symbolic batch. */
+    /**
+     * Elementwise chains (computed in place), views, a Softmax, a Transpose and a layer with bias,
+     * residual and activation (one FusedGemm), with a symbolic batch.
+     */
     private static final String CHAIN = """
             graph g(x: float[N,64]) -> (y: float[64,N], z: float[N,64])
               a = Softmax(x)
@@ -34,7 +37,13 @@ class SessionMemoryTest {
               f = Reshape(e, back)
               g = Sub(f, x)
               y = Transpose(g)
-              z = Tanh(g)
+              w: float[64,64] = random
+              bias: float[64] = random
+              m = MatMul(g, w)
+              mb = Add(m, bias)
+              ms = Add(mb, f)
+              mr = Relu(ms)
+              z = Tanh(mr)
             """;
 
     private static Model model(String text) {
