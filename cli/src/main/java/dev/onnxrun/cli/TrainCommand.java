@@ -9,6 +9,7 @@ import dev.onnxrun.compiler.training.Losses;
 import dev.onnxrun.compiler.training.NetworkSpec;
 import dev.onnxrun.compiler.training.Trainer;
 import dev.onnxrun.compiler.training.UpdateRule;
+import dev.onnxrun.runtime.OnnxrunException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -137,12 +138,20 @@ final class TrainCommand implements Callable<Integer> {
             forward = OnnxImporter.load(model);
         }
         String lossName = loss != null ? loss : specLoss != null ? specLoss : "cross-entropy";
-        Losses.Spec lossSpec = new Losses.Spec(lossName, Losses.Reduction.parse(reduction), huberDelta, weights(), ignoreIndex);
         String optimizerName = optimizer != null ? optimizer : specOptimizer != null ? specOptimizer : "adam";
         if (weightDecay != null) settings.put("weight_decay", weightDecay);
         double lr = rate != null ? rate : settings.getOrDefault("lr", 0.001);
-        UpdateRule rule = UpdateRule.parse(optimizerName, settings);
-        LearningRate rates = new LearningRate(lr, LearningRate.schedule(schedule), scheduleStep, scheduleGamma);
+        Losses.Spec lossSpec;
+        UpdateRule rule;
+        LearningRate rates;
+        try {
+            lossSpec = new Losses.Spec(lossName, Losses.Reduction.parse(reduction), huberDelta, weights(), ignoreIndex);
+            rule = UpdateRule.parse(optimizerName, settings);
+            rates = new LearningRate(lr, LearningRate.schedule(schedule), scheduleStep, scheduleGamma);
+        } catch (OnnxrunException e) {
+            throw usage(e.getMessage());
+        }
+        if (lossSpec.reduction() == Losses.Reduction.NONE) throw usage("--reduction must be mean or sum: training needs a scalar loss");
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         Path checkpointFile = checkpoint != null ? checkpoint : output != null ? output.resolveSibling(output.getFileName() + ".ckpt") : null;
         if (resume && checkpointFile == null) throw usage("--resume needs --checkpoint FILE or -o FILE (whose checkpoint is FILE.ckpt)");

@@ -91,6 +91,7 @@ public final class Trainer {
                 if (size > 0) training.computeIfAbsent(size, b -> CompiledModel.compile(graphs.training(b, options.loss()), compile));
             }
             Steps steps = new Steps(graphs, options, training, parallel);
+            checkClasses(evalSession, graphs, steps.values, trainSet, testSet, sampleShape);
             int[] order = identity(count);
             long shuffleSeed = options.seed();
             int first = 1;
@@ -115,9 +116,6 @@ public final class Trainer {
                     Tensor labels = trainSet.labels(order, from, to);
                     double rate = options.rate().at(epoch, steps.count + 1, stepsPerEpoch * options.epochs());
                     Map<String, Tensor> out = steps.run(trainSet.features(order, from, to, sampleShape), labels, rate);
-                    if (from == 0 && epoch == first) {
-                        checkClasses(out.get(graphs.logits()), Math.max(trainSet.maxLabel(), testSet.maxLabel()));
-                    }
                     lossSum += out.get(TrainingGraph.LOSS).getDouble(0) * (to - from);
                     correct += correct(out.get(graphs.logits()), labels);
                     listener.step(epoch, to, count, lossSum / to, (double) correct / to);
@@ -233,8 +231,17 @@ public final class Trainer {
         return scaled;
     }
 
-    /** Labels must index the model's classes (a dense-target loss would silently read an all-zero one-hot row). */
-    private static void checkClasses(Tensor logits, int maxLabel) {
+    /**
+     * Labels must index the model's classes, which one sample through the evaluation graph
+     * counts (a dense-target loss would silently read an all-zero one-hot row).
+     */
+    private static void checkClasses(Session session, TrainingGraph graphs, Map<String, Tensor> values, Dataset trainSet,
+                                     Dataset testSet, long[] sampleShape) {
+        if (trainSet.count() == 0) return;
+        Map<String, Tensor> feed = new HashMap<>(values);
+        feed.put(graphs.images(), trainSet.features(new int[] {0}, 0, 1, sampleShape));
+        Tensor logits = session.run(feed).get(graphs.logits());
+        int maxLabel = Math.max(trainSet.maxLabel(), testSet.maxLabel());
         if (maxLabel >= logits.dim(logits.rank() - 1)) {
             throw OnnxrunException.invalidInput("the data has label " + maxLabel + ", the model's output " + logits.describe()
                     + " has fewer classes");
