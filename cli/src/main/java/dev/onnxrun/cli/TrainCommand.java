@@ -248,6 +248,7 @@ final class TrainCommand implements Callable<Integer> {
                 // timed from the end of the epoch's first step, so the speed leaves out the time before it
                 epochStart = now;
                 startDone = done;
+                return;
             }
             if (!terminal || now - lastDraw < 200_000_000L && done < total) return;
             lastDraw = now;
