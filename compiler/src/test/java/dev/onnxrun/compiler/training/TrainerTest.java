@@ -16,31 +16,22 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Training end to end on a small synthetic dataset: checkpoints, resuming, the loss options. */
 class TrainerTest {
-    static final String NET = """
-            input float[N,1,2,3]
-            conv 4 kernel 1
-            batchnorm
-            relu
-            flatten
-            dense 3
-            """;
-
     @TempDir
     Path tmp;
 
-    /** {@code n} samples of 6 values; class c raises values 2c and 2c+1. */
+    /** {@code n} 6×6 samples for {@link TrainingGraphTest#NET}; class c raises rows 2c and 2c+1. */
     static Dataset data(int n, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
-        float[] x = new float[n * 6];
+        float[] x = new float[n * 36];
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
             labels[i] = random.nextInt(3);
-            for (int f = 0; f < 6; f++) x[i * 6 + f] = (float) (random.nextDouble(-0.5, 0.5) + (f / 2 == labels[i] ? 1 : 0));
+            for (int f = 0; f < 36; f++) x[i * 36 + f] = (float) (random.nextDouble(-0.5, 0.5) + (f / 12 == labels[i] ? 1 : 0));
         }
-        return Dataset.ofFloats(x, labels, 6);
+        return Dataset.ofFloats(x, labels, 36);
     }
 
-    static Model model() { return NetworkSpec.parse(NET, 4).model(); }
+    static Model model() { return NetworkSpec.parse(TrainingGraphTest.NET, 4).model(); }
 
     static Trainer.Options options(int epochs, Path checkpoint, boolean resume) {
         UpdateRule rule = UpdateRule.parse("adamw", Map.of());
@@ -98,7 +89,7 @@ class TrainerTest {
             assertTrue(r.epochs().getLast().loss() < r.epochs().getFirst().loss(), loss + " " + r.epochs());
             assertTrue(r.testAccuracy() > 0.8, loss + " " + r.epochs());
         }
-        Model logProbabilities = NetworkSpec.parse(NET + "logsoftmax\n", 4).model();
+        Model logProbabilities = NetworkSpec.parse(TrainingGraphTest.NET + "logsoftmax\n", 4).model();
         Trainer.Options o = new Trainer.Options(6, 16, 1, 1, UpdateRule.parse("adam", Map.of()), LearningRate.constant(0.02), 0,
                 Losses.Spec.of("nll"), null, false);
         assertTrue(Trainer.train(logProbabilities, train, test, o, new Trainer.Listener() {}).testAccuracy() > 0.8);
@@ -106,7 +97,7 @@ class TrainerTest {
 
     @Test
     void labelsBeyondTheModelsClassesAreNamed() {
-        Dataset bad = Dataset.ofFloats(new float[12], new int[] {0, 5}, 6);
+        Dataset bad = Dataset.ofFloats(new float[72], new int[] {0, 5}, 36);
         // a one-hot of label 5 among 3 classes would be all zeros, silently
         Trainer.Options mse = new Trainer.Options(1, 2, 1, 1, UpdateRule.parse("sgd", Map.of()), LearningRate.constant(0.1), 0,
                 Losses.Spec.of("mse"), null, false);
