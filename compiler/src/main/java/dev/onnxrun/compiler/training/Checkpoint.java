@@ -25,7 +25,8 @@ import java.util.Map;
  * metadata_props hold {@code onnxrun.checkpoint} (format version 1), {@code epoch} (epochs
  * done), {@code step} (updates done), {@code shuffle_seed} (the shuffle's seed: the shuffle
  * state is that generator after {@code epoch} epochs' shuffles, which resuming replays) and
- * {@code optimizer} (the update rule with its settings, which resuming must match).
+ * {@code optimizer} (the update rule with its settings, which resuming must match). Dropout's
+ * mask generators live in the compiled kernels and are not part of it.
  *
  * @param epoch       epochs done
  * @param step        parameter updates done
