@@ -21,11 +21,11 @@ import org.junit.jupiter.api.Test;
 /** Sessions run planned intermediates in a reused arena: same results as the heap, flat memory, nothing kept after close. */
 class SessionMemoryTest {
     /**
-     * Elementwise chains (computed in place), views, a Softmax, a Transpose and a layer with bias,
-     * residual and activation (one FusedGemm), with a symbolic batch.
+     * Elementwise chains (computed in place), views, a Softmax, a Transpose, a Concat and a layer
+     * with bias, residual and activation (one FusedGemm), with a symbolic batch.
      */
     private static final String CHAIN = """
-            graph g(x: float[N,64]) -> (y: float[64,N], z: float[N,64])
+            graph g(x: float[N,64]) -> (y: float[64,N], z: float[N,64], u: float[N,128])
               a = Softmax(x)
               b = Relu(a)
               c = Mul(b, b)
@@ -44,6 +44,8 @@ class SessionMemoryTest {
               ms = Add(mb, f)
               mr = Relu(ms)
               z = Tanh(mr)
+              cat = Concat(f, g) {axis: 1}
+              u = Sigmoid(cat)
             """;
 
     private static Model model(String text) {
