@@ -116,7 +116,7 @@ public final class Recurrent {
         /** The vector form of {@link #apply(double, double, double)}, in float32. */
         FloatVector apply(FloatVector x, float alpha, float beta) {
             return switch (this) {
-                case SIGMOID -> x.broadcast(1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+                case SIGMOID -> dev.onnxrun.runtime.kernels.Activation.sigmoid(x);
                 case TANH -> x.lanewise(VectorOperators.TANH);
                 case RELU -> x.max(0f);
                 case HARD_SIGMOID -> x.fma(alpha, beta).max(0f).min(1f);

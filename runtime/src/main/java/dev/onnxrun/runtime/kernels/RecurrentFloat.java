@@ -325,8 +325,7 @@ public final class RecurrentFloat {
         switch (act.kind()) {
             case SIGMOID -> {
                 for (int j = from; j < to; j += VL) {
-                    FloatVector x = FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip);
-                    x.broadcast(1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(v, j);
+                    dev.onnxrun.runtime.kernels.Activation.sigmoid(FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip)).intoArray(v, j);
                 }
             }
             case TANH -> {

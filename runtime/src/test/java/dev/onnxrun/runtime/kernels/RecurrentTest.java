@@ -57,7 +57,8 @@ class RecurrentTest {
                 assertClose(reference.y(), fast.y(), what + " Y");
                 assertClose(reference.yH(), fast.yH(), what + " Y_h");
                 if (cell == Cell.LSTM) assertClose(reference.yC(), fast.yC(), what + " Y_c");
-                assertArrayEquals(fast.y().toFloatArray(), prepared.y().toFloatArray(), what + " prepared Y");
+                // not bitwise: exp and tanh round differently before and after the JIT compiles them
+                assertClose(fast.y(), prepared.y(), what + " prepared Y");
             }
         }
     }
