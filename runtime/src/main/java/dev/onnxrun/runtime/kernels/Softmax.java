@@ -29,7 +29,7 @@ public final class Softmax {
         Tensor out = Tensor.allocate(x.dtype(), x.shape());
         if (layout.length() == 0) return out;
         boolean fast = x.dtype() == DType.FLOAT && layout.inner() == 1 && kind != Kind.HARDMAX;
-        parallel.forRange(layout.lines(), (from, to) -> {
+        Work.pool(parallel, x.size()).forRange(layout.lines(), (from, to) -> {
             for (long line = from; line < to; line++) {
                 long start = layout.lineStart(line);
                 if (fast) floatLine(x.segment(), out.segment(), start, layout.length(), kind);
