@@ -38,14 +38,17 @@ public final class FloatArrays {
         return t.toDoubleArray();
     }
 
-    /** out[at + i] += scale · v[i] for i in [0, n), in vector lanes. */
-    static void addScaled(float[] v, float scale, float[] out, int at, int n) {
+    /**
+     * out[at + i] += scale · v[vAt + i] for i in [0, n), in vector lanes, the last partial vector
+     * in scalars (a masked access past the end of an array takes the Vector API's slow path).
+     */
+    static void addScaled(float[] v, int vAt, float scale, float[] out, int at, int n) {
         int i = 0;
         for (int upper = SPECIES.loopBound(n); i < upper; i += SPECIES.length()) {
-            FloatVector.fromArray(SPECIES, v, i).fma(FloatVector.broadcast(SPECIES, scale), FloatVector.fromArray(SPECIES, out, at + i))
+            FloatVector.fromArray(SPECIES, v, vAt + i).fma(FloatVector.broadcast(SPECIES, scale), FloatVector.fromArray(SPECIES, out, at + i))
                     .intoArray(out, at + i);
         }
-        for (; i < n; i++) out[at + i] += scale * v[i];
+        for (; i < n; i++) out[at + i] += scale * v[vAt + i];
     }
 
     /** A float32 tensor over {@code data} (no copy). */

@@ -54,7 +54,7 @@ public final class FusedGemm {
             if (c.dtype() == DType.FLOAT && cs[0] == 0 && cs[1] == 1) {
                 // a bias row, the usual C: added a row at a time
                 float[] bias = FloatArrays.read(c);
-                for (int i = 0; i < m; i++) FloatArrays.addScaled(bias, beta, out, i * n, n);
+                for (int i = 0; i < m; i++) FloatArrays.addScaled(bias, 0, beta, out, i * n, n);
             } else {
                 for (int i = 0; i < m; i++) {
                     for (int j = 0; j < n; j++) out[i * n + j] += beta * c.getFloat(i * cs[0] + j * cs[1]);

@@ -2,7 +2,6 @@ package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.Parallel;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -211,13 +210,18 @@ public final class Gemm {
                 FloatVector.fromArray(SPECIES, c, cRow + j + 2 * VL).add(c2.mul(alpha)).intoArray(c, cRow + j + 2 * VL);
                 FloatVector.fromArray(SPECIES, c, cRow + j + 3 * VL).add(c3.mul(alpha)).intoArray(c, cRow + j + 3 * VL);
             }
-            for (; j < to; j += VL) {
-                VectorMask<Float> m = SPECIES.indexInRange(j, to);
+            for (; j + VL <= to; j += VL) {
                 FloatVector acc = FloatVector.zero(SPECIES);
                 for (int p = 0, bAt = b.offset() + j; p < k; p++, bAt += brs) {
-                    acc = FloatVector.fromArray(SPECIES, bd, bAt, m).fma(FloatVector.broadcast(SPECIES, ad[aRow + p * acs]), acc);
+                    acc = FloatVector.fromArray(SPECIES, bd, bAt).fma(FloatVector.broadcast(SPECIES, ad[aRow + p * acs]), acc);
                 }
-                FloatVector.fromArray(SPECIES, c, cRow + j, m).add(acc.mul(alpha)).intoArray(c, cRow + j, m);
+                FloatVector.fromArray(SPECIES, c, cRow + j).add(acc.mul(alpha)).intoArray(c, cRow + j);
+            }
+            // the last columns one at a time: a masked vector could run past the end of B or C
+            for (; j < to; j++) {
+                float sum = 0;
+                for (int p = 0, bAt = b.offset() + j; p < k; p++, bAt += brs) sum += ad[aRow + p * acs] * bd[bAt];
+                c[cRow + j] += alpha * sum;
             }
             return;
         }
@@ -249,14 +253,8 @@ public final class Gemm {
             boolean pair = i + 1 < rows;
             if (pair) panelRowPair(a.data(), aAt + i * rs, aAt + (i + 1) * rs, cs, kc, pb, panel, sums);
             else panelRow(a.data(), aAt + i * rs, cs, kc, pb, panel, sums);
-            for (int r = 0; r < (pair ? 2 : 1); r++) {
-                int at = cAt + (i + r) * ldc;
-                for (int j = 0; j < cols; j += VL) {
-                    VectorMask<Float> m = SPECIES.indexInRange(j, cols);
-                    FloatVector.fromArray(SPECIES, c, at + j, m).add(FloatVector.fromArray(SPECIES, sums, r * NR + j).mul(alpha))
-                            .intoArray(c, at + j, m);
-                }
-            }
+            FloatArrays.addScaled(sums, 0, alpha, c, cAt + i * ldc, cols);
+            if (pair) FloatArrays.addScaled(sums, NR, alpha, c, cAt + (i + 1) * ldc, cols);
         }
     }
 
