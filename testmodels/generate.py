@@ -13,6 +13,7 @@ Usage:
     python3 generate.py                     # small models -> cases/ next to this script
     python3 generate.py --only NAME         # regenerate a single small model
     python3 generate.py --torchvision DIR   # torchvision models -> DIR (not committed)
+    python3 generate.py --sequence DIR      # encoder and lstm2 benchmark models -> DIR (not committed)
     python3 generate.py --list              # list model names
 
 Needs torch (1.13 tested), torchvision (--torchvision only), onnx, numpy.
@@ -228,10 +229,10 @@ def randomize_layernorm(model, gen):
 
 
 class LSTMModel(nn.Module):
-    def __init__(self, bidirectional=False, num_layers=2):
+    def __init__(self, bidirectional=False, num_layers=2, features=8, hidden=16):
         super().__init__()
-        self.rnn = nn.LSTM(8, 16, num_layers=num_layers, bidirectional=bidirectional)
-        self.fc = nn.Linear(16 * (2 if bidirectional else 1), 10)
+        self.rnn = nn.LSTM(features, hidden, num_layers=num_layers, bidirectional=bidirectional)
+        self.fc = nn.Linear(hidden * (2 if bidirectional else 1), 10)
 
     def forward(self, x):  # x: [seq, batch, feature]
         out, _ = self.rnn(x)
@@ -330,6 +331,31 @@ TORCHVISION = {
 }
 
 
+def _encoder(gen):
+    m = TransformerTiny(d_model=256, nhead=4, dim_ff=1024, layers=4)
+    randomize_layernorm(m, gen)
+    return m
+
+
+# Sequence-model benchmarks (12.6 and 0.9 MB), with a symbolic batch dim so
+# `benchmarks/run compare --batch 1,8` can time several batch sizes.
+SEQUENCE = {
+    # BERT-like: 4 post-norm layers, d_model 256, 4 heads, FF 1024, 128 tokens
+    "encoder": _spec(
+        _encoder,
+        [[1, 128, 256]],
+        opset=17,
+        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+    ),
+    # 2-layer LSTM(64->128) over 32 steps + Linear on the last step
+    "lstm2": _spec(
+        lambda g: LSTMModel(features=64, hidden=128),
+        [[32, 1, 64]],
+        dynamic_axes={"input": {1: "batch"}, "output": {0: "batch"}},
+    ),
+}
+
+
 # ----------------------------------------------------------------------------
 # Export
 # ----------------------------------------------------------------------------
@@ -414,6 +440,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--torchvision", metavar="DIR",
                    help="export torchvision models into DIR instead of the small set")
+    p.add_argument("--sequence", metavar="DIR",
+                   help="export the sequence benchmark models (encoder, lstm2) into DIR")
     p.add_argument("--only", metavar="NAME", help="export only this model")
     p.add_argument("--out", metavar="DIR", default=None,
                    help="output dir for the small set (default: cases/ next to this script)")
@@ -423,10 +451,15 @@ def main(argv=None):
     if args.list:
         print("small:       " + " ".join(SMALL))
         print("torchvision: " + " ".join(TORCHVISION))
+        print("sequence:    " + " ".join(SEQUENCE))
         return 0
 
+    if args.torchvision and args.sequence:
+        p.error("--torchvision and --sequence write different sets; give one")
     if args.torchvision:
         specs, out_root, limit = TORCHVISION, os.path.abspath(args.torchvision), None
+    elif args.sequence:
+        specs, out_root, limit = SEQUENCE, os.path.abspath(args.sequence), None
     else:
         specs = SMALL
         out_root = os.path.abspath(args.out) if args.out else DEFAULT_OUT

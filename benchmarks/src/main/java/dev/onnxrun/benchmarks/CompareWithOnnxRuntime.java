@@ -29,17 +29,23 @@ import java.util.stream.Stream;
  * seeded inputs, checks that the outputs agree, then interleaves timed runs (alternating which
  * goes first) and prints a Markdown table: medians, their ratio, and first-inference latency
  * (load + compile + first run). Ratios are what to read: absolute times on a shared machine are noise.
+ * Symbolic input dimensions take each size of {@code --batch} in turn; models without any run once.
  */
 public final class CompareWithOnnxRuntime {
-    record Row(String model, int threads, double oursMs, double ortMs, double oursFirstMs, double ortFirstMs, double maxDiff) {}
+    record Row(String model, int threads, long batch, double oursMs, double ortMs, double oursFirstMs, double ortFirstMs, double maxDiff) {}
+
+    private static final long WARMUP_NS = 2_000_000_000L, TIMED_NS = 1_000_000_000L;
+    private static final int MAX_TIMED_RUNS = 1 << 14;
 
     public static void main(String[] args) throws Exception {
         List<Path> models = new ArrayList<>();
         int[] threads = {1, 2};
+        long[] batches = {1};
         int warmup = 200, iterations = 50; // the JIT needs a few hundred runs to compile the kernels
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--batch" -> batches = Arrays.stream(args[++i].split(",")).mapToLong(Long::parseLong).toArray();
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--iterations" -> iterations = Integer.parseInt(args[++i]);
                 default -> models.addAll(find(Path.of(args[i])));
@@ -52,11 +58,14 @@ public final class CompareWithOnnxRuntime {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         List<Row> rows = new ArrayList<>();
         for (int t : threads) {
-            for (Path m : models) {
-                Row r = compare(env, m, t, warmup, iterations);
-                rows.add(r);
-                System.err.printf(Locale.ROOT, "%s threads=%d: onnxrun %.3f ms, ONNX Runtime %.3f ms, ratio %.2f%n",
-                        r.model(), t, r.oursMs(), r.ortMs(), r.oursMs() / r.ortMs());
+            for (int bi = 0; bi < batches.length; bi++) {
+                for (Path m : models) {
+                    if (bi > 0 && !hasSymbolicInput(m)) continue;
+                    Row r = compare(env, m, t, batches[bi], warmup, iterations);
+                    rows.add(r);
+                    System.err.printf(Locale.ROOT, "%s threads=%d batch=%d: onnxrun %.3f ms, ONNX Runtime %.3f ms, ratio %.2f%n",
+                            r.model(), t, r.batch(), r.oursMs(), r.ortMs(), r.oursMs() / r.ortMs());
+                }
             }
         }
         System.out.println(table(rows, warmup, iterations));
@@ -70,12 +79,18 @@ public final class CompareWithOnnxRuntime {
         }
     }
 
-    static Row compare(OrtEnvironment env, Path modelFile, int threads, int warmup, int iterations) throws OrtException {
+    static boolean hasSymbolicInput(Path modelFile) {
+        try (CompiledModel m = CompiledModel.compile(modelFile, new CompiledModel.Options(1))) {
+            return m.inputs().stream().anyMatch(in -> ((ValueType.TensorType) in.type()).dims().stream().anyMatch(d -> !(d instanceof Dim.Known)));
+        }
+    }
+
+    static Row compare(OrtEnvironment env, Path modelFile, int threads, long batch, int warmup, int iterations) throws OrtException {
         String name = modelFile.getParent().getFileName().toString();
         long t0 = System.nanoTime();
         CompiledModel ours = CompiledModel.compile(modelFile, new CompiledModel.Options(threads));
         Session session = ours.newSession();
-        Map<String, Tensor> inputs = inputs(ours.inputs());
+        Map<String, Tensor> inputs = inputs(ours.inputs(), batch);
         Map<String, Tensor> oursOut = session.run(inputs);
         double oursFirst = (System.nanoTime() - t0) / 1e6;
 
@@ -94,12 +109,22 @@ public final class CompareWithOnnxRuntime {
             double ortFirst0 = (System.nanoTime() - t1) / 1e6;
             maxDiff = maxDifference(oursOut, first);
             double ortFirst = ortFirst0;
-            for (int i = 0; i < warmup; i++) {
+            // Tiny models finish a few hundred runs before the JIT has compiled their kernels: warm up
+            // for at least WARMUP_NS too, and time at least TIMED_NS, both runtimes alike.
+            long warmEnd = System.nanoTime() + WARMUP_NS;
+            for (int i = 0; i < warmup || System.nanoTime() < warmEnd; i++) {
                 session.run(inputs);
                 ort.run(ortInputs).close();
             }
+            int runs = iterations;
+            long timedEnd = System.nanoTime() + TIMED_NS;
             long[] oursNs = new long[iterations], ortNs = new long[iterations];
-            for (int i = 0; i < iterations; i++) {
+            for (int i = 0; i < runs; i++) {
+                if (i == runs - 1 && System.nanoTime() < timedEnd && runs < MAX_TIMED_RUNS) {
+                    runs = Math.min(MAX_TIMED_RUNS, runs * 2);
+                    oursNs = Arrays.copyOf(oursNs, runs);
+                    ortNs = Arrays.copyOf(ortNs, runs);
+                }
                 // alternate which runs first, so neither always finds the caches warm
                 if (i % 2 == 0) {
                     oursNs[i] = timeOurs(session, inputs);
@@ -109,7 +134,7 @@ public final class CompareWithOnnxRuntime {
                     oursNs[i] = timeOurs(session, inputs);
                 }
             }
-            return new Row(name, threads, median(oursNs), median(ortNs), oursFirst, ortFirst, maxDiff);
+            return new Row(name, threads, batch, median(oursNs), median(ortNs), oursFirst, ortFirst, maxDiff);
         } finally {
             ortInputs.values().forEach(OnnxTensor::close);
             ort.close();
@@ -156,13 +181,13 @@ public final class CompareWithOnnxRuntime {
         return max;
     }
 
-    /** Seeded inputs of the declared shapes (symbolic dimensions 1): floats in [-1, 1), integers in [0, 10). */
-    static Map<String, Tensor> inputs(List<ValueInfo> declared) {
+    /** Seeded inputs of the declared shapes (symbolic dimensions {@code batch}): floats in [-1, 1), integers in [0, 10). */
+    static Map<String, Tensor> inputs(List<ValueInfo> declared, long batch) {
         SplittableRandom r = new SplittableRandom(0);
         Map<String, Tensor> out = new HashMap<>();
         for (ValueInfo in : declared) {
             ValueType.TensorType t = (ValueType.TensorType) in.type();
-            long[] shape = t.dims().stream().mapToLong(d -> d instanceof Dim.Known k ? k.size() : 1).toArray();
+            long[] shape = t.dims().stream().mapToLong(d -> d instanceof Dim.Known k ? k.size() : batch).toArray();
             Tensor x = Tensor.allocate(t.dtype(), shape);
             for (long i = 0; i < x.size(); i++) x.setDouble(i, t.dtype().isFloatingPoint() ? r.nextDouble(-1, 1) : r.nextInt(10));
             out.put(in.name(), x);
@@ -184,14 +209,15 @@ public final class CompareWithOnnxRuntime {
 
     static String table(List<Row> rows, int warmup, int iterations) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "Median of %d interleaved runs after %d warm-up runs; first = load + compile + first run.%n%n", iterations, warmup));
-        sb.append("| model | threads | onnxrun ms | ONNX Runtime ms | ratio | onnxrun first ms | ONNX Runtime first ms | max abs diff |\n");
-        sb.append("|---|---|---|---|---|---|---|---|\n");
+        sb.append(String.format(Locale.ROOT, "Median of at least %d interleaved runs (and %.1f s) after at least %d warm-up runs (and %.1f s); "
+                + "first = load + compile + first run.%n%n", iterations, TIMED_NS / 1e9, warmup, WARMUP_NS / 1e9));
+        sb.append("| model | threads | batch | onnxrun ms | ONNX Runtime ms | ratio | onnxrun first ms | ONNX Runtime first ms | max abs diff |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|\n");
         double logSum = 0;
         for (Row r : rows) {
             logSum += Math.log(r.oursMs() / r.ortMs());
-            sb.append(String.format(Locale.ROOT, "| %s | %d | %.3f | %.3f | %.2f | %.1f | %.1f | %.1e |%n",
-                    r.model(), r.threads(), r.oursMs(), r.ortMs(), r.oursMs() / r.ortMs(), r.oursFirstMs(), r.ortFirstMs(), r.maxDiff()));
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %.3f | %.3f | %.2f | %.1f | %.1f | %.1e |%n",
+                    r.model(), r.threads(), r.batch(), r.oursMs(), r.ortMs(), r.oursMs() / r.ortMs(), r.oursFirstMs(), r.ortFirstMs(), r.maxDiff()));
         }
         sb.append(String.format(Locale.ROOT, "%nGeometric mean ratio (onnxrun / ONNX Runtime): %.2f%n", Math.exp(logSum / rows.size())));
         return sb.toString();

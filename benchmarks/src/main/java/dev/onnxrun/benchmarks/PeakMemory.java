@@ -83,7 +83,7 @@ public final class PeakMemory {
             case "none" -> { }
             case "onnxrun" -> {
                 try (CompiledModel m = CompiledModel.compile(model, new CompiledModel.Options(threads)); Session s = m.newSession()) {
-                    Map<String, Tensor> inputs = CompareWithOnnxRuntime.inputs(m.inputs());
+                    Map<String, Tensor> inputs = CompareWithOnnxRuntime.inputs(m.inputs(), 1);
                     for (int i = 0; i < Math.min(WARM_UP_RUNS, runs); i++) s.run(inputs);
                     long before = collections();
                     for (int i = WARM_UP_RUNS; i < runs; i++) s.run(inputs);

@@ -18,6 +18,7 @@ import dev.onnxrun.runtime.kernels.Recurrent.Activation;
 import dev.onnxrun.runtime.kernels.Recurrent.ActivationKind;
 import dev.onnxrun.runtime.kernels.Recurrent.Cell;
 import dev.onnxrun.runtime.kernels.Recurrent.Direction;
+import dev.onnxrun.runtime.kernels.RecurrentFloat;
 import dev.onnxrun.runtime.kernels.RecurrentGradients;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -166,10 +167,15 @@ public final class RnnOps {
     private static Kernel lower(NodeContext ctx, Cell cell) {
         Recurrent.Config cfg = config(ctx, cell);
         boolean lstm = cell == Cell.LSTM;
+        // Constant weights (the usual case) are transposed and packed once, here.
+        boolean constant = ctx.constantInput(W) != null && ctx.constantInput(R) != null
+                && (!ctx.hasInput(B) || ctx.constantInput(B) != null) && (!lstm || !ctx.hasInput(PEEPHOLES) || ctx.constantInput(PEEPHOLES) != null);
+        RecurrentFloat.Weights prepared = constant ? Recurrent.prepare(cfg, ctx.constantInput(W), ctx.constantInput(R),
+                ctx.constantInput(B), lstm ? ctx.constantInput(PEEPHOLES) : null) : null;
         return (in, ec) -> {
             Recurrent.Result r = Recurrent.run(cfg, tensor(in, X), tensor(in, W), tensor(in, R), TensorOps.optional(in, B),
                     TensorOps.optional(in, SEQ_LENS), TensorOps.optional(in, INITIAL_H), lstm ? TensorOps.optional(in, INITIAL_C) : null,
-                    lstm ? TensorOps.optional(in, PEEPHOLES) : null, ec.parallel());
+                    lstm ? TensorOps.optional(in, PEEPHOLES) : null, prepared, ec.parallel());
             return lstm ? new Value[] {r.y(), r.yH(), r.yC()} : new Value[] {r.y(), r.yH()};
         };
     }

@@ -3,10 +3,14 @@ package dev.onnxrun.runtime.kernels;
 import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /** Array views of float32 tensors for kernels whose fast paths work on Java arrays. */
 public final class FloatArrays {
     private FloatArrays() {}
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
 
     /**
      * The elements of a float32 tensor as an array: its own backing array when the tensor is a
@@ -47,6 +51,19 @@ public final class FloatArrays {
             if (s.heapBase().orElse(null) instanceof double[] arr && s.address() == 0 && arr.length == t.size()) return arr.clone();
         }
         return t.toDoubleArray();
+    }
+
+    /**
+     * out[at + i] += scale · v[vAt + i] for i in [0, n), in vector lanes, the last partial vector
+     * in scalars (a masked access past the end of an array takes the Vector API's slow path).
+     */
+    static void addScaled(float[] v, int vAt, float scale, float[] out, int at, int n) {
+        int i = 0;
+        for (int upper = SPECIES.loopBound(n); i < upper; i += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, v, vAt + i).fma(FloatVector.broadcast(SPECIES, scale), FloatVector.fromArray(SPECIES, out, at + i))
+                    .intoArray(out, at + i);
+        }
+        for (; i < n; i++) out[at + i] += scale * v[vAt + i];
     }
 
     /** A float32 tensor over {@code data} (no copy). */

@@ -59,8 +59,14 @@ public final class FusedGemm {
                 throw OnnxrunException.invalidInput("FusedGemm C " + c.describe() + " does not broadcast to " + Shapes.toString(mn));
             }
             long[] cs = Shapes.broadcastStrides(c.shape(), mn);
-            for (int i = 0; i < m; i++) {
-                for (int j = 0; j < n; j++) out[at + i * n + j] += beta * c.getFloat(i * cs[0] + j * cs[1]);
+            if (c.dtype() == DType.FLOAT && cs[0] == 0 && cs[1] == 1) {
+                // a bias row, the usual C: added a row at a time
+                float[] bias = FloatArrays.read(c);
+                for (int i = 0; i < m; i++) FloatArrays.addScaled(bias, 0, beta, out, at + i * n, n);
+            } else {
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) out[at + i * n + j] += beta * c.getFloat(i * cs[0] + j * cs[1]);
+                }
             }
         }
         int aRs = transA ? 1 : k, aCs = transA ? m : 1;

@@ -115,6 +115,20 @@ public final class Gemm {
         }
         if (k <= 0) return;
         Parallel par = (long) m * n * k < PARALLEL_THRESHOLD ? Parallel.SERIAL : parallel;
+        if (m < MR && prepacked != null) {
+            // A few rows times packed weights: the panels stream through in order.
+            par.forRange((n + NR - 1) / NR, (from, to) -> {
+                float[] sums = new float[2 * NR];
+                for (int p = (int) from; p < to; p++) {
+                    int col = p * NR, jc = col / NC * NC, cols = Math.min(NR, n - col);
+                    for (int pc = 0; pc < k; pc += KC) {
+                        int kc = Math.min(KC, k - pc), panel = prepacked.blockAt(jc, pc) + (col - jc) / NR * kc * NR;
+                        panelRows(m, a, 0, pc, kc, alpha, prepacked.panels, panel, c, cOffset + col, ldc, cols, sums);
+                    }
+                }
+            });
+            return;
+        }
         if (m < MR && (b.colStride() == 1 || b.rowStride() == 1)) {
             // A few rows (batch-1 inference): packing would cost as much as the product, so stream B.
             par.forRange(n, (from, to) -> {
@@ -154,6 +168,9 @@ public final class Gemm {
                             int panel = bAt + cp * kc * NR;
                             if (rows == MR && cols == NR) {
                                 microKernel(kc, packedA, rp * aPanel, packedB, panel, c, cAt, ldc);
+                            } else if (rows < MR) {
+                                // The last rows: a row or two at a time reads B less than a full tile's worth of FMAs.
+                                panelRows(rows, a, ic0 + rp * MR, pc0, kc, alpha, packedB, panel, c, cAt, ldc, cols, edge);
                             } else {
                                 // Edge tile: compute the full tile into a scratch buffer, then add the part that exists.
                                 java.util.Arrays.fill(edge, 0f);
@@ -177,17 +194,34 @@ public final class Gemm {
         float[] ad = a.data(), bd = b.data();
         int aRow = a.offset() + i * a.rowStride(), acs = a.colStride();
         if (b.colStride() == 1) {
-            int upper = from + SPECIES.loopBound(to - from);
-            for (int p = 0; p < k; p++) {
-                float av = alpha * ad[aRow + p * acs];
-                if (av == 0) continue;
-                FloatVector va = FloatVector.broadcast(SPECIES, av);
-                int bRow = b.offset() + p * b.rowStride();
-                int j = from;
-                for (; j < upper; j += VL) {
-                    FloatVector.fromArray(SPECIES, bd, bRow + j).fma(va, FloatVector.fromArray(SPECIES, c, cRow + j)).intoArray(c, cRow + j);
+            // Four vectors of C stay in registers over the whole depth; only B is streamed.
+            int brs = b.rowStride(), j = from;
+            for (; j + 4 * VL <= to; j += 4 * VL) {
+                FloatVector c0 = FloatVector.zero(SPECIES), c1 = FloatVector.zero(SPECIES), c2 = FloatVector.zero(SPECIES), c3 = FloatVector.zero(SPECIES);
+                for (int p = 0, bAt = b.offset() + j; p < k; p++, bAt += brs) {
+                    FloatVector va = FloatVector.broadcast(SPECIES, ad[aRow + p * acs]);
+                    c0 = FloatVector.fromArray(SPECIES, bd, bAt).fma(va, c0);
+                    c1 = FloatVector.fromArray(SPECIES, bd, bAt + VL).fma(va, c1);
+                    c2 = FloatVector.fromArray(SPECIES, bd, bAt + 2 * VL).fma(va, c2);
+                    c3 = FloatVector.fromArray(SPECIES, bd, bAt + 3 * VL).fma(va, c3);
                 }
-                for (; j < to; j++) c[cRow + j] += av * bd[bRow + j];
+                FloatVector.fromArray(SPECIES, c, cRow + j).add(c0.mul(alpha)).intoArray(c, cRow + j);
+                FloatVector.fromArray(SPECIES, c, cRow + j + VL).add(c1.mul(alpha)).intoArray(c, cRow + j + VL);
+                FloatVector.fromArray(SPECIES, c, cRow + j + 2 * VL).add(c2.mul(alpha)).intoArray(c, cRow + j + 2 * VL);
+                FloatVector.fromArray(SPECIES, c, cRow + j + 3 * VL).add(c3.mul(alpha)).intoArray(c, cRow + j + 3 * VL);
+            }
+            for (; j + VL <= to; j += VL) {
+                FloatVector acc = FloatVector.zero(SPECIES);
+                for (int p = 0, bAt = b.offset() + j; p < k; p++, bAt += brs) {
+                    acc = FloatVector.fromArray(SPECIES, bd, bAt).fma(FloatVector.broadcast(SPECIES, ad[aRow + p * acs]), acc);
+                }
+                FloatVector.fromArray(SPECIES, c, cRow + j).add(acc.mul(alpha)).intoArray(c, cRow + j);
+            }
+            // the last columns one at a time: a masked vector could run past the end of B or C
+            for (; j < to; j++) {
+                float sum = 0;
+                for (int p = 0, bAt = b.offset() + j; p < k; p++, bAt += brs) sum += ad[aRow + p * acs] * bd[bAt];
+                c[cRow + j] += alpha * sum;
             }
             return;
         }
@@ -205,6 +239,65 @@ public final class Gemm {
             for (; p < k; p++) sum += ad[aRow + p * acs] * bd[bCol + p];
             c[cRow + j] += alpha * sum;
         }
+    }
+
+    /**
+     * Adds alpha · A[row..row+rows) × [pc..pc+kc) × (one packed B panel) to C at {@code cAt}
+     * (rows {@code ldc} apart, first {@code cols} columns): rows in pairs, then one alone, each
+     * pair's product staged in {@code sums} (2·NR floats) before it is added to C.
+     */
+    private static void panelRows(int rows, Matrix a, int row, int pc, int kc, float alpha, float[] pb, int panel, float[] c, int cAt,
+                                  int ldc, int cols, float[] sums) {
+        int rs = a.rowStride(), cs = a.colStride(), aAt = a.offset() + row * rs + pc * cs;
+        for (int i = 0; i < rows; i += 2) {
+            boolean pair = i + 1 < rows;
+            if (pair) panelRowPair(a.data(), aAt + i * rs, aAt + (i + 1) * rs, cs, kc, pb, panel, sums);
+            else panelRow(a.data(), aAt + i * rs, cs, kc, pb, panel, sums);
+            FloatArrays.addScaled(sums, 0, alpha, c, cAt + i * ldc, cols);
+            if (pair) FloatArrays.addScaled(sums, NR, alpha, c, cAt + (i + 1) * ldc, cols);
+        }
+    }
+
+    /**
+     * sums[0..NR) = (one row of A, {@code kc} deep, elements {@code acs} apart) × (one packed B
+     * panel): four vectors in registers over the whole depth while the panel streams through in
+     * order. Kept this small on purpose: C1 gives up on larger vector methods ("out of virtual
+     * registers"), and a method stuck below C2 runs its vector code hundreds of times slower.
+     */
+    private static void panelRow(float[] ad, int aAt, int acs, int kc, float[] pb, int panel, float[] sums) {
+        FloatVector c0 = FloatVector.zero(SPECIES), c1 = FloatVector.zero(SPECIES), c2 = FloatVector.zero(SPECIES), c3 = FloatVector.zero(SPECIES);
+        for (int l = 0, at = panel; l < kc; l++, at += NR) {
+            FloatVector va = FloatVector.broadcast(SPECIES, ad[aAt + l * acs]);
+            c0 = FloatVector.fromArray(SPECIES, pb, at).fma(va, c0);
+            c1 = FloatVector.fromArray(SPECIES, pb, at + VL).fma(va, c1);
+            c2 = FloatVector.fromArray(SPECIES, pb, at + 2 * VL).fma(va, c2);
+            c3 = FloatVector.fromArray(SPECIES, pb, at + 3 * VL).fma(va, c3);
+        }
+        c0.intoArray(sums, 0);
+        c1.intoArray(sums, VL);
+        c2.intoArray(sums, 2 * VL);
+        c3.intoArray(sums, 3 * VL);
+    }
+
+    /** {@link #panelRow} for two rows at once (into sums[0..NR) and [NR..2NR)), each B vector loaded once for both. */
+    private static void panelRowPair(float[] ad, int aAt, int aAt2, int acs, int kc, float[] pb, int panel, float[] sums) {
+        FloatVector c0 = FloatVector.zero(SPECIES), c1 = FloatVector.zero(SPECIES), c2 = FloatVector.zero(SPECIES), c3 = FloatVector.zero(SPECIES);
+        FloatVector d0 = FloatVector.zero(SPECIES), d1 = FloatVector.zero(SPECIES), d2 = FloatVector.zero(SPECIES), d3 = FloatVector.zero(SPECIES);
+        for (int l = 0, at = panel; l < kc; l++, at += NR) {
+            FloatVector va = FloatVector.broadcast(SPECIES, ad[aAt + l * acs]), vb = FloatVector.broadcast(SPECIES, ad[aAt2 + l * acs]);
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, at), b1 = FloatVector.fromArray(SPECIES, pb, at + VL);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, pb, at + 2 * VL), b3 = FloatVector.fromArray(SPECIES, pb, at + 3 * VL);
+            c0 = b0.fma(va, c0); c1 = b1.fma(va, c1); c2 = b2.fma(va, c2); c3 = b3.fma(va, c3);
+            d0 = b0.fma(vb, d0); d1 = b1.fma(vb, d1); d2 = b2.fma(vb, d2); d3 = b3.fma(vb, d3);
+        }
+        c0.intoArray(sums, 0);
+        c1.intoArray(sums, VL);
+        c2.intoArray(sums, 2 * VL);
+        c3.intoArray(sums, 3 * VL);
+        d0.intoArray(sums, NR);
+        d1.intoArray(sums, NR + VL);
+        d2.intoArray(sums, NR + 2 * VL);
+        d3.intoArray(sums, NR + 3 * VL);
     }
 
     /** The textbook triple loop with the same contract as {@link #multiply}; the reference for tests. */

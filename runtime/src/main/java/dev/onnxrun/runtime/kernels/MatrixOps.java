@@ -163,7 +163,10 @@ public final class MatrixOps {
         int bRs = transB ? 1 : n, bCs = transB ? k : 1;
         if (a.dtype() == DType.FLOAT) {
             float[] out = new float[Math.toIntExact(Shapes.size(outShape))];
-            if (cStrides != null) {
+            if (cStrides != null && c.dtype() == DType.FLOAT && cStrides[0] == 0 && cStrides[1] == 1) {
+                float[] bias = FloatArrays.read(c); // a bias row, the usual C
+                for (int i = 0; i < m; i++) FloatArrays.addScaled(bias, 0, beta, out, i * n, n);
+            } else if (cStrides != null) {
                 for (int i = 0; i < m; i++) {
                     for (int j = 0; j < n; j++) out[i * n + j] = beta * c.getFloat(i * cStrides[0] + j * cStrides[1]);
                 }

@@ -5,6 +5,9 @@ import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Normalizations: batch (inference and training), layer, instance, group, and local response
@@ -113,29 +116,30 @@ public final class Normalization {
         long[] normShape = Arrays.copyOfRange(shape, axis, shape.length);
         long rowLen = Shapes.size(normShape), rows = rowLen == 0 ? 0 : x.size() / rowLen;
         double[] sc = broadcastTo(scale, normShape, "scale"), bi = bias == null ? null : broadcastTo(bias, normShape, "B");
-        // float32 is read and written in place (statistics still in double); other types go through doubles
+        // float32 is read and written in place, vectorized; other types go through doubles
         float[] xf = x.dtype() == dev.onnxrun.runtime.DType.FLOAT ? FloatArrays.read(x) : null;
         double[] xs = xf == null ? FloatArrays.doubles(x) : null;
         float[] yf = xf != null ? new float[xf.length] : null;
         double[] ys = xf == null ? new double[xs.length] : null;
         double[] shift = bi != null ? bi : new double[(int) rowLen];
+        float[] scf = xf != null ? toFloats(sc) : null, shiftf = xf != null ? toFloats(shift) : null;
         double[] means = new double[(int) rows], inv = new double[(int) rows];
         Work.pool(parallel, x.size()).forRange(rows, (from, to) -> {
             for (long r = from; r < to; r++) {
                 int at = (int) (r * rowLen);
+                if (xf != null) {
+                    layerNormRow(xf, yf, at, (int) rowLen, scf, shiftf, (float) epsilon, means, inv, (int) r);
+                    continue;
+                }
                 double sum = 0;
-                for (int i = 0; i < rowLen; i++) sum += xf != null ? xf[at + i] : xs[at + i];
+                for (int i = 0; i < rowLen; i++) sum += xs[at + i];
                 double mean = sum / rowLen, sq = 0;
                 for (int i = 0; i < rowLen; i++) {
-                    double d = (xf != null ? xf[at + i] : xs[at + i]) - mean;
+                    double d = xs[at + i] - mean;
                     sq += d * d;
                 }
                 double invStd = 1 / Math.sqrt(sq / rowLen + epsilon);
-                if (xf != null) {
-                    for (int i = 0; i < rowLen; i++) yf[at + i] = (float) ((xf[at + i] - mean) * invStd * sc[i] + shift[i]);
-                } else {
-                    for (int i = 0; i < rowLen; i++) ys[at + i] = (xs[at + i] - mean) * invStd * sc[i] + shift[i];
-                }
+                for (int i = 0; i < rowLen; i++) ys[at + i] = (xs[at + i] - mean) * invStd * sc[i] + shift[i];
                 means[(int) r] = mean;
                 inv[(int) r] = invStd;
             }
@@ -144,6 +148,43 @@ public final class Normalization {
         for (int d = axis; d < statShape.length; d++) statShape[d] = 1;
         return new Tensor[] {yf != null ? Tensor.of(yf, shape) : FloatArrays.fromDoubles(x.dtype(), ys, shape),
                 FloatArrays.fromDoubles(statsType, means, statShape), FloatArrays.fromDoubles(statsType, inv, statShape)};
+    }
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * One float32 row of LayerNormalization: mean and variance summed in vector lanes (then
+     * across them), y = (x − mean)·invStd·scale + shift; records mean and invStd in row r.
+     */
+    private static void layerNormRow(float[] x, float[] y, int at, int len, float[] scale, float[] shift, float epsilon,
+                                     double[] means, double[] inv, int r) {
+        int upper = SPECIES.loopBound(len), vl = SPECIES.length(), i = 0;
+        FloatVector acc = FloatVector.zero(SPECIES);
+        for (; i < upper; i += vl) acc = acc.add(FloatVector.fromArray(SPECIES, x, at + i));
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) sum += x[at + i];
+        float mean = sum / len;
+        FloatVector sq = FloatVector.zero(SPECIES);
+        for (i = 0; i < upper; i += vl) {
+            FloatVector d = FloatVector.fromArray(SPECIES, x, at + i).sub(mean);
+            sq = d.fma(d, sq);
+        }
+        float squares = sq.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) squares += (x[at + i] - mean) * (x[at + i] - mean);
+        float invStd = (float) (1 / Math.sqrt(squares / len + epsilon));
+        for (i = 0; i < upper; i += vl) {
+            FloatVector.fromArray(SPECIES, x, at + i).sub(mean).mul(invStd)
+                    .fma(FloatVector.fromArray(SPECIES, scale, i), FloatVector.fromArray(SPECIES, shift, i)).intoArray(y, at + i);
+        }
+        for (; i < len; i++) y[at + i] = (x[at + i] - mean) * invStd * scale[i] + shift[i];
+        means[r] = mean;
+        inv[r] = invStd;
+    }
+
+    private static float[] toFloats(double[] v) {
+        float[] out = new float[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = (float) v[i];
+        return out;
     }
 
     /** {@code t}'s values unidirectionally broadcast to {@code shape}, flattened. */

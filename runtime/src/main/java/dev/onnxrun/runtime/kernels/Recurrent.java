@@ -7,12 +7,15 @@ import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Arrays;
 import java.util.Locale;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
- * The ONNX recurrent layers RNN, GRU and LSTM over a whole sequence. Elements are computed in
- * double whatever the storage type, so one path serves float16, bfloat16, float and double.
- * The input projection X·Wᵀ of every time step is one matrix product done before the
- * recurrence; only H·Rᵀ is left inside the time loop.
+ * The ONNX recurrent layers RNN, GRU and LSTM over a whole sequence. Float32 layers take the
+ * vectorized path of {@link RecurrentFloat}; every other type is computed here in double, so one
+ * path serves float16, bfloat16 and double (and is the reference the float32 path is tested
+ * against). Both do the input projection X·Wᵀ of every time step as one matrix product before
+ * the recurrence; only H·Rᵀ is left inside the time loop.
  */
 public final class Recurrent {
     private Recurrent() {}
@@ -110,6 +113,23 @@ public final class Recurrent {
             throw OnnxrunException.unsupported("unknown recurrent activation '" + name + "'");
         }
 
+        /** The vector form of {@link #apply(double, double, double)}, in float32. */
+        FloatVector apply(FloatVector x, float alpha, float beta) {
+            return switch (this) {
+                case SIGMOID -> dev.onnxrun.runtime.kernels.Activation.sigmoid(x);
+                case TANH -> x.lanewise(VectorOperators.TANH);
+                case RELU -> x.max(0f);
+                case HARD_SIGMOID -> x.fma(alpha, beta).max(0f).min(1f);
+                case AFFINE -> x.fma(alpha, beta);
+                case LEAKY_RELU -> x.blend(x.mul(alpha), x.lt(0f));
+                case THRESHOLDED_RELU -> x.blend(0f, x.compare(VectorOperators.GT, alpha).not());
+                case SCALED_TANH -> x.mul(beta).lanewise(VectorOperators.TANH).mul(alpha);
+                case ELU -> x.blend(x.lanewise(VectorOperators.EXPM1).mul(alpha), x.lt(0f));
+                case SOFTSIGN -> x.div(x.abs().add(1f));
+                case SOFTPLUS -> x.lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P).blend(x, x.compare(VectorOperators.GT, 30f));
+            };
+        }
+
         double apply(double x, double alpha, double beta) {
             return switch (this) {
                 case SIGMOID -> 1 / (1 + Math.exp(-x));
@@ -156,6 +176,8 @@ public final class Recurrent {
         public double apply(double x) { return kind.apply(x, alpha, beta); }
 
         public double derivative(double x) { return kind.derivative(x, alpha, beta); }
+
+        FloatVector apply(FloatVector x) { return kind.apply(x, (float) alpha, (float) beta); }
     }
 
     /**
@@ -175,13 +197,30 @@ public final class Recurrent {
     public record Result(Tensor y, Tensor yH, Tensor yC) {}
 
     /**
+     * The weights W, R, B and P of a float32 layer laid out for {@link #run}, or null when the
+     * layer is not float32. A layer whose weights are constants prepares them once, when compiled.
+     */
+    public static RecurrentFloat.Weights prepare(Config cfg, Tensor w, Tensor r, Tensor b, Tensor peepholes) {
+        checkWeights(cfg, w, r, b, peepholes);
+        if (w.dtype() != DType.FLOAT || r.dtype() != DType.FLOAT) return null;
+        return RecurrentFloat.Weights.of(cfg, w, r, b, peepholes);
+    }
+
+    /** {@link #run(Config, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, RecurrentFloat.Weights, Parallel)} preparing the weights itself. */
+    public static Result run(Config cfg, Tensor x, Tensor w, Tensor r, Tensor b, Tensor seqLens, Tensor initialH,
+                             Tensor initialC, Tensor peepholes, Parallel parallel) {
+        return run(cfg, x, w, r, b, seqLens, initialH, initialC, peepholes, null, parallel);
+    }
+
+    /**
      * Runs the layer. Optional inputs (b, seqLens, initialH, initialC, peepholes) may be null.
      * Shapes follow the ONNX operator: X [seq, batch, input] (or batch first), W [dirs, G·H, input],
      * R [dirs, G·H, H], B [dirs, 2·G·H], sequence_lens [batch], initial states [dirs, batch, H], P [dirs, 3H].
+     * {@code prepared} is {@link #prepare}'s result for these weights, or null to prepare them here.
      */
     public static Result run(Config cfg, Tensor x, Tensor w, Tensor r, Tensor b, Tensor seqLens, Tensor initialH,
-                             Tensor initialC, Tensor peepholes, Parallel parallel) {
-        return run(cfg, x, w, r, b, seqLens, initialH, initialC, peepholes, parallel, null);
+                             Tensor initialC, Tensor peepholes, RecurrentFloat.Weights prepared, Parallel parallel) {
+        return run(cfg, x, w, r, b, seqLens, initialH, initialC, peepholes, prepared, parallel, null);
     }
 
     /**
@@ -206,16 +245,20 @@ public final class Recurrent {
         }
     }
 
-    /** {@link #run}, recording into {@code tape} when it is not null. */
+    /** {@link #run}, recording into {@code tape} when it is not null (then in double: the backward pass reads the records). */
     static Result run(Config cfg, Tensor x, Tensor w, Tensor r, Tensor b, Tensor seqLens, Tensor initialH,
-                      Tensor initialC, Tensor peepholes, Parallel parallel, Tape tape) {
+                      Tensor initialC, Tensor peepholes, RecurrentFloat.Weights prepared, Parallel parallel, Tape tape) {
+        if (prepared == null) checkWeights(cfg, w, r, b, peepholes);
         Layer layer = new Layer(cfg, x, w, r);
-        layer.check(b, "B", layer.dirs, 2L * layer.gates * layer.hidden);
-        layer.check(peepholes, "P", layer.dirs, 3L * layer.hidden);
         layer.checkState(initialH, "initial_h");
         layer.checkState(initialC, "initial_c");
         int[] lengths = layer.lengths(seqLens);
-        if (tape != null) tape.allocate(layer, lengths);
+        if (tape != null) {
+            tape.allocate(layer, lengths);
+        } else if (x.dtype() == DType.FLOAT && w.dtype() == DType.FLOAT && r.dtype() == DType.FLOAT) {
+            RecurrentFloat.Weights weights = prepared != null ? prepared : RecurrentFloat.Weights.of(cfg, w, r, b, peepholes);
+            return RecurrentFloat.run(layer, weights, x, lengths, initialH, initialC, parallel);
+        }
 
         double[] xs = layer.inputRows(x);
         DType dtype = x.dtype();
@@ -228,7 +271,32 @@ public final class Recurrent {
         return new Result(y, yH, yC);
     }
 
-    /** Dimensions and weights of one invocation. */
+    /** Checks W, R, B and P against each other and the configuration (X's input size is checked by {@link Layer}). */
+    private static void checkWeights(Config cfg, Tensor w, Tensor r, Tensor b, Tensor peepholes) {
+        if (w.rank() != 3 || r.rank() != 3) {
+            throw OnnxrunException.invalidInput("W and R must have rank 3, got " + w.describe() + " and " + r.describe());
+        }
+        if (cfg.hiddenSize() >= 0 && cfg.hiddenSize() != r.dim(2)) {
+            throw OnnxrunException.invalidInput("hidden_size " + cfg.hiddenSize() + " does not match R " + r.describe());
+        }
+        long dirs = cfg.direction().count(), hidden = r.dim(2), gh = cfg.cell().gates() * hidden;
+        check(w, "W", dirs, gh, w.dim(2));
+        check(r, "R", dirs, gh, hidden);
+        check(b, "B", dirs, 2 * gh);
+        check(peepholes, "P", dirs, 3 * hidden);
+        int expected = cfg.direction().count() * cfg.cell().activationsPerDirection();
+        if (cfg.activations().length != expected) {
+            throw OnnxrunException.invalidModel(cfg.activations().length + " activations given, expected " + expected);
+        }
+    }
+
+    static void check(Tensor t, String name, long... shape) {
+        if (t != null && !Arrays.equals(t.shape(), shape)) {
+            throw OnnxrunException.invalidInput(name + " has shape " + Shapes.toString(t.shape()) + ", expected " + Shapes.toString(shape));
+        }
+    }
+
+    /** Dimensions and weights of one invocation (the weights already checked by {@link #checkWeights}). */
     static final class Layer {
         final Config cfg;
         final int seq, batch, input, hidden, dirs, gates;
@@ -239,35 +307,15 @@ public final class Recurrent {
             this.w = w;
             this.r = r;
             if (x.rank() != 3) throw OnnxrunException.invalidInput("X must have rank 3, got " + x.describe());
-            if (w.rank() != 3 || r.rank() != 3) {
-                throw OnnxrunException.invalidInput("W and R must have rank 3, got " + w.describe() + " and " + r.describe());
-            }
             seq = Math.toIntExact(cfg.batchFirst() ? x.dim(1) : x.dim(0));
             batch = Math.toIntExact(cfg.batchFirst() ? x.dim(0) : x.dim(1));
             input = Math.toIntExact(x.dim(2));
             dirs = cfg.direction().count();
             gates = cfg.cell().gates();
-            if (cfg.hiddenSize() >= 0 && cfg.hiddenSize() != r.dim(2)) {
-                throw OnnxrunException.invalidInput("hidden_size " + cfg.hiddenSize() + " does not match R " + r.describe());
-            }
             hidden = Math.toIntExact(r.dim(2));
-            if (!Arrays.equals(w.shape(), new long[] {dirs, (long) gates * hidden, input})) {
+            if (w.dim(2) != input) {
                 throw OnnxrunException.invalidInput("W has shape " + Shapes.toString(w.shape()) + ", expected "
-                        + Shapes.toString(new long[] {dirs, (long) gates * hidden, input}));
-            }
-            if (!Arrays.equals(r.shape(), new long[] {dirs, (long) gates * hidden, hidden})) {
-                throw OnnxrunException.invalidInput("R has shape " + Shapes.toString(r.shape()) + ", expected "
-                        + Shapes.toString(new long[] {dirs, (long) gates * hidden, hidden}));
-            }
-            int expected = dirs * cfg.cell().activationsPerDirection();
-            if (cfg.activations().length != expected) {
-                throw OnnxrunException.invalidModel(cfg.activations().length + " activations given, expected " + expected);
-            }
-        }
-
-        void check(Tensor t, String name, long... shape) {
-            if (t != null && !Arrays.equals(t.shape(), shape)) {
-                throw OnnxrunException.invalidInput(name + " has shape " + Shapes.toString(t.shape()) + ", expected " + Shapes.toString(shape));
+                        + Shapes.toString(new long[] {dirs, (long) gates * hidden, input}) + " for X " + x.describe());
             }
         }
 
@@ -434,6 +482,11 @@ public final class Recurrent {
                     if (yC != null) yC.setDouble(stateIndex(d, n, j), c[n * hidden + j]);
                 }
             }
+        }
+
+        /** Row of step t, batch entry n in X (and in the input projection): X's own order, whatever the layout. */
+        int inputRow(int t, int n) {
+            return cfg.batchFirst() ? n * seq + t : t * batch + n;
         }
 
         double clip(double v) {

@@ -36,9 +36,9 @@ public final class RecurrentGradients {
     public static Result backward(Recurrent.Config cfg, Tensor x, Tensor w, Tensor r, Tensor b, Tensor seqLens, Tensor initialH,
                                   Tensor initialC, Tensor peepholes, Tensor dY, Tensor dYh, Tensor dYc, Parallel parallel) {
         Recurrent.Tape tape = new Recurrent.Tape();
-        Recurrent.run(cfg, x, w, r, b, seqLens, initialH, initialC, peepholes, parallel, tape);
+        Recurrent.run(cfg, x, w, r, b, seqLens, initialH, initialC, peepholes, null, parallel, tape);
         Recurrent.Layer layer = tape.layer;
-        layer.check(dY, "gradient of Y", layer.outputShape());
+        Recurrent.check(dY, "gradient of Y", layer.outputShape());
         layer.checkState(dYh, "gradient of Y_h");
         layer.checkState(dYc, "gradient of Y_c");
         boolean lstm = cfg.cell() == Cell.LSTM;

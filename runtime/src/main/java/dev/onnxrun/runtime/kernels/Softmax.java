@@ -5,7 +5,7 @@ import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -29,10 +29,11 @@ public final class Softmax {
         Tensor out = Tensor.allocate(x.dtype(), x.shape());
         if (layout.length() == 0) return out;
         boolean fast = x.dtype() == DType.FLOAT && layout.inner() == 1 && kind != Kind.HARDMAX;
-        parallel.forRange(layout.lines(), (from, to) -> {
+        Work.pool(parallel, x.size()).forRange(layout.lines(), (from, to) -> {
+            float[] row = fast ? new float[Math.toIntExact((layout.length() + FLOATS.length() - 1) / FLOATS.length() * FLOATS.length())] : null;
             for (long line = from; line < to; line++) {
                 long start = layout.lineStart(line);
-                if (fast) floatLine(x.segment(), out.segment(), start, layout.length(), kind);
+                if (fast) floatLine(x.segment(), out.segment(), start, (int) layout.length(), kind, row);
                 else line(x, out, start, layout.length(), layout.inner(), kind);
             }
         });
@@ -66,41 +67,44 @@ public final class Softmax {
 
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
 
-    /** The float32 twin of {@link #line} for contiguous lines (normalizing the last axis), in vector lanes. */
-    private static void floatLine(MemorySegment x, MemorySegment out, long start, long n, Kind kind) {
-        long end = start + n, vectorEnd = start + FLOATS.loopBound(n);
-        int step = FLOATS.length();
-        ByteOrder order = ByteOrder.nativeOrder();
-        FloatVector maxLanes = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
-        long i = start;
-        for (; i < vectorEnd; i += step) maxLanes = maxLanes.max(FloatVector.fromMemorySegment(FLOATS, x, i * Float.BYTES, order));
-        float max = maxLanes.reduceLanes(VectorOperators.MAX);
-        for (; i < end; i++) max = Math.max(max, x.getAtIndex(ValueLayout.JAVA_FLOAT, i));
-        // exp(x - max) goes to the output (softmax keeps it; log-softmax overwrites it below)
-        FloatVector sumLanes = FloatVector.zero(FLOATS);
-        for (i = start; i < vectorEnd; i += step) {
-            FloatVector e = FloatVector.fromMemorySegment(FLOATS, x, i * Float.BYTES, order).sub(max).lanewise(VectorOperators.EXP);
-            e.intoMemorySegment(out, i * Float.BYTES, order);
-            sumLanes = sumLanes.add(e);
+    /**
+     * The float32 twin of {@link #line} for contiguous lines (normalizing the last axis), in vector
+     * lanes. The line is copied into {@code row}, whole vectors long and padded with −∞ (which adds
+     * nothing to the max or the sum), so no lane is masked: a masked access that runs past the end
+     * of the tensor takes the Vector API's slow path. Lines of attention over a few tokens are
+     * shorter than one vector.
+     */
+    private static void floatLine(MemorySegment x, MemorySegment out, long start, int n, Kind kind, float[] row) {
+        MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, start * Float.BYTES, row, 0, n);
+        Arrays.fill(row, n, row.length, Float.NEGATIVE_INFINITY);
+        float max = maxOf(row);
+        // exp(x - max) replaces the row for softmax; log-softmax keeps x and takes only the sum
+        float sum = expAndSum(row, max, kind == Kind.SOFTMAX);
+        if (kind == Kind.SOFTMAX) scaleAndShift(row, 1 / sum, 0);
+        else scaleAndShift(row, 1, -max - (float) Math.log(sum));
+        MemorySegment.copy(row, 0, out, ValueLayout.JAVA_FLOAT, start * Float.BYTES, n);
+    }
+
+    // One pass per method: as one method C2 would not inline all the vector operations.
+
+    private static float maxOf(float[] row) {
+        FloatVector lanes = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < row.length; i += FLOATS.length()) lanes = lanes.max(FloatVector.fromArray(FLOATS, row, i));
+        return lanes.reduceLanes(VectorOperators.MAX);
+    }
+
+    /** The sum of exp(row − max), which replaces row when {@code store}. */
+    private static float expAndSum(float[] row, float max, boolean store) {
+        FloatVector lanes = FloatVector.zero(FLOATS);
+        for (int i = 0; i < row.length; i += FLOATS.length()) {
+            FloatVector e = FloatVector.fromArray(FLOATS, row, i).sub(max).lanewise(VectorOperators.EXP);
+            if (store) e.intoArray(row, i);
+            lanes = lanes.add(e);
         }
-        double sum = sumLanes.reduceLanes(VectorOperators.ADD);
-        for (; i < end; i++) {
-            float e = (float) Math.exp(x.getAtIndex(ValueLayout.JAVA_FLOAT, i) - max);
-            out.setAtIndex(ValueLayout.JAVA_FLOAT, i, e);
-            sum += e;
-        }
-        if (kind == Kind.SOFTMAX) {
-            float scale = (float) (1 / sum);
-            for (i = start; i < vectorEnd; i += step) {
-                FloatVector.fromMemorySegment(FLOATS, out, i * Float.BYTES, order).mul(scale).intoMemorySegment(out, i * Float.BYTES, order);
-            }
-            for (; i < end; i++) out.setAtIndex(ValueLayout.JAVA_FLOAT, i, out.getAtIndex(ValueLayout.JAVA_FLOAT, i) * scale);
-        } else {
-            float logSum = (float) Math.log(sum);
-            for (i = start; i < vectorEnd; i += step) {
-                FloatVector.fromMemorySegment(FLOATS, x, i * Float.BYTES, order).sub(max).sub(logSum).intoMemorySegment(out, i * Float.BYTES, order);
-            }
-            for (; i < end; i++) out.setAtIndex(ValueLayout.JAVA_FLOAT, i, (x.getAtIndex(ValueLayout.JAVA_FLOAT, i) - max) - logSum);
-        }
+        return lanes.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void scaleAndShift(float[] row, float scale, float shift) {
+        for (int i = 0; i < row.length; i += FLOATS.length()) FloatVector.fromArray(FLOATS, row, i).fma(scale, shift).intoArray(row, i);
     }
 }

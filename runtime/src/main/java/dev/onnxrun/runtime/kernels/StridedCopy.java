@@ -121,9 +121,16 @@ public final class StridedCopy {
             s += counter[k] * l.src[k];
             d += counter[k] * l.dst[k];
         }
+        // 4-byte elements (float, int32) are moved here directly: through the mover each element
+        // is a call to one of several lambdas, which C2 cannot inline at this shared call site.
+        MemorySegment words = mover != null && src.dtype() != DType.STRING && src.dtype().byteSize() == 4 ? src.segment() : null;
+        MemorySegment wordsOut = words != null ? dst.segment() : null;
         for (long row = from; row < to; row++) {
             if (mover == null) {
                 dst.copyFrom(src, s, d, inner);
+            } else if (words != null) {
+                long ss = s * 4, dd = d * 4, srcBytes = srcStep * 4, dstBytes = dstStep * 4;
+                for (long i = 0; i < inner; i++, ss += srcBytes, dd += dstBytes) wordsOut.set(JAVA_INT_UNALIGNED, dd, words.get(JAVA_INT_UNALIGNED, ss));
             } else {
                 long ss = s;
                 long dd = d;

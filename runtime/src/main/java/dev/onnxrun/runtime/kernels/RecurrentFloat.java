@@ -1,0 +1,341 @@
+package dev.onnxrun.runtime.kernels;
+
+import dev.onnxrun.runtime.Parallel;
+import dev.onnxrun.runtime.Tensor;
+import dev.onnxrun.runtime.kernels.Recurrent.Activation;
+import dev.onnxrun.runtime.kernels.Recurrent.Cell;
+import dev.onnxrun.runtime.kernels.Recurrent.Config;
+import dev.onnxrun.runtime.kernels.Recurrent.Direction;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The float32 path of {@link Recurrent}. The input projection of all time steps is one packed
+ * GEMM (X[T·B, I] · Wᵀ); each step then multiplies the hidden state by Rᵀ (a GEMV at batch 1)
+ * and finishes the gates with vector arithmetic over the hidden axis. Wᵀ and Rᵀ are packed once
+ * per set of weights ({@link Weights}), at compile time when they are constants.
+ *
+ * <p>Each gate's block of columns is padded from H to a whole number of vectors (zero weights
+ * and biases), and so are the state rows, so the gate arithmetic runs on whole vectors with no
+ * tails; the products read only the first H values of each state row. The arithmetic is split
+ * into short passes (sum, activation, cell update): one long loop body exceeds what C2 inlines,
+ * and a vector operation left out of line is boxed and many times slower.
+ */
+public final class RecurrentFloat {
+    private RecurrentFloat() {}
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = SPECIES.length();
+
+    /** H rounded up to whole vectors: the width of each gate block and state row. */
+    static int padded(int hidden) { return (hidden + VL - 1) / VL * VL; }
+
+    /**
+     * One direction's weights, gate blocks padded to {@link #padded} columns.
+     *
+     * @param inputT     Wᵀ [input, G·Hp]
+     * @param recurrentT Rᵀ [H, G·Hp]; for GRU only the z and r gates' [H, 2Hp]
+     * @param resetT     GRU: the h gate's R_hᵀ [H, Hp], which multiplies the reset state; else null
+     * @param inputBias  Wb + Rb [G·Hp], less a linear-before-reset GRU's R_bh
+     * @param hiddenBias a linear-before-reset GRU's R_bh [Hp] (zeros otherwise)
+     * @param peepholes  LSTM's P [3Hp], or null when absent
+     */
+    record DirectionWeights(Gemm.PackedB inputT, Gemm.PackedB recurrentT, Gemm.PackedB resetT, float[] inputBias,
+                            float[] hiddenBias, float[] peepholes) {}
+
+    /** W, R, B and P of a float32 layer, laid out for the products (see {@link Recurrent#prepare}). */
+    public static final class Weights {
+        private final DirectionWeights[] directions;
+
+        private Weights(DirectionWeights[] directions) { this.directions = directions; }
+
+        static Weights of(Config cfg, Tensor w, Tensor r, Tensor b, Tensor peepholes) {
+            int dirs = cfg.direction().count(), hidden = Math.toIntExact(r.dim(2)), input = Math.toIntExact(w.dim(2));
+            int gates = cfg.cell().gates(), gh = gates * hidden, hp = padded(hidden);
+            boolean gru = cfg.cell() == Cell.GRU, lbr = gru && cfg.linearBeforeReset();
+            float[] ws = FloatArrays.read(w), rs = FloatArrays.read(r);
+            DirectionWeights[] out = new DirectionWeights[dirs];
+            for (int d = 0; d < dirs; d++) {
+                int wAt = d * gh * input, rAt = d * gh * hidden;
+                Gemm.PackedB inputT = packTransposed(ws, wAt, 0, gates, hidden, input);
+                Gemm.PackedB recurrentT = packTransposed(rs, rAt, 0, gru ? 2 : gates, hidden, hidden);
+                Gemm.PackedB resetT = gru ? packTransposed(rs, rAt, 2, 1, hidden, hidden) : null;
+                float[] inputBias = new float[gates * hp], hiddenBias = new float[hp];
+                if (b != null) {
+                    for (int j = 0; j < gh; j++) {
+                        float wb = b.getFloat((long) d * 2 * gh + j), rb = b.getFloat((long) d * 2 * gh + gh + j);
+                        int gate = j / hidden, at = gate * hp + j % hidden;
+                        boolean keepApart = lbr && gate == 2;
+                        inputBias[at] = keepApart ? wb : wb + rb;
+                        if (keepApart) hiddenBias[j % hidden] = rb;
+                    }
+                }
+                float[] p = null;
+                if (peepholes != null) {
+                    p = new float[3 * hp];
+                    for (int j = 0; j < 3 * hidden; j++) p[j / hidden * hp + j % hidden] = peepholes.getFloat((long) d * 3 * hidden + j);
+                }
+                out[d] = new DirectionWeights(inputT, recurrentT, resetT, inputBias, hiddenBias, p);
+            }
+            return new Weights(out);
+        }
+
+        /**
+         * Gates [first, first + count) of the [G·H, cols] row-major matrix at {@code at},
+         * transposed to [cols, count·Hp] (each gate's block padded with zero columns) and packed.
+         * The transpose is also kept row-major: products with fewer rows than a micro-tile that
+         * lack packed panels stream it with contiguous vector loads.
+         */
+        private static Gemm.PackedB packTransposed(float[] src, int at, int first, int count, int hidden, int cols) {
+            int hp = padded(hidden), width = count * hp;
+            float[] t = new float[cols * width];
+            for (int gate = 0; gate < count; gate++) {
+                for (int j = 0; j < hidden; j++) {
+                    int row = at + ((first + gate) * hidden + j) * cols;
+                    for (int k = 0; k < cols; k++) t[k * width + gate * hp + j] = src[row + k];
+                }
+            }
+            return Gemm.pack(cols, width, Gemm.Matrix.rowMajor(t, 0, width));
+        }
+    }
+
+    static Recurrent.Result run(Recurrent.Layer layer, Weights weights, Tensor x, int[] lengths, Tensor initialH, Tensor initialC,
+                                Parallel parallel) {
+        Config cfg = layer.cfg;
+        float[] xs = FloatArrays.read(x);
+        int stateSize = layer.dirs * layer.batch * layer.hidden;
+        float[] y = new float[layer.seq * stateSize];
+        float[] yH = new float[stateSize];
+        float[] yC = cfg.cell() == Cell.LSTM ? new float[stateSize] : null;
+        float[][] projected = new float[layer.dirs][];
+        for (int d = 0; d < layer.dirs; d++) projected[d] = project(layer, weights.directions[d], xs, parallel);
+        // Directions and batch entries recur independently: given the work, threads take whole
+        // recurrences (a direction's batch entries split in ranges) rather than meet at every step.
+        long work = (long) layer.dirs * layer.seq * layer.batch * layer.gates * layer.hidden * layer.hidden;
+        int ranges = Work.pool(parallel, work) == Parallel.SERIAL ? 1
+                : Math.min(layer.batch, Math.max(1, parallel.threads() / layer.dirs));
+        int tasks = layer.dirs * ranges;
+        Parallel outer = tasks > 1 ? parallel : Parallel.SERIAL;
+        Parallel inner = tasks > 1 ? Parallel.SERIAL : parallel;
+        outer.forRange(tasks, (from, to) -> {
+            for (int task = (int) from; task < to; task++) {
+                int d = task / ranges, range = task % ranges;
+                int first = layer.batch * range / ranges, end = layer.batch * (range + 1) / ranges;
+                new Recurrence(layer, weights.directions[d], d, projected[d], first, end, lengths, inner).run(initialH, initialC, y, yH, yC);
+            }
+        });
+        long[] yShape = cfg.batchFirst()
+                ? new long[] {layer.batch, layer.seq, layer.dirs, layer.hidden}
+                : new long[] {layer.seq, layer.dirs, layer.batch, layer.hidden};
+        long[] stateShape = cfg.batchFirst()
+                ? new long[] {layer.batch, layer.dirs, layer.hidden}
+                : new long[] {layer.dirs, layer.batch, layer.hidden};
+        return new Recurrent.Result(Tensor.of(y, yShape), Tensor.of(yH, stateShape), yC == null ? null : Tensor.of(yC, stateShape));
+    }
+
+    /** X·Wᵀ + b of every step [seq·batch, G·Hp], rows in X's order (see {@link Recurrent.Layer#inputRow}). */
+    private static float[] project(Recurrent.Layer layer, DirectionWeights wts, float[] xs, Parallel parallel) {
+        int rows = layer.seq * layer.batch, width = wts.inputT().cols();
+        float[] out = new float[rows * width];
+        for (int i = 0; i < rows; i++) System.arraycopy(wts.inputBias(), 0, out, i * width, width);
+        Gemm.multiply(rows, 1f, Gemm.Matrix.rowMajor(xs, 0, layer.input), wts.inputT(), out, 0, width, true, parallel);
+        return out;
+    }
+
+    /**
+     * The recurrence of one direction over batch entries [first, end): their state, buffers and
+     * the gate arithmetic of each cell kind. Buffers hold the range's rows only (local row
+     * {@code r} is batch entry {@code first + r}).
+     */
+    private static final class Recurrence {
+        final Recurrent.Layer layer;
+        final DirectionWeights wts;
+        final int d, hidden, hp, first, rows, width;
+        final boolean reverse, inputForget, lbr;
+        final float clip;
+        final Activation f, g, h3;
+        final int[] lengths;
+        final Parallel parallel;
+        final float[] projected;
+        /** State rows [rows, Hp]; the recurrent products [rows, recurrentT cols] and (GRU) [rows, Hp]; one row of gates. */
+        final float[] h, c, rec, recH, z, scratch, gateRow;
+
+        Recurrence(Recurrent.Layer layer, DirectionWeights wts, int d, float[] projected, int first, int end, int[] lengths,
+                   Parallel parallel) {
+            this.layer = layer;
+            this.wts = wts;
+            this.d = d;
+            this.projected = projected;
+            this.first = first;
+            this.lengths = lengths;
+            this.parallel = parallel;
+            Config cfg = layer.cfg;
+            hidden = layer.hidden;
+            hp = padded(hidden);
+            rows = end - first;
+            width = layer.gates * hp;
+            reverse = cfg.direction() == Direction.REVERSE || d == 1;
+            inputForget = cfg.inputForget();
+            lbr = cfg.linearBeforeReset();
+            clip = (float) cfg.clip();
+            int per = cfg.cell().activationsPerDirection();
+            Activation[] act = cfg.activations();
+            f = act[d * per];
+            g = per > 1 ? act[d * per + 1] : null;
+            h3 = per > 2 ? act[d * per + 2] : null;
+            h = new float[rows * hp];
+            c = new float[rows * hp];
+            rec = new float[rows * wts.recurrentT().cols()];
+            boolean gru = cfg.cell() == Cell.GRU;
+            recH = gru ? new float[rows * hp] : null;
+            z = gru ? new float[rows * hp] : null;
+            scratch = gru ? new float[rows * hp] : null;
+            gateRow = new float[width];
+        }
+
+        void run(Tensor initialH, Tensor initialC, float[] y, float[] yH, float[] yC) {
+            loadState(initialH, h);
+            loadState(initialC, c);
+            Cell cell = layer.cfg.cell();
+            int maxLen = 0;
+            for (int r = 0; r < rows; r++) maxLen = Math.max(maxLen, lengths[first + r]);
+            // the products read the first H values of each padded state row
+            Gemm.Matrix state = new Gemm.Matrix(h, 0, hp, 1);
+            for (int step = 0; step < maxLen; step++) {
+                Gemm.multiply(rows, 1f, state, wts.recurrentT(), rec, 0, wts.recurrentT().cols(), false, parallel);
+                if (cell == Cell.GRU) {
+                    if (lbr) Gemm.multiply(rows, 1f, state, wts.resetT(), recH, 0, hp, false, parallel);
+                    for (int r = 0; r < rows; r++) if (step < lengths[first + r]) gruGates(r, time(step, r));
+                    if (!lbr) Gemm.multiply(rows, 1f, new Gemm.Matrix(scratch, 0, hp, 1), wts.resetT(), recH, 0, hp, false, parallel);
+                }
+                for (int r = 0; r < rows; r++) {
+                    if (step >= lengths[first + r]) continue;
+                    int t = time(step, r), xo = layer.inputRow(t, first + r) * width, ho = r * hp;
+                    switch (cell) {
+                        case RNN -> {
+                            add(projected, xo, rec, ho, h, ho, hp);
+                            activate(f, clip, h, ho, ho + hp);
+                        }
+                        case LSTM -> lstmRow(xo, r);
+                        case GRU -> gruUpdate(xo, ho);
+                    }
+                    System.arraycopy(h, ho, y, Math.toIntExact(layer.outputIndex(t, d, first + r, 0)), hidden);
+                }
+            }
+            for (int r = 0; r < rows; r++) {
+                int at = Math.toIntExact(layer.stateIndex(d, first + r, 0));
+                System.arraycopy(h, r * hp, yH, at, hidden);
+                if (yC != null) System.arraycopy(c, r * hp, yC, at, hidden);
+            }
+        }
+
+        /** The time index local row r reads at this step (a reverse pass starts at its own last step). */
+        int time(int step, int r) { return reverse ? lengths[first + r] - 1 - step : step; }
+
+        void loadState(Tensor initial, float[] state) {
+            if (initial == null) return;
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < hidden; j++) state[r * hp + j] = initial.getFloat(layer.stateIndex(d, first + r, j));
+            }
+        }
+
+        /** Gate blocks i, o, f, c (each Hp wide) of local row r; the recurrent product's row is [G·Hp] too. */
+        void lstmRow(int xo, int r) {
+            int ho = r * hp, i = 0, o = hp, fg = 2 * hp, cg = 3 * hp;
+            float[] gt = gateRow, p = wts.peepholes();
+            add(projected, xo, rec, r * width, gt, 0, width);
+            if (p != null) {
+                // i and f see the previous cell state; o sees the new one, below
+                fma(p, i, c, ho, gt, i, hp);
+                if (!inputForget) fma(p, fg, c, ho, gt, fg, hp);
+                activate(f, clip, gt, i, i + hp);
+                if (!inputForget) activate(f, clip, gt, fg, fg + hp);
+            } else {
+                activate(f, clip, gt, 0, inputForget ? fg : cg);
+            }
+            activate(g, clip, gt, cg, cg + hp);
+            for (int j = 0; j < hp; j += VL) {
+                FloatVector iv = FloatVector.fromArray(SPECIES, gt, i + j);
+                FloatVector fv = inputForget ? iv.broadcast(1f).sub(iv) : FloatVector.fromArray(SPECIES, gt, fg + j);
+                FloatVector cNew = fv.mul(FloatVector.fromArray(SPECIES, c, ho + j)).add(iv.mul(FloatVector.fromArray(SPECIES, gt, cg + j)));
+                cNew.intoArray(c, ho + j);
+                cNew.intoArray(gt, i + j); // i is spent: its block takes h3(c)
+            }
+            if (p != null) {
+                fma(p, o, c, ho, gt, o, hp);
+                activate(f, clip, gt, o, o + hp);
+            }
+            activate(h3, Float.POSITIVE_INFINITY, gt, i, i + hp);
+            for (int j = 0; j < hp; j += VL) {
+                FloatVector.fromArray(SPECIES, gt, o + j).mul(FloatVector.fromArray(SPECIES, gt, i + j)).intoArray(h, ho + j);
+            }
+        }
+
+        /** GRU gates z and r of local row lr (blocks z, r, h); keeps z, and r (linear before reset) or r ⊙ h for the h gate. */
+        void gruGates(int lr, int t) {
+            int xo = layer.inputRow(t, first + lr) * width, ho = lr * hp;
+            float[] gt = gateRow;
+            add(projected, xo, rec, lr * 2 * hp, gt, 0, 2 * hp);
+            activate(f, clip, gt, 0, 2 * hp);
+            System.arraycopy(gt, 0, z, ho, hp);
+            for (int j = 0; j < hp; j += VL) {
+                FloatVector r = FloatVector.fromArray(SPECIES, gt, hp + j);
+                (lbr ? r : r.mul(FloatVector.fromArray(SPECIES, h, ho + j))).intoArray(scratch, ho + j);
+            }
+        }
+
+        /** h = (1 − z) ⊙ ĥ + z ⊙ h, ĥ from the h gate's input projection and recurrent product. */
+        void gruUpdate(int xo, int ho) {
+            float[] gt = gateRow, hb = wts.hiddenBias();
+            for (int j = 0; j < hp; j += VL) {
+                FloatVector recurrent = FloatVector.fromArray(SPECIES, recH, ho + j);
+                if (lbr) recurrent = recurrent.add(FloatVector.fromArray(SPECIES, hb, j)).mul(FloatVector.fromArray(SPECIES, scratch, ho + j));
+                FloatVector.fromArray(SPECIES, projected, xo + 2 * hp + j).add(recurrent).intoArray(gt, j);
+            }
+            activate(g, clip, gt, 0, hp);
+            for (int j = 0; j < hp; j += VL) {
+                FloatVector cand = FloatVector.fromArray(SPECIES, gt, j);
+                FloatVector hPrev = FloatVector.fromArray(SPECIES, h, ho + j);
+                FloatVector.fromArray(SPECIES, z, ho + j).mul(hPrev.sub(cand)).add(cand).intoArray(h, ho + j);
+            }
+        }
+    }
+
+    /** out[o..o+len) = a[ao..) + b[bo..); len a multiple of VL. */
+    private static void add(float[] a, int ao, float[] b, int bo, float[] out, int o, int len) {
+        for (int j = 0; j < len; j += VL) {
+            FloatVector.fromArray(SPECIES, a, ao + j).add(FloatVector.fromArray(SPECIES, b, bo + j)).intoArray(out, o + j);
+        }
+    }
+
+    /** out[o..o+len) += a[ao..) ⊙ b[bo..); len a multiple of VL. */
+    private static void fma(float[] a, int ao, float[] b, int bo, float[] out, int o, int len) {
+        for (int j = 0; j < len; j += VL) {
+            FloatVector.fromArray(SPECIES, a, ao + j).fma(FloatVector.fromArray(SPECIES, b, bo + j), FloatVector.fromArray(SPECIES, out, o + j))
+                    .intoArray(out, o + j);
+        }
+    }
+
+    /**
+     * v[from..to) = act(clip(v)) in place, {@code to - from} a multiple of VL. The default
+     * activations get loops of their own, so each compiles with its operations inline.
+     */
+    private static void activate(Activation act, float clip, float[] v, int from, int to) {
+        switch (act.kind()) {
+            case SIGMOID -> {
+                for (int j = from; j < to; j += VL) {
+                    dev.onnxrun.runtime.kernels.Activation.sigmoid(FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip)).intoArray(v, j);
+                }
+            }
+            case TANH -> {
+                for (int j = from; j < to; j += VL) {
+                    FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip).lanewise(VectorOperators.TANH).intoArray(v, j);
+                }
+            }
+            default -> {
+                for (int j = from; j < to; j += VL) act.apply(FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip)).intoArray(v, j);
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package dev.onnxrun.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.Parallel;
+import dev.onnxrun.runtime.Tensor;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The float32 LayerNormalization path against the double path on the same values. */
+class NormalizationTest {
+    @Test
+    void layerNormFloatPathMatchesTheDoublePath() {
+        Random rnd = new Random(11);
+        try (Parallel threads = new Parallel(2)) {
+            for (int trial = 0; trial < 60; trial++) {
+                int rows = 1 + rnd.nextInt(40), len = 1 + rnd.nextInt(trial % 3 == 0 ? 1100 : 70);
+                Tensor x = RandomTensors.uniform(rnd, rows, len);
+                // an offset far from zero checks the variance is taken about the mean
+                for (long i = 0; i < x.size(); i++) x.setFloat(i, x.getFloat(i) * 3 + 5);
+                Tensor scale = RandomTensors.uniform(rnd, len), bias = rnd.nextBoolean() ? RandomTensors.uniform(rnd, len) : null;
+                Tensor[] fast = Normalization.layerNorm(x, scale, bias, -1, 1e-5, DType.FLOAT, trial % 2 == 0 ? threads : Parallel.SERIAL);
+                Tensor[] reference = Normalization.layerNorm(RecurrentTest.asDouble(x), RecurrentTest.asDouble(scale),
+                        RecurrentTest.asDouble(bias), -1, 1e-5, DType.DOUBLE, Parallel.SERIAL);
+                for (int k = 0; k < 3; k++) {
+                    for (long i = 0; i < reference[k].size(); i++) {
+                        double want = reference[k].getDouble(i);
+                        assertEquals(want, fast[k].getDouble(i), 2e-5 * Math.max(1, Math.abs(want)), "trial " + trial + " output " + k + " at " + i);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package dev.onnxrun.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.onnxrun.runtime.Parallel;
+import dev.onnxrun.runtime.Tensor;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The float32 Softmax and LogSoftmax lines against the double path on the same values, lines shorter and longer than a vector. */
+class SoftmaxTest {
+    @Test
+    void floatLinesMatchTheDoublePath() {
+        Random rnd = new Random(5);
+        try (Parallel threads = new Parallel(2)) {
+            for (int trial = 0; trial < 80; trial++) {
+                int lines = 1 + rnd.nextInt(300), len = 1 + rnd.nextInt(trial % 4 == 0 ? 300 : 40);
+                Tensor x = RandomTensors.uniform(rnd, lines, len);
+                for (long i = 0; i < x.size(); i++) x.setFloat(i, x.getFloat(i) * 20);
+                AxisLayout layout = AxisLayout.around(x.shape(), 1);
+                for (Softmax.Kind kind : new Softmax.Kind[] {Softmax.Kind.SOFTMAX, Softmax.Kind.LOG_SOFTMAX}) {
+                    Tensor fast = Softmax.apply(x, layout, kind, trial % 2 == 0 ? threads : Parallel.SERIAL);
+                    Tensor reference = Softmax.apply(RecurrentTest.asDouble(x), layout, kind, Parallel.SERIAL);
+                    for (long i = 0; i < x.size(); i++) {
+                        double want = reference.getDouble(i);
+                        assertEquals(want, fast.getDouble(i), 1e-5 * Math.max(1, Math.abs(want)), kind + " trial " + trial + " at " + i);
+                    }
+                }
+            }
+        }
+    }
+}
