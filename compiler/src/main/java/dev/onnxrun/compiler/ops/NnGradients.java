@@ -5,6 +5,7 @@ import dev.onnxrun.compiler.ir.Attribute;
 import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.kernels.Conv;
+import dev.onnxrun.runtime.kernels.Pooling;
 import dev.onnxrun.runtime.kernels.Windows;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -132,8 +133,9 @@ final class NnGradients {
     /**
      * Pooling gradients. MaxPool's goes to each window's argmax: the indices a MaxPool with
      * Indices output gives (the node's own, else a recomputation) are flat positions in X, where
-     * dY is scatter-added. AveragePool's is {@code dev.onnxrun.AveragePoolGrad}; a global
-     * average spreads dY evenly.
+     * dY is scatter-added; windows that cannot overlap (stride past the dilated kernel on every
+     * axis) never share a position, so a plain scatter does, which ONNX has before opset 16.
+     * AveragePool's is {@code dev.onnxrun.AveragePoolGrad}; a global average spreads dY evenly.
      */
     static Map<String, OpDef.GradientRule> pooling() {
         return Map.of(
@@ -144,7 +146,7 @@ final class NnGradients {
                         attrs.removeIf(a -> a.name().equals("storage_order"));
                         indices = g.ops("", "MaxPool", List.of(g.x(0)), 2, attrs.toArray(Attribute[]::new)).get(1);
                     }
-                    return GradientBuilder.grads(g.scatterToPositions(indices, g.dy(0), g.x(0), true));
+                    return GradientBuilder.grads(g.scatterToPositions(indices, g.dy(0), g.x(0), windowsOverlap(g)));
                 },
                 "AveragePool", g -> GradientBuilder.grads(g.ops(OpsetImports.ONNXRUN_DOMAIN, "AveragePoolGrad",
                         List.of(g.dy(0), g.x(0)), 1, g.node().attributes().values().toArray(Attribute[]::new)).getFirst()),
@@ -153,6 +155,17 @@ final class NnGradients {
                     String count = g.div(g.cast(g.op("Size", g.x(0)), t), g.cast(g.op("Size", g.y(0)), t));
                     return GradientBuilder.grads(g.div(g.op("Expand", g.dy(0), g.shape(g.x(0))), count));
                 });
+    }
+
+    /** True when two of a MaxPool's windows can share an input element: some axis strides less than its dilated kernel spans. */
+    private static boolean windowsOverlap(GradientBuilder g) {
+        Pooling.Params p = PoolingDefs.params(new NodeContext(g.node(), g.opset(), List.of(), List.of(), NodeContext.NO_SUBGRAPHS), Pooling.Kind.MAX);
+        int rank = p.kernelShape().length;
+        long[] strides = Windows.orFill(p.strides(), rank, 1, "strides"), dilations = Windows.orFill(p.dilations(), rank, 1, "dilations");
+        for (int d = 0; d < rank; d++) {
+            if (strides[d] < (p.kernelShape()[d] - 1) * dilations[d] + 1) return true;
+        }
+        return false;
     }
 
     /**
