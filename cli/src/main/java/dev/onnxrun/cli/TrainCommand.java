@@ -1,15 +1,10 @@
 package dev.onnxrun.cli;
 
-import dev.onnxrun.compiler.ir.Model;
 import dev.onnxrun.compiler.onnx.OnnxExporter;
-import dev.onnxrun.compiler.onnx.OnnxImporter;
 import dev.onnxrun.compiler.training.ImageDataset;
-import dev.onnxrun.compiler.training.NetworkSpec;
 import dev.onnxrun.compiler.training.Trainer;
-import dev.onnxrun.compiler.training.UpdateRule;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -30,15 +25,8 @@ final class TrainCommand implements Callable<Integer> {
             description = "The dataset: fashion-mnist=DIR or mnist=DIR, a directory of {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz].")
     String data;
 
-    @Option(names = "--loss", paramLabel = "LOSS", description = "The loss: cross-entropy (default: the spec's loss line, else cross-entropy).")
-    String loss;
-
-    @Option(names = "--optimizer", paramLabel = "NAME",
-            description = "adam, sgd, momentum, nesterov or adagrad (default: the spec's optimizer line, else adam).")
-    String optimizer;
-
-    @Option(names = "--lr", paramLabel = "RATE", description = "Learning rate (default: the spec's lr, else 0.001).")
-    Double rate;
+    @CommandLine.Mixin
+    TrainingOptions training;
 
     @Option(names = "--epochs", paramLabel = "N", defaultValue = "1", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
     int epochs;
@@ -69,35 +57,17 @@ final class TrainCommand implements Callable<Integer> {
         if (epochs < 0 || batch < 1 || limit < 0 || (threads != null && threads < 1)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--epochs, --limit must be >= 0; --batch, --threads >= 1");
         }
-        String specLoss = null, specOptimizer = null;
-        Map<String, Double> settings = Map.of();
-        Model forward;
-        if (model.toString().endsWith(".net")) {
-            NetworkSpec.Parsed parsed = NetworkSpec.read(model, seed);
-            forward = parsed.model();
-            specLoss = parsed.loss();
-            specOptimizer = parsed.optimizer();
-            settings = parsed.optimizerParams();
-        } else {
-            forward = OnnxImporter.load(model);
-        }
-        String lossName = loss != null ? loss : specLoss != null ? specLoss : "cross-entropy";
-        if (!lossName.equals("cross-entropy")) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "unsupported loss '" + lossName + "' (only cross-entropy)");
-        }
-        String optimizerName = optimizer != null ? optimizer : specOptimizer != null ? specOptimizer : "adam";
-        double lr = rate != null ? rate : settings.getOrDefault("lr", 0.001);
-        UpdateRule rule = UpdateRule.parse(optimizerName, lr, settings);
+        TrainingOptions.Setup setup = training.resolve(model, seed);
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
 
         ImageDataset trainSet = ImageDataset.mnistLayout(dir, true, limit);
         ImageDataset testSet = ImageDataset.mnistLayout(dir, false, limit);
         out.printf("training %s on %d images (test %d), %s lr %s, batch %d, %d threads%n", model, trainSet.count(), testSet.count(),
-                optimizerName, lr, batch, workers);
+                setup.optimizer(), setup.rate(), batch, workers);
         out.flush();
         // in-place progress only when stdout is a terminal (tests and pipes get the epoch lines alone)
         boolean terminal = System.console() != null && System.console().isTerminal();
-        Trainer.Result result = Trainer.train(forward, trainSet, testSet, new Trainer.Options(epochs, batch, seed, workers, rule),
+        Trainer.Result result = Trainer.train(setup.forward(), trainSet, testSet, new Trainer.Options(epochs, batch, seed, workers, setup.rule()),
                 new Trainer.Listener() {
                     private long lastPrint;
 
