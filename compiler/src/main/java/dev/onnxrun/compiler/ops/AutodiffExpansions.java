@@ -86,7 +86,7 @@ public final class AutodiffExpansions {
         String x = g.x(0), dy = g.x(1), w = g.x(2);
         long[] xShape = g.staticShape(x), wShape = g.staticShape(w);
         if (xShape == null || wShape == null) throw error(g, "needs the static shapes of X and W");
-        Conv.Params p = ConvolutionDefs.params(context(g));
+        Conv.Params p = ConvolutionDefs.params(NodeContext.attributesOf(g.node(), g.opset()));
         Windows.Geometry geo = Conv.convGeometry(xShape, wShape, p);
         int rank = geo.rank();
         long groups = p.group(), images = xShape[0], perGroup = wShape[1];
@@ -140,7 +140,7 @@ public final class AutodiffExpansions {
         String dy = g.x(0), x = g.x(1);
         long[] xShape = g.staticShape(x);
         if (xShape == null) throw error(g, "needs the static shape of X");
-        Pooling.Params p = PoolingDefs.params(context(g), Pooling.Kind.AVERAGE);
+        Pooling.Params p = PoolingDefs.params(NodeContext.attributesOf(g.node(), g.opset()), Pooling.Kind.AVERAGE);
         Windows.Geometry geo = Pooling.geometry(xShape, p);
         int rank = geo.rank();
         DType type = g.dtype(dy);
@@ -181,10 +181,6 @@ public final class AutodiffExpansions {
         perm[0] = 1;
         perm[1] = 0;
         return perm;
-    }
-
-    private static NodeContext context(GradientBuilder g) {
-        return new NodeContext(g.node(), g.opset(), List.of(), List.of(), NodeContext.NO_SUBGRAPHS);
     }
 
     private static OnnxrunException error(GradientBuilder g, String message) {

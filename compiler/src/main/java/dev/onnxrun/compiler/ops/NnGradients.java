@@ -102,7 +102,7 @@ final class NnGradients {
         return Map.of("Conv", g -> {
             long[] xShape = g.staticShape(g.x(0)), wShape = g.staticShape(g.x(1));
             if (xShape == null || wShape == null) throw g.fail("needs the static shapes of X and W");
-            Conv.Params p = ConvolutionDefs.params(new NodeContext(g.node(), g.opset(), List.of(), List.of(), NodeContext.NO_SUBGRAPHS));
+            Conv.Params p = ConvolutionDefs.params(NodeContext.attributesOf(g.node(), g.opset()));
             Windows.Geometry geo = Conv.convGeometry(xShape, wShape, p);
             int rank = geo.rank();
             String dx = null, dw = null, db = null;
@@ -159,7 +159,7 @@ final class NnGradients {
 
     /** True when two of a MaxPool's windows can share an input element: some axis strides less than its dilated kernel spans. */
     private static boolean windowsOverlap(GradientBuilder g) {
-        Pooling.Params p = PoolingDefs.params(new NodeContext(g.node(), g.opset(), List.of(), List.of(), NodeContext.NO_SUBGRAPHS), Pooling.Kind.MAX);
+        Pooling.Params p = PoolingDefs.params(NodeContext.attributesOf(g.node(), g.opset()), Pooling.Kind.MAX);
         int rank = p.kernelShape().length;
         long[] strides = Windows.orFill(p.strides(), rank, 1, "strides"), dilations = Windows.orFill(p.dilations(), rank, 1, "dilations");
         for (int d = 0; d < rank; d++) {
@@ -184,7 +184,7 @@ final class NnGradients {
                     Arrays.fill(perChannel, 1);
                     perChannel[1] = -1;
                     String channelShape = g.ints(perChannel);
-                    boolean training = NormalizationDefs.training(new NodeContext(g.node(), g.opset(), List.of(), List.of(), NodeContext.NO_SUBGRAPHS));
+                    boolean training = NormalizationDefs.training(NodeContext.attributesOf(g.node(), g.opset()));
                     Normalized n = training ? normalize(g, axes) : new Normalized(g, g.reshape(g.x(3), channelShape),
                             g.reshape(g.x(4), channelShape), g.attrs().getFloat("epsilon", 1e-5f));
                     String gamma = g.reshape(g.x(1), channelShape);

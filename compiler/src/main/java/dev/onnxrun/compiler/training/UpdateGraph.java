@@ -83,7 +83,7 @@ public final class UpdateGraph {
         inits.putAll(e.constants);
         Map<String, ValueType> types = new HashMap<>(g.valueTypes());
         for (ValueInfo v : inputs) types.put(v.name(), v.type());
-        Graph step = new Graph(g.name().replace("_backward", "_step"), inputs, outputs, inits, nodes, types);
+        Graph step = new Graph(g.name(), inputs, outputs, inits, nodes, types);
         Graph expanded = new ExpandAutodiffOps().run(GraphValidator.validate(step), inference.opsets());
         return inference.withGraph(GraphValidator.validate(expanded));
     }
