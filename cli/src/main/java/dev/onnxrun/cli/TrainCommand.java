@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
         description = {"Train a classifier with softmax cross-entropy on an MNIST-layout image dataset.",
                 "MODEL is an .onnx model whose first output is the logits, or a .net spec.",
                 "Prints one line per epoch and ends with 'test_accuracy=X train_seconds=Y'.",
-                "Dropout layers stay in inference mode (identity) while training."})
+                "Dropout layers (opset 12+) draw a random mask each step while training; a spec's are seeded from --seed."})
 final class TrainCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "The model: an .onnx file, or a .net network spec.")
     Path model;

@@ -86,7 +86,7 @@ public final class AutodiffExpansions {
         String x = g.x(0), dy = g.x(1), w = g.x(2);
         long[] xShape = g.staticShape(x), wShape = g.staticShape(w);
         if (xShape == null || wShape == null) throw error(g, "needs the static shapes of X and W");
-        Conv.Params p = ConvolutionDefs.params(NodeContext.attributesOf(g.node(), g.opset()));
+        Conv.Params p = ConvolutionDefs.params(NnGradients.forwardContext(g));
         Windows.Geometry geo = Conv.convGeometry(xShape, wShape, p);
         int rank = geo.rank();
         long groups = p.group(), images = xShape[0], perGroup = wShape[1];
@@ -111,11 +111,9 @@ public final class AutodiffExpansions {
             }
             xt = g.reshape(g.transpose(g.reshape(x, g.ints(split)), perm), g.ints(merged));
         }
-        long[] pads = new long[2 * rank], full = new long[rank];
+        long[] pads = NnGradients.pads(geo), full = new long[rank];
         boolean cut = false;
         for (int d = 0; d < rank; d++) {
-            pads[d] = geo.padBegin()[d];
-            pads[rank + d] = geo.padEnd()[d];
             // the input left to the last output's window, which the swapped convolution walks with step d
             long extent = geo.in()[d] + pads[d] + pads[rank + d] - (geo.out()[d] - 1) * geo.strides()[d];
             full[d] = (extent - 1) / geo.dilations()[d] + 1;
@@ -140,7 +138,7 @@ public final class AutodiffExpansions {
         String dy = g.x(0), x = g.x(1);
         long[] xShape = g.staticShape(x);
         if (xShape == null) throw error(g, "needs the static shape of X");
-        Pooling.Params p = PoolingDefs.params(NodeContext.attributesOf(g.node(), g.opset()), Pooling.Kind.AVERAGE);
+        Pooling.Params p = PoolingDefs.params(NnGradients.forwardContext(g), Pooling.Kind.AVERAGE);
         Windows.Geometry geo = Pooling.geometry(xShape, p);
         int rank = geo.rank();
         DType type = g.dtype(dy);

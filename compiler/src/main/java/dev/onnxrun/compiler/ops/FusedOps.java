@@ -54,6 +54,7 @@ public final class FusedOps {
                             return (in, ec) -> new Value[] {FusedGemm.gemm((Tensor) in[0], (Tensor) in[1], packed, TensorOps.optional(in, 2),
                                     TensorOps.optional(in, 3), transA, transB, alpha, beta, act, ec.parallel())};
                         }).build(),
+                FusedElementwiseOp.def(),
                 activationOp("Silu", Activation.Kind.SILU),
                 activationOp("Gelu", Activation.Kind.GELU),
                 // LayerNormalization of opset 17 (Y only), recognized in its decomposed form

@@ -46,11 +46,6 @@ public final class NodeContext {
         return new NodeContext(node, opset, inTypes, inConsts, subgraphCompiler);
     }
 
-    /** The context of {@code node} for reading its attributes only (gradient rules and expansions): no input types or constants. */
-    static NodeContext attributesOf(Node node, int opset) {
-        return new NodeContext(node, opset, List.of(), List.of(), NO_SUBGRAPHS);
-    }
-
     /** A subgraph compiler for contexts that must not compile bodies (inference, folding). */
     public static final Function<Graph, Subgraph> NO_SUBGRAPHS = body -> {
         throw new IllegalStateException("subgraphs are not compiled here");

@@ -42,7 +42,7 @@ class ExpandAutodiffOpsTest {
     /** Padding, a stride that skips the input's end (the swapped convolution's output is cut), groups with dilations, 1-D, auto_pad. */
     static final String CONV_WEIGHT_GRAD = """
             graph g(x1: float[2,3,7,7], w1: float[4,3,3,3], d1: float[2,4,7,7], x2: float[2,3,8,8], d2: float[2,4,3,3], x3: float[2,4,9,8], w3: float[6,2,3,2], d3: float[2,6,3,8], x4: float[3,2,10], w4: float[4,2,3], d4: float[3,4,3], x5: float[1,2,6,6], w5: float[2,2,3,3], d5: float[1,2,3,3]) -> (y1: float[4,3,3,3], y2: float[4,3,3,3], y3: float[6,2,3,2], y4: float[4,2,3], y5: float[2,2,3,3])
-              y1 = dev.onnxrun.ConvWeightGrad(x1, d1, w1) {pads: [1, 1, 1, 1]}
+              y1 = dev.onnxrun.ConvWeightGrad(x1, d1, w1) {kernel_shape: [3, 3], pads: [1, 1, 1, 1]}
               y2 = dev.onnxrun.ConvWeightGrad(x2, d2, w1) {strides: [2, 2]}
               y3 = dev.onnxrun.ConvWeightGrad(x3, d3, w3) {group: 2, strides: [2, 1], pads: [1, 0, 0, 1], dilations: [2, 1]}
               y4 = dev.onnxrun.ConvWeightGrad(x4, d4, w4) {strides: [3]}
