@@ -20,9 +20,12 @@ import org.junit.jupiter.api.Test;
 
 /** Sessions run planned intermediates in a reused arena: same results as the heap, flat memory, nothing kept after close. */
 class SessionMemoryTest {
-    /** Elementwise chains (computed in place), views, a Softmax and a Transpose, with a symbolic batch. */
+    /**
+     * Elementwise chains (computed in place), views, a Softmax, a Transpose, a Concat and a layer
+     * with bias, residual and activation (one FusedGemm), with a symbolic batch.
+     */
     private static final String CHAIN = """
-            graph g(x: float[N,64]) -> (y: float[64,N], z: float[N,64])
+            graph g(x: float[N,64]) -> (y: float[64,N], z: float[N,64], u: float[N,128])
               a = Softmax(x)
               b = Relu(a)
               c = Mul(b, b)
@@ -34,7 +37,15 @@ class SessionMemoryTest {
               f = Reshape(e, back)
               g = Sub(f, x)
               y = Transpose(g)
-              z = Tanh(g)
+              w: float[64,64] = random
+              bias: float[64] = random
+              m = MatMul(g, w)
+              mb = Add(m, bias)
+              ms = Add(mb, f)
+              mr = Relu(ms)
+              z = Tanh(mr)
+              cat = Concat(f, g) {axis: 1}
+              u = Sigmoid(cat)
             """;
 
     private static Model model(String text) {

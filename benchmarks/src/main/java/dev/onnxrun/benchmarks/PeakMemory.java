@@ -26,7 +26,8 @@ import java.util.Map;
  * RSS at the end. A child that loads nothing gives the JVM's own floor, which both include.
  */
 public final class PeakMemory {
-    record Figures(long peakKiB, long endKiB) {}
+    /** Peak and final RSS, and how many garbage collections ran during the runs after ten warm-up runs. */
+    record Figures(long peakKiB, long endKiB, long collections) {}
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--child")) {
@@ -49,15 +50,15 @@ public final class PeakMemory {
         }
         Figures floor = spawn("none", null, 0, threads);
         StringBuilder table = new StringBuilder();
-        table.append(String.format(Locale.ROOT, "Peak RSS of a JVM that loads the model, compiles it and runs it %d times (%d thread%s); the JVM alone: %.0f MB.%n%n",
-                runs, threads, threads == 1 ? "" : "s", floor.peakKiB() / 1024.0));
-        table.append("| model | onnxrun peak MB | ONNX Runtime peak MB | ratio | onnxrun end MB | ONNX Runtime end MB |\n|---|---|---|---|---|---|\n");
+        table.append(String.format(Locale.ROOT, "Peak RSS of a JVM that loads the model, compiles it and runs it %d times (%d thread%s); the JVM alone: %.0f MB. GCs: collections during runs 11..%d.%n%n",
+                runs, threads, threads == 1 ? "" : "s", floor.peakKiB() / 1024.0, runs));
+        table.append("| model | onnxrun peak MB | ONNX Runtime peak MB | ratio | onnxrun end MB | ONNX Runtime end MB | onnxrun GCs in runs |\n|---|---|---|---|---|---|---|\n");
         for (Path m : models) {
             Figures ours = spawn("onnxrun", m, runs, threads), ort = spawn("ort", m, runs, threads);
             String name = m.getParent().getFileName().toString();
             System.err.printf(Locale.ROOT, "%s: onnxrun %.0f MB, ONNX Runtime %.0f MB%n", name, ours.peakKiB() / 1024.0, ort.peakKiB() / 1024.0);
-            table.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.2f | %.0f | %.0f |%n", name, ours.peakKiB() / 1024.0,
-                    ort.peakKiB() / 1024.0, (double) ours.peakKiB() / ort.peakKiB(), ours.endKiB() / 1024.0, ort.endKiB() / 1024.0));
+            table.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %d |%n", name, ours.peakKiB() / 1024.0,
+                    ort.peakKiB() / 1024.0, (double) ours.peakKiB() / ort.peakKiB(), ours.endKiB() / 1024.0, ort.endKiB() / 1024.0, ours.collections()));
         }
         System.out.println(table);
     }
@@ -72,17 +73,21 @@ public final class PeakMemory {
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(p.getInputStream().readAllBytes()).trim();
         if (p.waitFor() != 0) throw new IllegalStateException(runtime + " on " + model + " failed (exit " + p.exitValue() + ")");
-        String[] kib = out.split(" ");
-        return new Figures(Long.parseLong(kib[0]), Long.parseLong(kib[1]));
+        String[] figures = out.split(" ");
+        return new Figures(Long.parseLong(figures[0]), Long.parseLong(figures[1]), Long.parseLong(figures[2]));
     }
 
     private static void child(String runtime, Path model, int runs, int threads) throws Exception {
+        long collections = 0;
         switch (runtime) {
             case "none" -> { }
             case "onnxrun" -> {
                 try (CompiledModel m = CompiledModel.compile(model, new CompiledModel.Options(threads)); Session s = m.newSession()) {
                     Map<String, Tensor> inputs = CompareWithOnnxRuntime.inputs(m.inputs());
-                    for (int i = 0; i < runs; i++) s.run(inputs);
+                    for (int i = 0; i < Math.min(WARM_UP_RUNS, runs); i++) s.run(inputs);
+                    long before = collections();
+                    for (int i = WARM_UP_RUNS; i < runs; i++) s.run(inputs);
+                    collections = collections() - before;
                 }
             }
             case "ort" -> {
@@ -99,7 +104,14 @@ public final class PeakMemory {
             }
             default -> throw new IllegalArgumentException("unknown runtime " + runtime);
         }
-        System.out.println(status("VmHWM") + " " + status("VmRSS"));
+        System.out.println(status("VmHWM") + " " + status("VmRSS") + " " + collections);
+    }
+
+    private static final int WARM_UP_RUNS = 10;
+
+    private static long collections() {
+        return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionCount).filter(c -> c > 0).sum();
     }
 
     /** Zeros of a declared input (symbolic dimensions 1), read from ONNX Runtime's own view of the model so this child loads nothing of onnxrun's. */

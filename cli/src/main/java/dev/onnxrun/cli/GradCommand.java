@@ -15,10 +15,11 @@ import picocli.CommandLine.Parameters;
 
 /** Writes one training step of a classifier (forward, loss, gradients, optimizer update) as an ONNX graph. */
 @Command(name = "grad", mixinStandardHelpOptions = true,
-        description = {"Write one training step of a classifier as standard ONNX: forward pass, softmax cross-entropy loss,",
-                "gradients and the optimizer's update. MODEL is an .onnx model whose first output is the logits, or a .net spec.",
-                "Inputs: the images, labels, every parameter P and running statistic, optimizer state (P.momentum, P.adam_m,",
-                "P.adam_v, P.adagrad_sum) and step (Adam); outputs: loss, X.new for each of those inputs, the logits.",
+        description = {"Write one training step of a classifier as standard ONNX: forward pass, loss, gradients, optional clipping "
+                + "and the optimizer's update. MODEL is an .onnx model whose first output is the class scores, or a .net spec.",
+                "Inputs: the samples, labels, every parameter P and running statistic, optimizer state (P.momentum, P.adam_m, "
+                + "P.adam_v, P.adagrad_sum, P.rmsprop_square, P.rmsprop_mean, P.rmsprop_momentum), step (adam, adamw) and lr "
+                + "(with --lr-input); outputs: loss, X.new for each of those inputs but lr, the scores.",
                 "Prints 'wrote FILE: inputs=N outputs=N nodes=N own_ops=N'."})
 final class GradCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "The model: an .onnx file, or a .net network spec.")
@@ -27,7 +28,10 @@ final class GradCommand implements Callable<Integer> {
     @CommandLine.Mixin
     TrainingOptions training;
 
-    @Option(names = "--batch", paramLabel = "N", defaultValue = "64", description = "Images per step, fixed in the graph (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr-input", description = "Make the learning rate a float scalar input named lr, for a schedule to set each step (default: --lr is a constant).")
+    boolean rateInput;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "64", description = "Samples per step, fixed in the graph (default: ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "0", description = "Seed of the initial weights of a .net spec (default: ${DEFAULT-VALUE}).")
@@ -41,9 +45,10 @@ final class GradCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (batch < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--batch must be at least 1");
+        if (batch < 1) throw training.usage("--batch must be at least 1");
         TrainingOptions.Setup setup = training.resolve(model, seed);
-        Model step = UpdateGraph.of(setup.forward(), setup.rule(), batch);
+        UpdateGraph.Options options = new UpdateGraph.Options(setup.loss(), setup.rule(), rateInput ? null : setup.rate(), setup.clipNorm());
+        Model step = UpdateGraph.of(setup.forward(), options, batch);
         OnnxExporter.write(step, output);
         Graph g = step.graph();
         long own = g.nodes().stream().filter(n -> n.domain().equals(OpsetImports.ONNXRUN_DOMAIN)).count();

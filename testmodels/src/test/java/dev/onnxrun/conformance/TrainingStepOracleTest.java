@@ -9,11 +9,18 @@ import ai.onnxruntime.OrtSession;
 import dev.onnxrun.CompiledModel;
 import dev.onnxrun.Session;
 import dev.onnxrun.compiler.ModelFiles;
+import dev.onnxrun.compiler.ir.Dim;
+import dev.onnxrun.compiler.ir.Graph;
 import dev.onnxrun.compiler.ir.Model;
 import dev.onnxrun.compiler.ir.OpsetImports;
+import dev.onnxrun.compiler.ir.ValueInfo;
+import dev.onnxrun.compiler.ir.ValueType;
+import dev.onnxrun.compiler.ir.ValueType.TensorType;
 import dev.onnxrun.compiler.onnx.OnnxExporter;
 import dev.onnxrun.compiler.onnx.OnnxImporter;
-import dev.onnxrun.compiler.training.ImageDataset;
+import dev.onnxrun.compiler.training.Dataset;
+import dev.onnxrun.compiler.training.LearningRate;
+import dev.onnxrun.compiler.training.Losses;
 import dev.onnxrun.compiler.training.NetworkSpec;
 import dev.onnxrun.compiler.training.Trainer;
 import dev.onnxrun.compiler.training.TrainingGraph;
@@ -24,12 +31,13 @@ import dev.onnxrun.runtime.Tensor;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -52,52 +60,85 @@ class TrainingStepOracleTest {
             dense 10
             """;
 
-    static Stream<Arguments> cases() {
-        Path mlp = Path.of("testmodels/cases/mlp/model.onnx"), lenet = Path.of("testmodels/cases/lenet_train/model.onnx");
-        Path lenetSpec = Path.of("testmodels/specs/lenet.net");
-        return Stream.of(
-                Arguments.of("mlp", ModelFiles.load(mlp), "sgd"),
-                Arguments.of("mlp", ModelFiles.load(mlp), "momentum"),
-                Arguments.of("mlp", ModelFiles.load(mlp), "nesterov"),
-                Arguments.of("mlp", ModelFiles.load(mlp), "adam"),
-                Arguments.of("mlp", ModelFiles.load(mlp), "adagrad"),
-                Arguments.of("lenet_train", ModelFiles.load(lenet), "sgd"),
-                Arguments.of("lenet_train", ModelFiles.load(lenet), "adam"),
-                Arguments.of("lenet.net", NetworkSpec.read(lenetSpec, 0).model(), "sgd"),
-                Arguments.of("lenet.net", NetworkSpec.read(lenetSpec, 0).model(), "adam"),
-                Arguments.of("pooled", NetworkSpec.parse(POOLED, 0).model(), "sgd"),
-                Arguments.of("pooled", NetworkSpec.parse(POOLED, 0).model(), "adam"));
+    /**
+     * One exported step.
+     *
+     * @param rateInput the learning rate fed through the lr input instead of a constant of the graph
+     * @param clipNorm  the clipping bound, 0 for none
+     */
+    record Case(String model, Model inference, String optimizer, Losses.Spec loss, boolean rateInput, double clipNorm) {
+        Case(String model, Model inference, String optimizer) { this(model, inference, optimizer, Losses.Spec.of("cross-entropy"), false, 0); }
+
+        @Override
+        public String toString() {
+            return model + " " + optimizer + " " + loss.name() + (rateInput ? " lr input" : "") + (clipNorm > 0 ? " clipped" : "");
+        }
     }
 
-    @ParameterizedTest(name = "{0} {2}")
+    static Stream<Case> cases() {
+        Model mlp = anyBatch(ModelFiles.load(Path.of("testmodels/cases/mlp/model.onnx")));
+        Model lenet = ModelFiles.load(Path.of("testmodels/cases/lenet_train/model.onnx"));
+        Model lenetSpec = NetworkSpec.read(Path.of("testmodels/specs/lenet.net"), 0).model(), pooled = NetworkSpec.parse(POOLED, 0).model();
+        Stream<Case> optimizers = Stream.of(
+                new Case("mlp", mlp, "sgd"),
+                new Case("mlp", mlp, "momentum"),
+                new Case("mlp", mlp, "nesterov"),
+                new Case("mlp", mlp, "adam"),
+                new Case("mlp", mlp, "adamw"),
+                new Case("mlp", mlp, "adagrad"),
+                new Case("mlp", mlp, "rmsprop"),
+                new Case("lenet_train", lenet, "sgd"),
+                new Case("lenet_train", lenet, "adam"),
+                new Case("lenet_train", lenet, "adamw"),
+                new Case("lenet_train", lenet, "rmsprop"),
+                new Case("lenet.net", lenetSpec, "sgd"),
+                new Case("lenet.net", lenetSpec, "adam"),
+                new Case("lenet.net", lenetSpec, "adamw", Losses.Spec.of("cross-entropy"), true, 0),
+                // clipping with a plain step, where it shows (Adam's ratio of moments hardly changes with a common factor)
+                new Case("lenet.net", lenetSpec, "sgd", Losses.Spec.of("cross-entropy"), true, 0.1),
+                new Case("pooled", pooled, "sgd"),
+                new Case("pooled", pooled, "adam"));
+        // every other loss (nll reads the MLP's scores as log-probabilities, which changes nothing of its arithmetic)
+        Stream<Case> losses = Losses.names().stream().filter(n -> !n.equals("cross-entropy"))
+                .map(n -> new Case("mlp", mlp, "sgd", Losses.Spec.of(n), false, 0));
+        return Stream.concat(optimizers, losses);
+    }
+
+    @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void oneStepAgreesInOnnxRuntimeOnnxrunAndTheTrainer(String name, Model inference, String optimizer) throws Exception {
-        boolean normalizing = optimizer.equals("adam") || optimizer.equals("adagrad");
-        // Adam's and Adagrad's first step moves each weight by about lr·g / (|g| + ε'): with the default ε a gradient that is
-        // rounding noise (a conv bias before batchnorm has a true gradient of 0) moves its weight by up to ±lr, differently
-        // for each summation order, so the comparison takes ε = 1e-4, where such noise moves nothing measurable
-        UpdateRule rule = UpdateRule.parse(optimizer, normalizing ? 0.001 : 0.05, normalizing ? Map.of("epsilon", 1e-4) : Map.of());
-        byte[] exported = OnnxExporter.toProto(UpdateGraph.of(inference, rule, BATCH)).toByteArray();
+    void oneStepAgreesInOnnxRuntimeOnnxrunAndTheTrainer(Case c) throws Exception {
+        Model inference = c.inference();
+        boolean normalizing = !List.of("sgd", "momentum", "nesterov").contains(c.optimizer());
+        // the first step of Adam, AdamW, Adagrad and RMSprop moves each weight by about lr·g / (c·|g| + ε) (c = 1, RMSprop's
+        // 0.1): with the default ε a gradient that is rounding noise (a conv bias before batchnorm has a true gradient of 0,
+        // and gets some 1e-7) moves its weight by up to ±lr, differently for each summation order, so the comparison takes
+        // ε = 1e-2, where such noise moves a weight by 1e-8
+        UpdateRule rule = UpdateRule.parse(c.optimizer(), normalizing ? Map.of("epsilon", 1e-2) : Map.of());
+        double rate = normalizing ? 0.001 : 0.05;
+        UpdateGraph.Options options = new UpdateGraph.Options(c.loss(), rule, c.rateInput() ? null : rate, c.clipNorm());
+        byte[] exported = OnnxExporter.toProto(UpdateGraph.of(inference, options, BATCH)).toByteArray();
         Model step = OnnxImporter.load(exported);
         assertTrue(step.graph().nodes().stream().noneMatch(n -> n.domain().equals(OpsetImports.ONNXRUN_DOMAIN)), "own-domain ops left");
 
         TrainingGraph graphs = TrainingGraph.of(inference);
-        ImageDataset data = dataset(graphs, inference);
+        Dataset data = dataset(graphs, inference);
         int[] order = new int[BATCH];
         for (int i = 0; i < BATCH; i++) order[i] = i;
         Map<String, Tensor> feed = new HashMap<>(UpdateGraph.initialValues(inference, rule));
-        feed.put(graphs.images(), data.images(order, 0, BATCH, imageShape(inference, graphs)));
+        feed.put(graphs.images(), data.features(order, 0, BATCH, imageShape(inference, graphs)));
         feed.put(TrainingGraph.LABELS, data.labels(order, 0, BATCH));
+        if (c.rateInput()) feed.put(UpdateGraph.RATE, Tensor.scalar((float) rate));
 
         Map<String, Tensor> ours;
-        try (CompiledModel c = CompiledModel.compile(step, new CompiledModel.Options(1)); Session s = c.newSession()) {
+        try (CompiledModel compiled = CompiledModel.compile(step, new CompiledModel.Options(1)); Session s = compiled.newSession()) {
             ours = s.run(feed);
         }
         Map<String, float[]> ort = runInOnnxRuntime(exported, feed);
         assertEquals(ours.keySet(), ort.keySet());
         for (var e : ours.entrySet()) assertClose(ort.get(e.getKey()), e.getValue().toFloatArray(), "ONNX Runtime vs onnxrun: " + e.getKey());
 
-        Trainer.Result trained = Trainer.train(inference, data, evaluation(data), new Trainer.Options(1, BATCH, 1, 1, rule), new Trainer.Listener() {});
+        Trainer.Options train = new Trainer.Options(1, BATCH, 1, 1, rule, LearningRate.constant(rate), c.clipNorm(), c.loss(), null, false);
+        Trainer.Result trained = Trainer.train(inference, data, data, train, new Trainer.Listener() {});
         assertClose(new float[] {(float) trained.epochs().getFirst().loss()}, ours.get(TrainingGraph.LOSS).toFloatArray(), "trainer vs graph: loss");
         int compared = 0;
         for (var e : trained.trained().graph().initializers().entrySet()) {
@@ -160,25 +201,35 @@ class TrainingStepOracleTest {
     }
 
     /** BATCH random images with labels 0..9. */
-    static ImageDataset dataset(TrainingGraph graphs, Model inference) {
+    static Dataset dataset(TrainingGraph graphs, Model inference) {
         long[] shape = imageShape(inference, graphs);
         int pixels = (int) java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact);
         SplittableRandom r = new SplittableRandom(3);
-        byte[] px = new byte[BATCH * pixels], labels = new byte[BATCH];
+        byte[] px = new byte[BATCH * pixels];
+        int[] labels = new int[BATCH];
         for (int i = 0; i < px.length; i++) px[i] = (byte) r.nextInt(256);
-        for (int i = 0; i < BATCH; i++) labels[i] = (byte) r.nextInt(10);
-        return new ImageDataset(px, labels, BATCH, pixels);
+        for (int i = 0; i < BATCH; i++) labels[i] = r.nextInt(10);
+        return Dataset.ofBytes(px, labels, pixels);
     }
 
-    /** The first two images, as the trainer's evaluation after the step reads them: the MLP export takes batches of two only. */
-    static ImageDataset evaluation(ImageDataset data) {
-        return new ImageDataset(java.util.Arrays.copyOf(data.pixels(), 2 * data.pixelsPerImage()), java.util.Arrays.copyOf(data.labels(), 2), 2,
-                data.pixelsPerImage());
+    /** {@code m} with a symbolic batch size: PyTorch exported the MLP for batches of two, the trainer evaluates one sample too. */
+    static Model anyBatch(Model m) {
+        Graph g = m.graph();
+        Map<String, ValueType> types = new HashMap<>(g.valueTypes());
+        List<ValueInfo> inputs = g.inputs().stream().map(v -> {
+            if (g.initializers().containsKey(v.name()) || !(v.type() instanceof TensorType t) || !t.hasRank()) return v;
+            List<Dim> dims = new ArrayList<>(t.dims());
+            dims.set(0, new Dim.Symbolic("N"));
+            TensorType batched = new TensorType(t.dtype(), dims);
+            types.put(v.name(), batched);
+            return new ValueInfo(v.name(), batched);
+        }).toList();
+        return m.withGraph(new Graph(g.name(), inputs, g.outputs(), g.initializers(), g.nodes(), types));
     }
 
     /** One image's shape: the model input's dims after the batch. */
     static long[] imageShape(Model inference, TrainingGraph graphs) {
-        var t = (dev.onnxrun.compiler.ir.ValueType.TensorType) inference.graph().typeOf(graphs.images());
-        return t.dims().subList(1, t.rank()).stream().mapToLong(d -> ((dev.onnxrun.compiler.ir.Dim.Known) d).size()).toArray();
+        var t = (TensorType) inference.graph().typeOf(graphs.images());
+        return t.dims().subList(1, t.rank()).stream().mapToLong(d -> ((Dim.Known) d).size()).toArray();
     }
 }

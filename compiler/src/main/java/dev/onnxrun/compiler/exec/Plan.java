@@ -158,13 +158,14 @@ public final class Plan {
      * not null, and each step's time recorded into {@code profile} when not null.
      */
     public Value[] execute(Map<String, Value> inputs, ExecContext outer, Workspace workspace, Profile profile) {
-        Map<String, Value> frame = new HashMap<>(constants);
-        frame.putAll(inputs);
+        Map<String, Value> frame = new HashMap<>(inputs);
         ExecContext.Scope parent = outer.scope();
-        ExecContext ctx = outer.withScope(name -> {
+        ExecContext.Scope scope = name -> {
             Value v = frame.get(name);
+            if (v == null) v = constants.get(name);
             return v != null ? v : parent.lookup(name);
-        });
+        };
+        ExecContext ctx = outer.withScope(scope);
         PlannedMemory planned = workspace == null ? null : memoryFor(inputs);
         float[] arena = planned == null ? null : workspace.floats(planned.arenaBytes());
         PlannedMemory.Run memory = arena == null ? null : planned.bind(arena);
@@ -176,8 +177,7 @@ public final class Plan {
             for (int i = 0; i < args.length; i++) {
                 String name = s.inputs()[i];
                 if (name.isEmpty()) continue;
-                Value v = frame.get(name);
-                if (v == null) v = parent.lookup(name);
+                Value v = scope.lookup(name);
                 if (v == null) throw OnnxrunException.invalidInput(s.node().describe() + ": input '" + name + "' has no value");
                 args[i] = v;
             }
@@ -195,8 +195,7 @@ public final class Plan {
         }
         Value[] out = new Value[outputNames.size()];
         for (int i = 0; i < out.length; i++) {
-            Value v = frame.get(outputNames.get(i));
-            out[i] = v != null ? v : parent.lookup(outputNames.get(i));
+            out[i] = scope.lookup(outputNames.get(i));
             if (memory != null) out[i] = memory.escape(out[i]);
         }
         return out;

@@ -25,9 +25,9 @@ import java.util.Set;
  *
  * <p><b>Training graph.</b> The forward graph with every BatchNormalization switched to training
  * mode (batch statistics normalize; the updated running statistics become extra outputs), every
- * Dropout (opset 12 on) too (a random mask per step, which its gradient reads), a
- * {@code SoftmaxCrossEntropyLoss} (reduction mean) of the first output against int64 labels,
- * and the backward pass from {@link Autodiff}. Parameters and running statistics are graph
+ * Dropout (opset 12 on) too (a random mask per step, which its gradient reads), a loss of
+ * {@link Losses} (by default {@code SoftmaxCrossEntropyLoss}, reduction mean) of the first
+ * output against int64 labels, and the backward pass from {@link Autodiff}. Parameters and running statistics are graph
  * inputs rather than initializers, so the graph is compiled once and the trainer feeds the
  * current values every step. Outputs: the loss, {@code grad/<p>} per parameter, the logits, and
  * each updated running statistic.
@@ -135,11 +135,11 @@ public final class TrainingGraph {
     }
 
     /**
-     * The training graph for batches of {@code batch} images: inputs images, labels, parameters
-     * and statistics; see the class comment for outputs. The batch size is static because some
-     * gradient rules (Conv's) need static shapes.
+     * The training graph for batches of {@code batch} images and the loss {@code loss}: inputs
+     * images, labels, parameters and statistics; see the class comment for outputs. The batch
+     * size is static because some gradient rules (Conv's) need static shapes.
      */
-    public Model training(int batch) {
+    public Model training(int batch, Losses.Spec loss) {
         Graph g = fedInference;
         List<Node> nodes = new ArrayList<>();
         Map<String, Tensor> initializers = new LinkedHashMap<>(g.initializers());
@@ -160,8 +160,9 @@ public final class TrainingGraph {
         TensorType labelType = TensorType.of(DType.INT64, batch);
         inputs.add(new ValueInfo(LABELS, labelType));
         types.put(LABELS, labelType);
-        nodes.add(new Node("training loss", "", "SoftmaxCrossEntropyLoss", List.of(logits, LABELS), List.of(LOSS),
-                Map.of("reduction", Attribute.of("reduction", "mean"))));
+        if (loss.reduction() == Losses.Reduction.NONE) throw OnnxrunException.invalidInput("training needs a scalar loss: reduction mean or sum");
+        DType scores = g.typeOf(logits) instanceof TensorType t ? t.dtype() : DType.FLOAT;
+        Losses.append(loss, logits, LABELS, true, scores, inference.opsets().version(""), nodes, initializers, LOSS);
         Graph forward = new Graph(g.name() + "_training", inputs, List.of(new ValueInfo(LOSS, ValueType.UNKNOWN)), initializers,
                 nodes, types);
         Graph backward = Autodiff.backward(forward, inference.opsets(), LOSS, parameters);

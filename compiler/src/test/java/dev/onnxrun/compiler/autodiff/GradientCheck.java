@@ -63,7 +63,12 @@ final class GradientCheck {
 
     /** The graph, forward and backward nodes, read at {@code opsets}. */
     static GradientCheck of(String text, double low, double high, OpsetImports opsets) {
-        Graph g = GraphValidator.validate(GraphText.parse(text, 42));
+        return of(GraphText.parse(text, 42), low, high, opsets);
+    }
+
+    /** As {@link #of(String, double, double, OpsetImports)}, for a graph built in code. */
+    static GradientCheck of(Graph graph, double low, double high, OpsetImports opsets) {
+        Graph g = GraphValidator.validate(graph);
         Graph typed = InferTypes.run(g, opsets).graph();
         SplittableRandom random = new SplittableRandom(11);
         Map<String, Tensor> inputs = new LinkedHashMap<>();

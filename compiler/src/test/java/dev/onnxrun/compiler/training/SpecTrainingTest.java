@@ -48,7 +48,7 @@ class SpecTrainingTest {
         List<Map<String, Tensor>> batches = List.of(batch(g, 16, random), batch(g, 16, random));
         double first = 0, last = 0;
         int epochs = 6;
-        try (CompiledModel training = CompiledModel.compile(g.training(16), new CompiledModel.Options(1))) {
+        try (CompiledModel training = CompiledModel.compile(g.training(16, Losses.Spec.of("cross-entropy")), new CompiledModel.Options(1))) {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 double loss = 0;
                 for (Map<String, Tensor> b : batches) {
@@ -78,7 +78,7 @@ class SpecTrainingTest {
     @Test
     void dropoutTrainsWithARandomMaskAndEvaluatesAsTheIdentity() {
         TrainingGraph g = TrainingGraph.of(spec("mlp.net").model());
-        Model training = g.training(4);
+        Model training = g.training(4, Losses.Spec.of("cross-entropy"));
         Node dropout = training.graph().nodes().stream().filter(n -> n.opType().equals("Dropout")).findFirst().orElseThrow();
         assertEquals(3, dropout.inputs().size());
         assertEquals(2, dropout.outputs().size(), "the mask its gradient reads");
