@@ -1,20 +1,12 @@
 package dev.onnxrun.cli;
 
-import dev.onnxrun.compiler.ir.Model;
 import dev.onnxrun.compiler.onnx.OnnxExporter;
-import dev.onnxrun.compiler.onnx.OnnxImporter;
 import dev.onnxrun.compiler.training.Dataset;
 import dev.onnxrun.compiler.training.LearningRate;
-import dev.onnxrun.compiler.training.Losses;
-import dev.onnxrun.compiler.training.NetworkSpec;
 import dev.onnxrun.compiler.training.Trainer;
-import dev.onnxrun.compiler.training.UpdateRule;
-import dev.onnxrun.runtime.OnnxrunException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -47,36 +39,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--label-column", paramLabel = "COL", description = "The CSV label column: a 0-based index or a header name (default: the last).")
     String labelColumn;
 
-    @Option(names = "--loss", paramLabel = "LOSS",
-            description = "cross-entropy, nll, mse, l1, huber, bce, hinge or kl (default: the spec's loss line, else cross-entropy).")
-    String loss;
-
-    @Option(names = "--reduction", paramLabel = "R", defaultValue = "mean", description = "How the loss terms combine: mean or sum (default: ${DEFAULT-VALUE}).")
-    String reduction;
-
-    @Option(names = "--huber-delta", paramLabel = "X", defaultValue = "1", description = "The huber loss's threshold (default: ${DEFAULT-VALUE}).")
-    double huberDelta;
-
-    @Option(names = "--class-weights", paramLabel = "W,...", split = ",", description = "One weight per class (cross-entropy, nll).")
-    List<Float> classWeights;
-
-    @Option(names = "--ignore-index", paramLabel = "LABEL", description = "Samples with this label do not count (cross-entropy, nll).")
-    Long ignoreIndex;
-
-    @Option(names = "--optimizer", paramLabel = "NAME",
-            description = "adam, adamw, sgd, momentum, nesterov, adagrad or rmsprop (default: the spec's optimizer line, else adam).")
-    String optimizer;
-
-    @Option(names = "--lr", paramLabel = "RATE", description = "Learning rate (default: the spec's lr, else 0.001).")
-    Double rate;
-
-    @Option(names = "--weight-decay", paramLabel = "X",
-            description = "Weight decay: an L2 term in the gradient, decoupled for adamw (default: the spec's weight_decay, else 0; adamw 0.01).")
-    Double weightDecay;
-
-    @Option(names = "--clip-norm", paramLabel = "X", defaultValue = "0",
-            description = "Scale the gradients down together so that their global L2 norm is at most X (default: no clipping).")
-    double clipNorm;
+    @CommandLine.Mixin
+    TrainingOptions training;
 
     @Option(names = "--lr-schedule", paramLabel = "NAME", defaultValue = "constant",
             description = "constant, step (times --lr-gamma every --lr-step epochs) or cosine (to 0 over all steps) (default: ${DEFAULT-VALUE}).")
@@ -122,36 +86,11 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        if (epochs < 0 || batch < 1 || limit < 0 || (threads != null && threads < 1) || clipNorm < 0) {
-            throw usage("--epochs, --limit, --clip-norm must be >= 0; --batch, --threads >= 1");
+        if (epochs < 0 || batch < 1 || limit < 0 || (threads != null && threads < 1)) {
+            throw usage("--epochs, --limit must be >= 0; --batch, --threads >= 1");
         }
-        String specLoss = null, specOptimizer = null;
-        Map<String, Double> settings = new HashMap<>();
-        Model forward;
-        if (model.toString().endsWith(".net")) {
-            NetworkSpec.Parsed parsed = NetworkSpec.read(model, seed);
-            forward = parsed.model();
-            specLoss = parsed.loss();
-            specOptimizer = parsed.optimizer();
-            settings.putAll(parsed.optimizerParams());
-        } else {
-            forward = OnnxImporter.load(model);
-        }
-        String lossName = loss != null ? loss : specLoss != null ? specLoss : "cross-entropy";
-        String optimizerName = optimizer != null ? optimizer : specOptimizer != null ? specOptimizer : "adam";
-        if (weightDecay != null) settings.put("weight_decay", weightDecay);
-        double lr = rate != null ? rate : settings.getOrDefault("lr", 0.001);
-        Losses.Spec lossSpec;
-        UpdateRule rule;
-        LearningRate rates;
-        try {
-            lossSpec = new Losses.Spec(lossName, Losses.Reduction.parse(reduction), huberDelta, weights(), ignoreIndex);
-            rule = UpdateRule.parse(optimizerName, settings);
-            rates = new LearningRate(lr, LearningRate.schedule(schedule), scheduleStep, scheduleGamma);
-        } catch (OnnxrunException e) {
-            throw usage(e.getMessage());
-        }
-        if (lossSpec.reduction() == Losses.Reduction.NONE) throw usage("--reduction must be mean or sum: training needs a scalar loss");
+        TrainingOptions.Setup setup = training.resolve(model, seed);
+        LearningRate rates = training.parse(() -> new LearningRate(setup.rate(), LearningRate.schedule(schedule), scheduleStep, scheduleGamma));
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         Path checkpointFile = checkpoint != null ? checkpoint : output != null ? output.resolveSibling(output.getFileName() + ".ckpt") : null;
         if (resume && checkpointFile == null) throw usage("--resume needs --checkpoint FILE or -o FILE (whose checkpoint is FILE.ckpt)");
@@ -159,24 +98,18 @@ final class TrainCommand implements Callable<Integer> {
         Dataset[] sets = datasets();
         Dataset trainSet = sets[0].first(limit), testSet = sets[1].first(limit);
         out.printf("training %s on %d samples (test %d), loss %s, %s lr %s%s, batch %d, %d threads%n", model, trainSet.count(),
-                testSet.count(), lossName, optimizerName, lr, rates.schedule() == LearningRate.Schedule.CONSTANT ? ""
+                testSet.count(), setup.lossName(), setup.optimizerName(), setup.rate(), rates.schedule() == LearningRate.Schedule.CONSTANT ? ""
                         : " (" + schedule + ")", batch, workers);
         out.flush();
-        Trainer.Options options = new Trainer.Options(epochs, batch, seed, workers, rule, rates, clipNorm, lossSpec, checkpointFile, resume);
-        Trainer.Result result = Trainer.train(forward, trainSet, testSet, options, new Progress(out, spec.commandLine().getErr()));
+        Trainer.Options options = new Trainer.Options(epochs, batch, seed, workers, setup.rule(), rates, setup.clipNorm(), setup.loss(),
+                checkpointFile, resume);
+        Trainer.Result result = Trainer.train(setup.forward(), trainSet, testSet, options, new Progress(out, spec.commandLine().getErr()));
         if (output != null) {
             OnnxExporter.write(result.trained(), output);
             out.printf("wrote %s%n", output);
         }
         out.printf("test_accuracy=%.4f train_seconds=%.1f%n", result.testAccuracy(), result.seconds());
         return Main.EXIT_OK;
-    }
-
-    private float[] weights() {
-        if (classWeights == null) return null;
-        float[] w = new float[classWeights.size()];
-        for (int i = 0; i < w.length; i++) w[i] = classWeights.get(i);
-        return w;
     }
 
     /** {training, test} from --data and --test-data (or the held-out split). */
@@ -214,9 +147,7 @@ final class TrainCommand implements Callable<Integer> {
 
     private static String path(String value) { return value.substring(value.indexOf('=') + 1); }
 
-    private CommandLine.ParameterException usage(String message) {
-        return new CommandLine.ParameterException(spec.commandLine(), message);
-    }
+    private CommandLine.ParameterException usage(String message) { return training.usage(message); }
 
     /**
      * Epoch lines on stdout; on a terminal also a progress bar on stderr, redrawn in place at

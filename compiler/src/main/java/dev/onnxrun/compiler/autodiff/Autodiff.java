@@ -190,7 +190,7 @@ public final class Autodiff {
         return marked;
     }
 
-    private static Set<String> allNames(Graph g) {
+    static Set<String> allNames(Graph g) {
         Set<String> names = new HashSet<>(g.valueTypes().keySet());
         names.addAll(g.initializers().keySet());
         g.inputs().forEach(v -> names.add(v.name()));

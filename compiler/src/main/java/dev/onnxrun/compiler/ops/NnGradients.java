@@ -5,6 +5,7 @@ import dev.onnxrun.compiler.ir.Attribute;
 import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.kernels.Conv;
+import dev.onnxrun.runtime.kernels.Pooling;
 import dev.onnxrun.runtime.kernels.Windows;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -159,7 +160,7 @@ final class NnGradients {
     }
 
     /** The begin and end pads a geometry resolved, in the ONNX pads order. */
-    private static long[] pads(Windows.Geometry geo) {
+    static long[] pads(Windows.Geometry geo) {
         int rank = geo.rank();
         long[] pads = new long[2 * rank];
         for (int d = 0; d < rank; d++) {
@@ -169,16 +170,17 @@ final class NnGradients {
         return pads;
     }
 
-    /** The forward node as its lowering sees it, to read its attributes through the op's own parsing. */
-    private static NodeContext forwardContext(GradientBuilder g) {
+    /** The forward node as its lowering sees it, to read its attributes through the op's own parsing (also for {@link AutodiffExpansions}). */
+    static NodeContext forwardContext(GradientBuilder g) {
         return new NodeContext(g.node(), g.opset(), List.of(), List.of(), NodeContext.NO_SUBGRAPHS);
     }
 
     /**
      * Pooling gradients. MaxPool's goes to each window's argmax: the indices a MaxPool with
      * Indices output gives (the node's own, else a recomputation) are flat positions in X, where
-     * dY is scatter-added. AveragePool's is {@code dev.onnxrun.AveragePoolGrad}; a global
-     * average spreads dY evenly.
+     * dY is scatter-added; windows that cannot overlap (stride past the dilated kernel on every
+     * axis) never share a position, so a plain scatter does, which ONNX has before opset 16.
+     * AveragePool's is {@code dev.onnxrun.AveragePoolGrad}; a global average spreads dY evenly.
      */
     static Map<String, OpDef.GradientRule> pooling() {
         return Map.of(
@@ -189,7 +191,7 @@ final class NnGradients {
                         attrs.removeIf(a -> a.name().equals("storage_order"));
                         indices = g.ops("", "MaxPool", List.of(g.x(0)), 2, attrs.toArray(Attribute[]::new)).get(1);
                     }
-                    return GradientBuilder.grads(g.scatterToPositions(indices, g.dy(0), g.x(0), true));
+                    return GradientBuilder.grads(g.scatterToPositions(indices, g.dy(0), g.x(0), windowsOverlap(g)));
                 },
                 "AveragePool", g -> GradientBuilder.grads(g.ops(OpsetImports.ONNXRUN_DOMAIN, "AveragePoolGrad",
                         List.of(g.dy(0), g.x(0)), 1, g.node().attributes().values().toArray(Attribute[]::new)).getFirst()),
@@ -198,6 +200,17 @@ final class NnGradients {
                     String count = g.div(g.cast(g.op("Size", g.x(0)), t), g.cast(g.op("Size", g.y(0)), t));
                     return GradientBuilder.grads(g.div(g.op("Expand", g.dy(0), g.shape(g.x(0))), count));
                 });
+    }
+
+    /** True when two of a MaxPool's windows can share an input element: some axis strides less than its dilated kernel spans. */
+    private static boolean windowsOverlap(GradientBuilder g) {
+        Pooling.Params p = PoolingDefs.params(forwardContext(g), Pooling.Kind.MAX);
+        int rank = p.kernelShape().length;
+        long[] strides = Windows.orFill(p.strides(), rank, 1, "strides"), dilations = Windows.orFill(p.dilations(), rank, 1, "dilations");
+        for (int d = 0; d < rank; d++) {
+            if (strides[d] < (p.kernelShape()[d] - 1) * dilations[d] + 1) return true;
+        }
+        return false;
     }
 
     /**

@@ -114,7 +114,7 @@ public final class Pooling {
      * beyond it, which only ceil mode reaches). Inside-ness is per axis, so the count is a
      * product over axes.
      */
-    static double[] averageDivisors(Windows.Geometry g, boolean countIncludePad) {
+    public static double[] averageDivisors(Windows.Geometry g, boolean countIncludePad) {
         int n = g.rank();
         double[][] perAxis = new double[n][];
         for (int d = 0; d < n; d++) {
