@@ -78,26 +78,33 @@ public record Activation(Kind kind, float alpha, float beta) {
         };
     }
 
+    /** Whether {@link #apply(FloatVector)} computes f: the piecewise-linear kinds (and none). */
+    public boolean vectorized() {
+        return switch (kind) {
+            case NONE, RELU, CLIP, LEAKY_RELU -> true;
+            default -> false;
+        };
+    }
+
+    /** f on each lane, for the {@link #vectorized} kinds; the others' float32 path is {@link #apply(float[], int, int)}. */
+    public FloatVector apply(FloatVector v) {
+        return switch (kind) {
+            case NONE -> v;
+            case RELU -> v.max(0f);
+            case CLIP -> v.max(alpha).min(beta);
+            case LEAKY_RELU -> v.blend(v.mul(alpha), v.lt(0f));
+            default -> throw new IllegalStateException(kind + " has no vector form");
+        };
+    }
+
     /** y[i] = f(y[i]) for i in [from, to), in place. */
     public void apply(float[] y, int from, int to) {
+        if (kind == Kind.NONE) return;
         int i = from;
-        switch (kind) {
-            case NONE -> { return; }
-            case RELU, CLIP, LEAKY_RELU -> {
-                FloatVector lo = FloatVector.broadcast(SPECIES, kind == Kind.CLIP ? alpha : 0f);
-                FloatVector hi = FloatVector.broadcast(SPECIES, beta);
-                FloatVector slope = FloatVector.broadcast(SPECIES, alpha);
-                for (int upper = from + SPECIES.loopBound(to - from); i < upper; i += SPECIES.length()) {
-                    FloatVector v = FloatVector.fromArray(SPECIES, y, i);
-                    v = switch (kind) {
-                        case RELU -> v.max(lo);
-                        case CLIP -> v.max(lo).min(hi);
-                        default -> v.blend(v.mul(slope), v.lt(0f));
-                    };
-                    v.intoArray(y, i);
-                }
+        if (vectorized()) {
+            for (int upper = from + SPECIES.loopBound(to - from); i < upper; i += SPECIES.length()) {
+                apply(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i);
             }
-            default -> { }
         }
         for (; i < to; i++) y[i] = (float) apply(y[i]);
     }
