@@ -1,25 +1,42 @@
 package dev.onnxrun.runtime;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one place kernels get parallelism from: {@link #forRange} splits an index range across
- * a fixed pool. Kernels receive ranges and never create threads.
+ * a fixed set of threads. Kernels receive ranges and never create threads.
+ *
+ * <p>The calling thread works too: it publishes the range, takes chunks itself alongside
+ * {@code threads - 1} resident workers, and waits only for chunks already under way. Workers
+ * spin a little between ranges before parking, since a model's kernels hand out ranges tens
+ * of microseconds apart and waking a parked thread costs about that much. A range started
+ * while another is running (nested, or from a second session sharing the pool) runs on its
+ * caller alone.
  */
 public final class Parallel implements AutoCloseable {
     public static final Parallel SERIAL = new Parallel(1);
 
-    /** Below this many units of work per task, splitting costs more than it saves. */
-    private static final long MIN_GRAIN = 1;
+    /** How long an idle thread polls for work before parking. */
+    private static final long SPIN_NANOS = 100_000;
 
     private final int threads;
-    private final ForkJoinPool pool;
+    private final Thread[] workers;
+    /** Held while a range is being run: a range started meanwhile runs serially on its caller. */
+    private final AtomicBoolean busy = new AtomicBoolean();
+    /** The latest range; workers look for a new one by identity. */
+    private volatile Range current;
+    private volatile boolean closed;
 
     public Parallel(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         this.threads = threads;
-        this.pool = threads == 1 ? null : new ForkJoinPool(threads);
+        workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = Thread.ofPlatform().daemon().name("onnxrun-worker-" + i).unstarted(this::work);
+            workers[i].start();
+        }
     }
 
     public int threads() { return threads; }
@@ -30,32 +47,96 @@ public final class Parallel implements AutoCloseable {
         void run(long from, long to);
     }
 
+    /** One published range: its chunks go to whichever thread asks next. */
+    private static final class Range {
+        final RangeBody body;
+        final long n;
+        final int chunks;
+        final Thread caller;
+        final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        volatile Throwable failure;
+        volatile boolean callerParked;
+
+        Range(RangeBody body, long n, int chunks, Thread caller) {
+            this.body = body;
+            this.n = n;
+            this.chunks = chunks;
+            this.caller = caller;
+        }
+
+        /** Runs chunks until none is left; wakes the caller when the last one finishes. */
+        void runChunks() {
+            for (int c; (c = next.getAndIncrement()) < chunks; ) {
+                try {
+                    body.run(n * c / chunks, n * (c + 1) / chunks);
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                if (done.incrementAndGet() == chunks && callerParked) LockSupport.unpark(caller);
+            }
+        }
+    }
+
     /** Runs {@code body} over [0, n), split into at most {@link #threads()} chunks. */
     public void forRange(long n, RangeBody body) {
         if (n <= 0) return;
-        if (pool == null || n <= MIN_GRAIN) {
+        if (workers.length == 0 || n == 1 || !busy.compareAndSet(false, true)) {
             body.run(0, n);
             return;
         }
-        int chunks = (int) Math.min(threads, n);
-        pool.invoke(new RecursiveAction() {
-            @Override
-            protected void compute() {
-                RecursiveAction[] tasks = new RecursiveAction[chunks];
-                for (int c = 0; c < chunks; c++) {
-                    long from = n * c / chunks, to = n * (c + 1) / chunks;
-                    tasks[c] = new RecursiveAction() {
-                        @Override
-                        protected void compute() { body.run(from, to); }
-                    };
-                }
-                invokeAll(tasks);
+        try {
+            Range range = new Range(body, n, (int) Math.min(threads, n), Thread.currentThread());
+            current = range;
+            for (Thread w : workers) LockSupport.unpark(w);
+            range.runChunks();
+            awaitChunks(range);
+            Throwable failure = range.failure;
+            if (failure instanceof RuntimeException e) throw e;
+            if (failure instanceof Error e) throw e;
+            if (failure != null) throw new IllegalStateException(failure);
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    private static void awaitChunks(Range range) {
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        while (range.done.get() < range.chunks) {
+            if (System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+                continue;
             }
-        });
+            range.callerParked = true;
+            if (range.done.get() < range.chunks) LockSupport.park(range);
+        }
+    }
+
+    /** A worker's life: wait for a range it has not seen, help run it, repeat. */
+    private void work() {
+        Range seen = null;
+        while (!closed) {
+            Range range = current;
+            if (range == seen) {
+                idle(seen);
+                continue;
+            }
+            seen = range;
+            range.runChunks();
+        }
+    }
+
+    /** Spins, then parks, until a range other than {@code seen} is published or the pool closes. */
+    private void idle(Range seen) {
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        while (current == seen && !closed) {
+            if (System.nanoTime() < spinUntil) Thread.onSpinWait();
+            else LockSupport.park(this);
+        }
     }
 
     @Override
     public void close() {
-        if (pool != null) pool.shutdown();
+        closed = true;
+        for (Thread w : workers) LockSupport.unpark(w);
     }
 }

@@ -104,7 +104,7 @@ public final class Conv {
             }
             if (cg == 0 || ys.length == 0) return Tensor.of(ys, outShape);
             ConvFloat.Problem pr = new ConvFloat.Problem(FloatArrays.read(x), ys, bias == null ? null : FloatArrays.read(bias),
-                    residual == null ? null : FloatArrays.read(residual), act, new ConvPlanes(g), batch, channels, filters, groups, inSp, outSp);
+                    residual == null ? null : FloatArrays.read(residual), act, new WindowPlanes(g), batch, channels, filters, groups, inSp, outSp);
             float[] ws = FloatArrays.read(w);
             if (cg == 1 && groups > 1) {
                 ConvFloat.depthwise(pr, ws, parallel);

@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The float32 convolution kernels, on inputs laid out by {@link ConvPlanes}: an implicit GEMM
+ * The float32 convolution kernels, on inputs laid out by {@link WindowPlanes}: an implicit GEMM
  * (packed weights times input rows read in place) and a direct depthwise kernel. Both finish each
  * output tile with the epilogue (bias, residual, activation) while it is in cache.
  */
@@ -22,7 +22,7 @@ final class ConvFloat {
     private static final long PARALLEL_THRESHOLD = 1L << 17;
 
     /** One convolution's operands and output, float32, NCHW-like. */
-    record Problem(float[] x, float[] y, float[] bias, float[] residual, Activation act, ConvPlanes planes,
+    record Problem(float[] x, float[] y, float[] bias, float[] residual, Activation act, WindowPlanes planes,
                    int batch, int channels, int filters, int groups, int inSp, int outSp) {
         int cg() { return channels / groups; }
 
@@ -45,7 +45,7 @@ final class ConvFloat {
      * depth blocks of it, so threads meet once per convolution.
      */
     static void gemm(Problem pr, Gemm.PackedA[] weights, Parallel parallel) {
-        ConvPlanes pl = pr.planes();
+        WindowPlanes pl = pr.planes();
         int cg = pr.cg(), mg = pr.mg(), taps = pl.tapAt.length, depth = cg * taps;
         float[] t = pl.direct ? pr.x() : layOut(pr, parallel);
         int imageStride = pl.direct ? pr.channels() * pr.inSp() : pr.channels() * pl.channelStride;
@@ -114,9 +114,9 @@ final class ConvFloat {
 
     /** The input of every image and channel laid out by the planes, with slack at the end. */
     private static float[] layOut(Problem pr, Parallel parallel) {
-        ConvPlanes pl = pr.planes();
+        WindowPlanes pl = pr.planes();
         int planes = pr.batch() * pr.channels();
-        float[] t = new float[planes * pl.channelStride + ConvPlanes.SLACK];
+        float[] t = new float[planes * pl.channelStride + WindowPlanes.SLACK];
         Work.pool(parallel, (long) planes * pl.channelStride).forRange(planes, (from, to) -> {
             for (int c = (int) from; c < to; c++) pl.fill(pr.x(), c * pr.inSp(), t, c * pl.channelStride);
         });
@@ -125,42 +125,77 @@ final class ConvFloat {
 
     /**
      * Convolutions with one input channel per group (depthwise): per channel, lay it out, then
-     * each of its filters sums its taps for a vector of outputs in registers, and stores it
-     * through the epilogue.
+     * run each of its filters over it ({@link #depthwiseFilter}).
      */
     static void depthwise(Problem pr, float[] w, Parallel parallel) {
-        ConvPlanes pl = pr.planes();
-        int taps = pl.tapAt.length, mg = pr.mg(), rows = pl.rows(), width = pl.rowWidth(), valid = pl.rowValid();
-        float[] bias = pr.bias(), residual = pr.residual(), y = pr.y();
-        Activation act = pr.act();
-        boolean fused = act.vectorized();
+        WindowPlanes pl = pr.planes();
+        int taps = pl.tapAt.length, mg = pr.mg();
         long work = (long) pr.batch() * pr.filters() * pl.columns * taps;
         Work.pool(parallel, work).forRange((long) pr.batch() * pr.channels(), (from, to) -> {
-            float[] t = new float[pl.channelStride + ConvPlanes.SLACK];
+            float[] t = new float[pl.channelStride + WindowPlanes.SLACK], sums = new float[4 * VL];
             for (long bc = from; bc < to; bc++) {
                 pl.fill(pr.x(), (int) bc * pr.inSp(), t, 0);
                 int c = (int) (bc % pr.channels()), b = (int) (bc / pr.channels());
                 for (int m = 0; m < mg; m++) {
-                    int filter = c * mg + m, wAt = filter * taps, yAt = (b * pr.filters() + filter) * pr.outSp();
-                    float bf = bias == null ? 0f : bias[filter];
-                    for (int r = 0; r < rows; r++) {
-                        int out = pl.rowOut(r);
-                        if (out < 0) continue;
-                        for (int col = 0; col < valid; col += VL) {
-                            int q = r * width + col, at = yAt + out + col;
-                            FloatVector sum = FloatVector.broadcast(SPECIES, bf);
-                            for (int k = 0; k < taps; k++) {
-                                sum = FloatVector.fromArray(SPECIES, t, pl.tapAt[k] + q).fma(FloatVector.broadcast(SPECIES, w[wAt + k]), sum);
-                            }
-                            VectorMask<Float> inside = SPECIES.indexInRange(col, valid);
-                            if (residual != null) sum = sum.add(FloatVector.fromArray(SPECIES, residual, at, inside));
-                            if (fused) sum = act.apply(sum);
-                            sum.intoArray(y, at, inside);
-                        }
-                        if (!fused) act.apply(y, yAt + out, yAt + out + valid);
-                    }
+                    int filter = c * mg + m;
+                    depthwiseFilter(pr, t, w, filter * taps, filter, (b * pr.filters() + filter) * pr.outSp(), sums);
                 }
             }
         });
+    }
+
+    /**
+     * One depthwise filter over its laid-out channel {@code t}, written to the output channel at
+     * {@code yAt}: the taps of four output vectors at a time are summed in registers (four
+     * independent chains keep the FMA unit busy), then stored through the epilogue. (A method
+     * of its own, called per filter, so the JIT compiles it whole rather than as a loop entered
+     * midway.)
+     */
+    private static void depthwiseFilter(Problem pr, float[] t, float[] w, int wAt, int filter, int yAt, float[] sums) {
+        WindowPlanes pl = pr.planes();
+        int[] tapAt = pl.tapAt, column = pl.vectorColumn;
+        int taps = tapAt.length, vectors = column.length;
+        FloatVector bias = FloatVector.broadcast(SPECIES, pr.bias() == null ? 0f : pr.bias()[filter]);
+        int v = 0;
+        for (; v + 4 <= vectors; v += 4) {
+            int q0 = column[v], q1 = column[v + 1], q2 = column[v + 2], q3 = column[v + 3];
+            FloatVector s0 = bias, s1 = bias, s2 = bias, s3 = bias;
+            for (int k = 0; k < taps; k++) {
+                FloatVector wk = FloatVector.broadcast(SPECIES, w[wAt + k]);
+                int at = tapAt[k];
+                s0 = FloatVector.fromArray(SPECIES, t, at + q0).fma(wk, s0);
+                s1 = FloatVector.fromArray(SPECIES, t, at + q1).fma(wk, s1);
+                s2 = FloatVector.fromArray(SPECIES, t, at + q2).fma(wk, s2);
+                s3 = FloatVector.fromArray(SPECIES, t, at + q3).fma(wk, s3);
+            }
+            s0.intoArray(sums, 0);
+            s1.intoArray(sums, VL);
+            s2.intoArray(sums, 2 * VL);
+            s3.intoArray(sums, 3 * VL);
+            for (int i = 0; i < 4; i++) finish(sums, i * VL, pr, pl, v + i, yAt);
+        }
+        for (; v < vectors; v++) {
+            FloatVector s0 = bias;
+            for (int k = 0; k < taps; k++) s0 = FloatVector.fromArray(SPECIES, t, tapAt[k] + column[v]).fma(FloatVector.broadcast(SPECIES, w[wAt + k]), s0);
+            s0.intoArray(sums, 0);
+            finish(sums, 0, pr, pl, v, yAt);
+        }
+    }
+
+    /**
+     * Stores output vector {@code v} of one depthwise filter (its output channel at {@code yAt})
+     * from {@code sums[at]}: residual, activation. (Vectors go through an array: passed to a
+     * helper C2 might not inline, they would be boxed.)
+     */
+    private static void finish(float[] sums, int from, Problem pr, WindowPlanes pl, int v, int yAt) {
+        int at = yAt + pl.vectorOut[v], n = pl.vectorLength[v];
+        float[] residual = pr.residual();
+        Activation act = pr.act();
+        VectorMask<Float> inside = SPECIES.indexInRange(0, n);
+        FloatVector sum = FloatVector.fromArray(SPECIES, sums, from);
+        if (residual != null) sum = sum.add(FloatVector.fromArray(SPECIES, residual, at, inside));
+        if (act.vectorized()) sum = act.apply(sum);
+        sum.intoArray(pr.y(), at, inside);
+        if (!act.vectorized()) act.apply(pr.y(), at, at + n);
     }
 }

@@ -120,6 +120,29 @@ class ConvTest {
         return new Conv.Params(null, new long[] {1, 1}, null, pads, Windows.AutoPad.NOTSET, group, null, null);
     }
 
+    /** Max and average pooling (with and without counting padding, ceil mode) against the double path on random geometries. */
+    @Test
+    void floatPoolingMatchesDoubles() {
+        Random r = new Random(23);
+        for (int i = 0; i < 120; i++) {
+            Case c = randomCase(r);
+            Tensor x = RandomTensors.uniform(r, c.x());
+            boolean ceil = r.nextBoolean(), includePad = r.nextBoolean();
+            // ONNX pads must be smaller than the window
+            long[] pads = c.pads().clone();
+            for (int d = 0; d < pads.length; d++) pads[d] = Math.min(pads[d], c.kernel()[d % c.kernel().length] - 1);
+            Pooling.Params p = new Pooling.Params(c.kernel(), c.strides(), c.dilations(), pads, Windows.AutoPad.NOTSET, ceil, includePad, 2, false);
+            for (Pooling.Kind kind : new Pooling.Kind[] {Pooling.Kind.MAX, Pooling.Kind.AVERAGE}) {
+                Tensor expected = Pooling.pool(Cast.cast(x, DType.DOUBLE, false), kind, p, false, Parallel.SERIAL)[0];
+                Tensor actual = Pooling.pool(x, kind, p, false, Parallel.SERIAL)[0];
+                assertArrayEquals(expected.shape(), actual.shape(), c.toString());
+                for (long j = 0; j < expected.size(); j++) {
+                    assertEquals(expected.getDouble(j), actual.getFloat(j), 1e-5, kind + " " + c + " ceil " + ceil + " at " + j);
+                }
+            }
+        }
+    }
+
     @Test
     void threadedMatchesSerial() {
         Random r = new Random(14);

@@ -6,17 +6,19 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The input of a float32 convolution laid out so that every kernel tap reads one contiguous run:
- * each channel zero-padded and split by stride phase (element {@code i·s + a} of an axis goes to
- * phase {@code a}, position {@code i}). Outputs are then numbered in the phase planes' own
- * coordinates ("columns"): output (o₀, …, oₙ₋₁) is column {@code Σ oᵢ·Sᵢ}, Sᵢ the plane's row-major
- * strides, and tap t of channel c reads column q at {@code c·channelStride + tapAt[t] + q}. So
- * im2col needs no patch matrix (the GEMM reads its B rows in place) and the depthwise kernel needs
- * no bounds tests. Columns whose coordinates fall outside the output (the plane is a little wider)
- * are computed and dropped by {@link #store}. When no tap reaches padding and the strides are 1,
- * the input already has this layout ({@link #direct}) and is used as it is.
+ * The input of a float32 sliding-window op (convolution, pooling) laid out so that every window
+ * tap reads one contiguous run: each channel padded and split by stride phase (element
+ * {@code i·s + a} of an axis goes to phase {@code a}, position {@code i}). Outputs are then
+ * numbered in the phase planes' own coordinates ("columns"): output (o₀, …, oₙ₋₁) is column
+ * {@code Σ oᵢ·Sᵢ}, Sᵢ the plane's row-major strides, and tap t of channel c reads column q at
+ * {@code c·channelStride + tapAt[t] + q}. So im2col needs no patch matrix (the GEMM reads its B
+ * rows in place) and the depthwise and pooling kernels need no bounds tests. Columns whose
+ * coordinates fall outside the output (the plane is a little wider) are computed and dropped by
+ * {@link #store}. When no tap reaches padding and the strides are 1, the input already has this
+ * layout ({@link #direct}) and is used as it is. Padding holds whatever the buffer held there
+ * (zeros, or −∞ for max pooling): {@link #fill} never writes it.
  */
-final class ConvPlanes {
+final class WindowPlanes {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int VL = SPECIES.length();
 
@@ -43,7 +45,7 @@ final class ConvPlanes {
     /** Per row of {@link #rowWidth} columns: the output offset of its first element, or -1 outside the output. */
     private final int[] rowOut;
 
-    ConvPlanes(Windows.Geometry g) {
+    WindowPlanes(Windows.Geometry g) {
         this.g = g;
         rank = g.rank();
         extent = new int[rank];
@@ -111,6 +113,10 @@ final class ConvPlanes {
         copyFrom = copies[0];
         copyTo = copies[1];
         copyLength = copies[2];
+        int[][] vectors = planVectors();
+        vectorColumn = vectors[0];
+        vectorOut = vectors[1];
+        vectorLength = vectors[2];
     }
 
     /**
@@ -177,7 +183,7 @@ final class ConvPlanes {
 
     /**
      * Lays out one channel (the input at {@code xAt}) at {@code dst[at]}, whose padding positions
-     * must already hold zeros: a fresh buffer, or one laid out before by these planes.
+     * must already hold the padding value: zeros in a fresh buffer, kept when it is laid out again.
      */
     void fill(float[] x, int xAt, float[] dst, int at) {
         for (int i = 0; i < copyFrom.length; i++) {
@@ -211,15 +217,28 @@ final class ConvPlanes {
         }
     }
 
-    /** Rows of {@link #rowWidth} columns, the first {@link #rowValid} of each being outputs. */
-    int rows() { return rowOut.length; }
+    /**
+     * The outputs cut into vectors that stay within one row: vector i covers columns
+     * [vectorColumn[i], + vectorLength[i]) and outputs [vectorOut[i], + vectorLength[i]),
+     * vectorLength at most one vector. Kernels that reduce over taps per output vector
+     * (depthwise, pooling) walk these, several at once for independent chains.
+     */
+    final int[] vectorColumn, vectorOut, vectorLength;
 
-    int rowWidth() { return rowWidth; }
-
-    int rowValid() { return rowValid; }
-
-    /** The output offset of row r's first column, or -1 where the row lies outside the output. */
-    int rowOut(int r) { return rowOut[r]; }
+    /** {@link #vectorColumn}, {@link #vectorOut} and {@link #vectorLength}, from the rows. */
+    private int[][] planVectors() {
+        int perRow = (rowValid + VL - 1) / VL, n = 0;
+        int[][] v = new int[3][rowOut.length * perRow];
+        for (int r = 0; r < rowOut.length; r++) {
+            if (rowOut[r] < 0) continue;
+            for (int col = 0; col < rowValid; col += VL, n++) {
+                v[0][n] = r * rowWidth + col;
+                v[1][n] = rowOut[r] + col;
+                v[2][n] = Math.min(VL, rowValid - col);
+            }
+        }
+        return new int[][] {Arrays.copyOf(v[0], n), Arrays.copyOf(v[1], n), Arrays.copyOf(v[2], n)};
+    }
 
     /**
      * Writes columns [q0, q1) of {@code rows} output channels to the output: row r, held at
