@@ -52,10 +52,17 @@ public final class Conv {
     public static final class PackedWeights {
         private final Tensor source;
         private final Gemm.PackedA[] groups;
+        /** Per Winograd tiling, its transformed weights, made when a convolution first uses it. */
+        private final Gemm.PackedA[][] winograd = new Gemm.PackedA[Winograd.Tiling.values().length][];
 
         private PackedWeights(Tensor source, Gemm.PackedA[] groups) {
             this.source = source;
             this.groups = groups;
+        }
+
+        private synchronized Gemm.PackedA[] winograd(Winograd.Tiling t, int filters, int channels) {
+            if (winograd[t.ordinal()] == null) winograd[t.ordinal()] = Winograd.packWeights(t, FloatArrays.read(source), filters, channels);
+            return winograd[t.ordinal()];
         }
     }
 
@@ -103,14 +110,19 @@ public final class Conv {
                 }
             }
             if (cg == 0 || ys.length == 0) return Tensor.of(ys, outShape);
-            ConvFloat.Problem pr = new ConvFloat.Problem(FloatArrays.read(x), ys, bias == null ? null : FloatArrays.read(bias),
-                    residual == null ? null : FloatArrays.read(residual), act, new WindowPlanes(g), batch, channels, filters, groups, inSp, outSp);
             float[] ws = FloatArrays.read(w);
-            if (cg == 1 && groups > 1) {
+            boolean prepacked = packed != null && packed.source == w;
+            Winograd.Tiling tiling = Winograd.applies(g, groups) ? Winograd.choose(channels, filters, (int) g.out()[0], (int) g.out()[1]) : null;
+            ConvFloat.Problem pr = new ConvFloat.Problem(FloatArrays.read(x), ys, bias == null ? null : FloatArrays.read(bias),
+                    residual == null ? null : FloatArrays.read(residual), act, tiling != null ? null : new WindowPlanes(g),
+                    batch, channels, filters, groups, inSp, outSp);
+            if (tiling != null) {
+                Gemm.PackedA[] u = prepacked ? packed.winograd(tiling, filters, channels) : Winograd.packWeights(tiling, ws, filters, channels);
+                Winograd.conv(pr, g, tiling, u, parallel);
+            } else if (cg == 1 && groups > 1) {
                 ConvFloat.depthwise(pr, ws, parallel);
             } else {
-                Gemm.PackedA[] weights = packed != null && packed.source == w ? packed.groups : ConvFloat.packWeights(ws, filters, groups, cg * kSize);
-                ConvFloat.gemm(pr, weights, parallel);
+                ConvFloat.gemm(pr, prepacked ? packed.groups : ConvFloat.packWeights(ws, filters, groups, cg * kSize), parallel);
             }
             return Tensor.of(ys, outShape);
         }

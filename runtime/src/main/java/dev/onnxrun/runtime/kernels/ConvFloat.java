@@ -64,7 +64,7 @@ final class ConvFloat {
         int chunkPanels = (rowPanels + rowChunks - 1) / rowChunks;
         Parallel.RangeBody body = (from, to) -> {
             int ldc = blockPanels * NR;
-            float[] acc = new float[chunkPanels * MR * ldc + VL]; // the epilogue reads whole vectors
+            float[] acc = Scratch.floats(Scratch.CONV_TILES, chunkPanels * MR * ldc + VL); // the epilogue reads whole vectors
             float[] edge = null;
             for (long task = from; task < to; task++) {
                 int chunk = (int) (task % rowChunks);
@@ -74,7 +74,7 @@ final class ConvFloat {
                 int cpFrom = block * blockPanels, cpTo = Math.min(colPanels, cpFrom + blockPanels);
                 int tAt = b * imageStride + grp * cg * (pl.direct ? pr.inSp() : pl.channelStride);
                 Gemm.PackedA a = weights[grp];
-                Arrays.fill(acc, 0f);
+                Arrays.fill(acc, 0, chunkPanels * MR * ldc, 0f);
                 for (int pc = 0; pc < depth; pc += KC) {
                     int kc = Math.min(KC, depth - pc);
                     boolean lastDepth = pc + kc == depth;

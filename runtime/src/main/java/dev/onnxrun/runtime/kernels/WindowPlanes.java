@@ -125,14 +125,16 @@ final class WindowPlanes {
      */
     static final int SLACK = Gemm.NR;
 
-    /** Lane i takes element 2i of two consecutive vectors: the even elements of 2·VL floats. */
-    private static final FloatVector EVEN_LANES = evenLanes();
-
-    private static FloatVector evenLanes() {
+    /** An index vector for {@code selectFrom(v1, v2)}: lane i picks lane {@code index(i)} of v1 (below VL) or v2 (VL and up). */
+    static FloatVector lanes(java.util.function.IntUnaryOperator index) {
         float[] lanes = new float[VL];
-        for (int i = 0; i < VL; i++) lanes[i] = 2 * i;
+        for (int i = 0; i < VL; i++) lanes[i] = index.applyAsInt(i);
         return FloatVector.fromArray(SPECIES, lanes, 0);
     }
+
+    /** Every second, every fourth element of two vectors; the low halves of two vectors side by side. */
+    private static final FloatVector EVERY_2ND = lanes(i -> 2 * i), EVERY_4TH = lanes(i -> 4 * i % (2 * VL)),
+            LOW_HALVES = lanes(i -> i < VL / 2 ? i : VL + i - VL / 2);
 
     /**
      * The copies that lay out one channel: input runs of the last axis (taken every
@@ -196,7 +198,14 @@ final class WindowPlanes {
             if (copyStride == 2) {
                 for (; j + VL <= n && src + 2 * (j + VL) <= x.length; j += VL) {
                     int from = src + 2 * j;
-                    EVEN_LANES.selectFrom(FloatVector.fromArray(SPECIES, x, from), FloatVector.fromArray(SPECIES, x, from + VL)).intoArray(dst, to + j);
+                    EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, x, from), FloatVector.fromArray(SPECIES, x, from + VL)).intoArray(dst, to + j);
+                }
+            } else if (copyStride == 4) { // Winograd F(4×4, 3×3) tiles
+                for (; j + VL <= n && src + 4 * (j + VL) <= x.length; j += VL) {
+                    int from = src + 4 * j;
+                    FloatVector low = EVERY_4TH.selectFrom(FloatVector.fromArray(SPECIES, x, from), FloatVector.fromArray(SPECIES, x, from + VL));
+                    FloatVector high = EVERY_4TH.selectFrom(FloatVector.fromArray(SPECIES, x, from + 2 * VL), FloatVector.fromArray(SPECIES, x, from + 3 * VL));
+                    LOW_HALVES.selectFrom(low, high).intoArray(dst, to + j);
                 }
             }
             for (; j < n; j++) dst[to + j] = x[src + j * copyStride];

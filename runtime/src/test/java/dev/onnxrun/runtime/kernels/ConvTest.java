@@ -120,6 +120,38 @@ class ConvTest {
         return new Conv.Params(null, new long[] {1, 1}, null, pads, Windows.AutoPad.NOTSET, group, null, null);
     }
 
+    /** Both Winograd tilings, forced, against the double path: map sizes that leave partial tiles, uneven pads, batches, the epilogue. */
+    @Test
+    void winogradMatchesDoubles() {
+        Random r = new Random(24);
+        long[][] shapes = {{1, 8, 8, 8}, {2, 9, 13, 7}, {1, 17, 5, 30}, {1, 20, 3, 3}, {1, 33, 14, 14}, {1, 4, 6, 70}};
+        long[][] pads = {{1, 1, 1, 1}, {0, 0, 0, 0}, {2, 0, 1, 2}};
+        Activation relu6 = new Activation(Activation.Kind.CLIP, 0f, 6f);
+        try (Parallel par = new Parallel(2)) {
+            for (long[] shape : shapes) {
+                for (long[] pad : pads) {
+                    Case c = new Case(shape, 3 + r.nextInt(20), l(3, 3), l(1, 1), l(1, 1), pad, 1);
+                    Tensor x = RandomTensors.uniform(r, c.x()), w = RandomTensors.uniform(r, c.w()), b = RandomTensors.uniform(r, c.filters());
+                    Tensor expected = Conv.conv(Cast.cast(x, DType.DOUBLE, false), Cast.cast(w, DType.DOUBLE, false),
+                            Cast.cast(b, DType.DOUBLE, false), c.params(), Parallel.SERIAL);
+                    Tensor skip = RandomTensors.uniform(r, expected.shape());
+                    Windows.Geometry g = Conv.convGeometry(x.shape(), w.shape(), c.params());
+                    int channels = (int) shape[1], filters = (int) c.filters();
+                    for (Winograd.Tiling tiling : Winograd.Tiling.values()) {
+                        float[] y = new float[(int) expected.size()];
+                        ConvFloat.Problem pr = new ConvFloat.Problem(x.toFloatArray(), y, b.toFloatArray(), skip.toFloatArray(), relu6, null,
+                                (int) shape[0], channels, filters, 1, (int) g.inSize(), (int) g.outSize());
+                        Winograd.conv(pr, g, tiling, Winograd.packWeights(tiling, w.toFloatArray(), filters, channels), par);
+                        for (int i = 0; i < y.length; i++) {
+                            double e = Math.min(6, Math.max(0, expected.getDouble(i) + skip.getFloat(i)));
+                            assertEquals(e, y[i], 1e-4 * Math.max(1, Math.abs(e)), tiling + " " + c + " at " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** Max and average pooling (with and without counting padding, ceil mode) against the double path on random geometries. */
     @Test
     void floatPoolingMatchesDoubles() {
