@@ -9,17 +9,22 @@ import java.util.concurrent.locks.LockSupport;
  * a fixed set of threads. Kernels receive ranges and never create threads.
  *
  * <p>The calling thread works too: it publishes the range, takes chunks itself alongside
- * {@code threads - 1} resident workers, and waits only for chunks already under way. Workers
- * spin a little between ranges before parking, since a model's kernels hand out ranges tens
- * of microseconds apart and waking a parked thread costs about that much. A range started
+ * {@code threads - 1} resident workers, and waits only for chunks already under way. A range
+ * is cut into a few chunks per thread, taken by whichever thread is free: on a shared machine a
+ * worker that starts late then costs at most a chunk, not a whole share. Workers spin briefly
+ * between ranges before parking: a model's kernels often hand out ranges microseconds apart,
+ * and waking a parked thread costs tens of microseconds; longer spins measured worse on a
+ * loaded machine, where spinning threads lose their turn to run. A range started
  * while another is running (nested, or from a second session sharing the pool) runs on its
  * caller alone.
  */
 public final class Parallel implements AutoCloseable {
     public static final Parallel SERIAL = new Parallel(1);
 
+    /** Chunks per thread a range is cut into. */
+    private static final int CHUNKS_PER_THREAD = 4;
     /** How long an idle thread polls for work before parking. */
-    private static final long SPIN_NANOS = 100_000;
+    private static final long SPIN_NANOS = 20_000;
 
     private final int threads;
     private final Thread[] workers;
@@ -77,7 +82,7 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    /** Runs {@code body} over [0, n), split into at most {@link #threads()} chunks. */
+    /** Runs {@code body} over [0, n), split into at most {@code 4·threads()} chunks (one call of body each). */
     public void forRange(long n, RangeBody body) {
         if (n <= 0) return;
         if (workers.length == 0 || n == 1 || !busy.compareAndSet(false, true)) {
@@ -85,7 +90,7 @@ public final class Parallel implements AutoCloseable {
             return;
         }
         try {
-            Range range = new Range(body, n, (int) Math.min(threads, n), Thread.currentThread());
+            Range range = new Range(body, n, (int) Math.min((long) CHUNKS_PER_THREAD * threads, n), Thread.currentThread());
             current = range;
             for (Thread w : workers) LockSupport.unpark(w);
             range.runChunks();
