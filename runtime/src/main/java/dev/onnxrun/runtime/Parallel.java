@@ -1,24 +1,47 @@
 package dev.onnxrun.runtime;
 
-import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one place kernels get parallelism from: {@link #forRange} splits an index range across
- * the calling thread and a fixed pool of {@code threads - 1} workers. Kernels receive ranges and
- * never create threads.
+ * a fixed set of threads. Kernels receive ranges and never create threads.
+ *
+ * <p>The calling thread works too: it publishes the range, takes chunks itself alongside
+ * {@code threads - 1} resident workers, and waits only for chunks already under way. A range
+ * is cut into a few chunks per thread, taken by whichever thread is free: on a shared machine a
+ * worker that starts late then costs at most a chunk, not a whole share. Workers spin briefly
+ * between ranges before parking: a model's kernels often hand out ranges microseconds apart,
+ * and waking a parked thread costs tens of microseconds; longer spins measured worse on a
+ * loaded machine, where spinning threads lose their turn to run. A range started
+ * while another is running (nested, or from a second session sharing the pool) runs on its
+ * caller alone.
  */
 public final class Parallel implements AutoCloseable {
     public static final Parallel SERIAL = new Parallel(1);
 
+    /** Chunks per thread a range is cut into. */
+    private static final int CHUNKS_PER_THREAD = 4;
+    /** How long an idle thread polls for work before parking. */
+    private static final long SPIN_NANOS = 20_000;
+
     private final int threads;
-    private final ForkJoinPool pool;
+    private final Thread[] workers;
+    /** Held while a range is being run: a range started meanwhile runs serially on its caller. */
+    private final AtomicBoolean busy = new AtomicBoolean();
+    /** The latest range; workers look for a new one by identity. */
+    private volatile Range current;
+    private volatile boolean closed;
 
     public Parallel(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         this.threads = threads;
-        this.pool = threads == 1 ? null : new ForkJoinPool(threads - 1);
+        workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = Thread.ofPlatform().daemon().name("onnxrun-worker-" + i).unstarted(this::work);
+            workers[i].start();
+        }
     }
 
     public int threads() { return threads; }
@@ -29,70 +52,96 @@ public final class Parallel implements AutoCloseable {
         void run(long from, long to);
     }
 
-    /**
-     * Runs {@code body} over [0, n), split into at most {@link #threads()} chunks. Chunks are
-     * claimed one at a time by the calling thread and by the workers as they wake, so the caller
-     * never waits for a worker to wake up (about 10 µs on a busy 2-core machine; it would be 15 µs
-     * or more if it handed every chunk to the pool and slept): it waits only for chunks a worker has
-     * started. A failure in any chunk is rethrown in the caller.
-     */
-    public void forRange(long n, RangeBody body) {
-        if (n <= 0) return;
-        if (pool == null || n == 1) {
-            body.run(0, n);
-            return;
-        }
-        Job job = new Job(n, (int) Math.min(threads, n), body);
-        for (int w = 1; w < job.chunks; w++) pool.execute(job::runChunks);
-        job.runChunks();
-        job.awaitAll();
-    }
-
-    /** One forRange call: its chunks, which claims them next, and how many are finished. */
-    private static final class Job {
-        /** Busy-wait rounds before the caller parks: a started chunk usually ends within them. */
-        private static final int SPINS = 1 << 14;
-
+    /** One published range: its chunks go to whichever thread asks next. */
+    private static final class Range {
+        final RangeBody body;
         final long n;
         final int chunks;
-        final RangeBody body;
-        final Thread caller = Thread.currentThread();
-        final AtomicInteger next = new AtomicInteger();
-        final AtomicInteger finished = new AtomicInteger();
+        final Thread caller;
+        final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
         volatile Throwable failure;
+        volatile boolean callerParked;
 
-        Job(long n, int chunks, RangeBody body) {
+        Range(RangeBody body, long n, int chunks, Thread caller) {
+            this.body = body;
             this.n = n;
             this.chunks = chunks;
-            this.body = body;
+            this.caller = caller;
         }
 
+        /** Runs chunks until none is left; wakes the caller when the last one finishes. */
         void runChunks() {
             for (int c; (c = next.getAndIncrement()) < chunks; ) {
                 try {
-                    if (failure == null) body.run(n * c / chunks, n * (c + 1) / chunks);
+                    body.run(n * c / chunks, n * (c + 1) / chunks);
                 } catch (Throwable t) {
                     failure = t;
-                } finally {
-                    if (finished.incrementAndGet() == chunks && Thread.currentThread() != caller) LockSupport.unpark(caller);
                 }
+                if (done.incrementAndGet() == chunks && callerParked) LockSupport.unpark(caller);
             }
         }
+    }
 
-        void awaitAll() {
-            for (int spin = 0; finished.get() < chunks; spin++) {
-                if (spin < SPINS) Thread.onSpinWait();
-                else LockSupport.parkNanos(this, 100_000);
+    /** Runs {@code body} over [0, n), split into at most {@code 4·threads()} chunks (one call of body each). */
+    public void forRange(long n, RangeBody body) {
+        if (n <= 0) return;
+        if (workers.length == 0 || n == 1 || !busy.compareAndSet(false, true)) {
+            body.run(0, n);
+            return;
+        }
+        try {
+            Range range = new Range(body, n, (int) Math.min((long) CHUNKS_PER_THREAD * threads, n), Thread.currentThread());
+            current = range;
+            for (Thread w : workers) LockSupport.unpark(w);
+            range.runChunks();
+            awaitChunks(range);
+            Throwable failure = range.failure;
+            if (failure instanceof RuntimeException e) throw e;
+            if (failure instanceof Error e) throw e;
+            if (failure != null) throw new IllegalStateException(failure);
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    private static void awaitChunks(Range range) {
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        while (range.done.get() < range.chunks) {
+            if (System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+                continue;
             }
-            Throwable t = failure;
-            if (t instanceof RuntimeException e) throw e;
-            if (t instanceof Error e) throw e;
-            if (t != null) throw new IllegalStateException(t);
+            range.callerParked = true;
+            if (range.done.get() < range.chunks) LockSupport.park(range);
+        }
+    }
+
+    /** A worker's life: wait for a range it has not seen, help run it, repeat. */
+    private void work() {
+        Range seen = null;
+        while (!closed) {
+            Range range = current;
+            if (range == seen) {
+                idle(seen);
+                continue;
+            }
+            seen = range;
+            range.runChunks();
+        }
+    }
+
+    /** Spins, then parks, until a range other than {@code seen} is published or the pool closes. */
+    private void idle(Range seen) {
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        while (current == seen && !closed) {
+            if (System.nanoTime() < spinUntil) Thread.onSpinWait();
+            else LockSupport.park(this);
         }
     }
 
     @Override
     public void close() {
-        if (pool != null) pool.shutdown();
+        closed = true;
+        for (Thread w : workers) LockSupport.unpark(w);
     }
 }

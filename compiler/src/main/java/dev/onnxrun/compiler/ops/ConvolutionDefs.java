@@ -8,6 +8,7 @@ import dev.onnxrun.compiler.ir.ValueType.TensorType;
 import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Value;
+import dev.onnxrun.runtime.kernels.Activation;
 import dev.onnxrun.runtime.kernels.Conv;
 import dev.onnxrun.runtime.kernels.Windows;
 import java.util.List;
@@ -21,7 +22,9 @@ final class ConvolutionDefs {
                 OpDef.onnx("Conv").types(DTypes.FLOATS).inputs(2, 3).outputs(1, 1).infer(ctx -> infer(ctx, false))
                         .cpu(ctx -> {
                             Conv.Params p = params(ctx);
-                            return (in, ec) -> new Value[] {Conv.conv(tensor(in, 0), tensor(in, 1), TensorOps.optional(in, 2), p, ec.parallel())};
+                            Conv.PackedWeights packed = ctx.constantInput(1) == null ? null : Conv.pack(ctx.constantInput(1), p);
+                            return (in, ec) -> new Value[] {Conv.conv(tensor(in, 0), tensor(in, 1), packed, TensorOps.optional(in, 2), null,
+                                    Activation.NONE, p, ec.parallel())};
                         }).build(),
                 OpDef.onnx("ConvTranspose").types(DTypes.FLOATS).inputs(2, 3).outputs(1, 1).infer(ctx -> infer(ctx, true))
                         .cpu(ctx -> {

@@ -40,7 +40,8 @@ public final class FusedOps {
                         .cpu(ctx -> {
                             Conv.Params p = ConvolutionDefs.params(ctx);
                             Activation act = activation(ctx);
-                            return (in, ec) -> new Value[] {Conv.conv((Tensor) in[0], (Tensor) in[1], TensorOps.optional(in, 2),
+                            Conv.PackedWeights packed = ctx.constantInput(1) == null ? null : Conv.pack(ctx.constantInput(1), p);
+                            return (in, ec) -> new Value[] {Conv.conv((Tensor) in[0], (Tensor) in[1], packed, TensorOps.optional(in, 2),
                                     TensorOps.optional(in, 3), act, p, ec.parallel())};
                         }).build(),
                 // act(alpha·A'·B' + beta·C + R): Gemm's attributes; A may have batch axes when not transposed, R has Y's shape

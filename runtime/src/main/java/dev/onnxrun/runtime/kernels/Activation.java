@@ -123,6 +123,25 @@ public record Activation(Kind kind, float alpha, float beta) {
         for (; i < to; i++) y[i] = (float) apply(y[i]);
     }
 
+    /** Whether {@link #apply(FloatVector)} computes f: the piecewise-linear kinds (and none). */
+    public boolean vectorized() {
+        return switch (kind) {
+            case NONE, RELU, CLIP, LEAKY_RELU -> true;
+            default -> false;
+        };
+    }
+
+    /** f on each lane, for the {@link #vectorized} kinds; the others' float32 path is {@link #apply(float[], int, int)}. */
+    public FloatVector apply(FloatVector v) {
+        return switch (kind) {
+            case NONE -> v;
+            case RELU -> v.max(0f);
+            case CLIP -> v.max(alpha).min(beta);
+            case LEAKY_RELU -> v.blend(v.mul(alpha), v.lt(0f));
+            default -> throw new IllegalStateException(kind + " has no vector form");
+        };
+    }
+
     /** 1 / (1 + e^-x), lane-wise. */
     static FloatVector sigmoid(FloatVector x) {
         return x.broadcast(1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));

@@ -6,8 +6,6 @@ import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * N-dimensional grouped convolution and transposed convolution on [N, C, spatial...] tensors.
@@ -44,14 +42,44 @@ public final class Conv {
 
     /** Y = conv(X, W) + B. */
     public static Tensor conv(Tensor x, Tensor w, Tensor bias, Params p, Parallel parallel) {
-        return conv(x, w, bias, null, Activation.NONE, p, parallel);
+        return conv(x, w, null, bias, null, Activation.NONE, p, parallel);
     }
 
     /**
-     * Y = act(conv(X, W) + B + R), R (optional) of Y's shape. For float32, Y starts as R + B and
-     * the activation runs on each block of Y right after the product that finishes it.
+     * Constant float32 weights packed once, when the model is compiled, for the GEMM that runs
+     * the convolution; made by {@link #pack} and only used with the tensor they were made from.
      */
-    public static Tensor conv(Tensor x, Tensor w, Tensor bias, Tensor residual, Activation act, Params p, Parallel parallel) {
+    public static final class PackedWeights {
+        private final Tensor source;
+        private final Gemm.PackedA[] groups;
+        /** Per Winograd tiling, its transformed weights, made when a convolution first uses it. */
+        private final Gemm.PackedA[][] winograd = new Gemm.PackedA[Winograd.Tiling.values().length][];
+
+        private PackedWeights(Tensor source, Gemm.PackedA[] groups) {
+            this.source = source;
+            this.groups = groups;
+        }
+
+        private synchronized Gemm.PackedA[] winograd(Winograd.Tiling t, int filters, int channels) {
+            if (winograd[t.ordinal()] == null) winograd[t.ordinal()] = Winograd.packWeights(t, FloatArrays.read(source), filters, channels);
+            return winograd[t.ordinal()];
+        }
+    }
+
+    /** W packed for {@link #conv}, or null where packing does not apply (other types, depthwise, bad shapes: reported when run). */
+    public static PackedWeights pack(Tensor w, Params p) {
+        if (w.dtype() != DType.FLOAT || w.rank() < 3 || p.group() < 1 || w.dim(0) % p.group() != 0 || w.dim(1) == 1 && p.group() > 1) return null;
+        int filters = Math.toIntExact(w.dim(0)), rowLength = Math.toIntExact(w.size() / Math.max(1, filters));
+        return new PackedWeights(w, ConvFloat.packWeights(FloatArrays.read(w), filters, (int) p.group(), rowLength));
+    }
+
+    /**
+     * Y = act(conv(X, W) + B + R), R (optional) of Y's shape; {@code packed} (optional) is W as
+     * {@link #pack} made it. For float32 the bias, residual and activation are applied to each
+     * output tile as it is finished.
+     */
+    public static Tensor conv(Tensor x, Tensor w, PackedWeights packed, Tensor bias, Tensor residual, Activation act, Params p,
+                              Parallel parallel) {
         checkRanks(x, w, "Conv");
         Windows.Geometry g = convGeometry(x.shape(), w.shape(), p);
         int batch = Math.toIntExact(x.dim(0)), channels = Math.toIntExact(x.dim(1)), filters = Math.toIntExact(w.dim(0));
@@ -73,167 +101,36 @@ public final class Conv {
         }
         int cg = channels / groups, mg = filters / groups;
         int inSp = Math.toIntExact(g.inSize()), outSp = Math.toIntExact(g.outSize()), kSize = Math.toIntExact(g.kernelSize());
-        int rows = cg * kSize;
-        boolean pointwise = kSize == 1 && Arrays.stream(g.strides()).allMatch(s -> s == 1)
-                && Arrays.stream(g.padBegin()).allMatch(s -> s == 0) && Arrays.equals(g.in(), g.out());
-        boolean fast = x.dtype() == DType.FLOAT;
-        // 2-D float32 convolutions walk rows directly; the rest gather through the window map.
-        int[] map = pointwise || fast && g.rank() == 2 ? null : Windows.gatherMap(g.out(), g.in(), g);
 
-        if (fast) {
-            float[] xs = FloatArrays.read(x), ws = FloatArrays.read(w);
-            float[] ys = residual != null ? FloatArrays.read(residual).clone() : new float[Math.toIntExact(Shapes.size(outShape))];
-            if (bias != null) {
-                for (int b = 0; b < batch; b++) {
-                    for (int m = 0; m < filters; m++) {
-                        int at = (b * filters + m) * outSp;
-                        float bm = bias.getFloat(m);
-                        if (residual == null) Arrays.fill(ys, at, at + outSp, bm);
-                        else for (int o = at; o < at + outSp; o++) ys[o] += bm;
-                    }
+        if (x.dtype() == DType.FLOAT) {
+            float[] ys = new float[Math.toIntExact(Shapes.size(outShape))];
+            if (cg == 0) { // no input channels: the output is the epilogue alone
+                for (int i = 0; i < ys.length; i++) {
+                    ys[i] = (float) act.apply((bias == null ? 0 : bias.getFloat(i / outSp % filters)) + (residual == null ? 0 : residual.getFloat(i)));
                 }
             }
-            if (cg == 1 && mg == 1 && !pointwise) {
-                Work.pool(parallel, (long) batch * channels * outSp * kSize).forRange((long) batch * channels, (from, to) -> {
-                    for (long bc = from; bc < to; bc++) {
-                        int c = (int) (bc % channels);
-                        if (g.rank() == 2) depthwise2d(xs, (int) bc * inSp, ws, c * kSize, ys, (int) bc * outSp, g);
-                        else depthwise(xs, (int) bc * inSp, ws, c * kSize, ys, (int) bc * outSp, map, kSize, outSp);
-                        act.apply(ys, (int) bc * outSp, (int) (bc + 1) * outSp);
-                    }
-                });
-                return Tensor.of(ys, outShape);
+            if (cg == 0 || ys.length == 0) return Tensor.of(ys, outShape);
+            float[] ws = FloatArrays.read(w);
+            boolean prepacked = packed != null && packed.source == w;
+            Winograd.Tiling tiling = Winograd.applies(g, groups) ? Winograd.choose(channels, filters, (int) g.out()[0], (int) g.out()[1]) : null;
+            ConvFloat.Problem pr = new ConvFloat.Problem(FloatArrays.read(x), ys, bias == null ? null : FloatArrays.read(bias),
+                    residual == null ? null : FloatArrays.read(residual), act, tiling != null ? null : new WindowPlanes(g),
+                    batch, channels, filters, groups, inSp, outSp);
+            if (tiling != null) {
+                Gemm.PackedA[] u = prepacked ? packed.winograd(tiling, filters, channels) : Winograd.packWeights(tiling, ws, filters, channels);
+                Winograd.conv(pr, g, tiling, u, parallel);
+            } else if (cg == 1 && groups > 1) {
+                ConvFloat.depthwise(pr, ws, parallel);
+            } else {
+                ConvFloat.gemm(pr, prepacked ? packed.groups : ConvFloat.packWeights(ws, filters, groups, cg * kSize), parallel);
             }
-            // im2col a block of output columns at a time, so the patch matrix stays in cache for the GEMM that packs it.
-            // (Pointwise products need no patches; with an epilogue they run in blocks too, so it finds each block in cache.)
-            int block = pointwise && act.isNone() ? outSp
-                    : (int) Math.min(outSp, Math.max(Gemm.NR, COL_BLOCK_FLOATS / Math.max(rows, 1) / Gemm.NR * Gemm.NR));
-            int blocks = (outSp + block - 1) / block;
-            long tasks = (long) batch * groups * blocks;
-            // Threads take whole column blocks (patches, product and epilogue of one block each), so
-            // they meet once per convolution rather than three times per block; with fewer blocks
-            // than threads the blocks run in turn and the GEMM inside each is the parallel part.
-            boolean acrossBlocks = tasks >= parallel.threads() && (long) mg * rows * outSp * batch * groups >= Work.PARALLEL_THRESHOLD;
-            Parallel inner = acrossBlocks ? Parallel.SERIAL : parallel;
-            int blockWidth = block;
-            Parallel.RangeBody body = (from, to) -> {
-                float[] col = pointwise ? null : new float[Math.toIntExact((long) rows * blockWidth)];
-                for (long t = from; t < to; t++) {
-                    int b = (int) (t / ((long) groups * blocks)), grp = (int) (t / blocks % groups);
-                    int first = (int) (t % blocks) * blockWidth, width = Math.min(blockWidth, outSp - first);
-                    int xAt = (b * channels + grp * cg) * inSp, yAt = (b * filters + grp * mg) * outSp;
-                    Gemm.Matrix weights = Gemm.Matrix.rowMajor(ws, grp * mg * rows, rows);
-                    Gemm.Matrix patches;
-                    if (pointwise) {
-                        patches = Gemm.Matrix.rowMajor(xs, xAt + first, inSp);
-                    } else {
-                        im2col(xs, xAt, g, map, kSize, inSp, outSp, first, width, rows, col);
-                        patches = Gemm.Matrix.rowMajor(col, 0, width);
-                    }
-                    Gemm.multiply(mg, width, rows, 1f, weights, patches, ys, yAt + first, outSp, true, inner);
-                    act.apply(ys, yAt + first, mg, width, outSp, inner);
-                }
-            };
-            if (acrossBlocks) parallel.forRange(tasks, body);
-            else body.run(0, tasks);
             return Tensor.of(ys, outShape);
         }
+        int[] map = Windows.gatherMap(g.out(), g.in(), g);
         Tensor y = convGeneric(x, w, bias, outShape, groups, cg, mg, inSp, outSp, kSize, map, parallel);
         if (residual == null && act.isNone()) return y;
         for (long i = 0; i < y.size(); i++) y.setDouble(i, act.apply(y.getDouble(i) + (residual == null ? 0 : residual.getDouble(i))));
         return y;
-    }
-
-    /** One channel of a depthwise convolution: out[o] += Σ_k w[k]·x[map(k, o)]. */
-    private static void depthwise(float[] x, int xAt, float[] w, int wAt, float[] out, int outAt, int[] map, int kSize, int outSp) {
-        for (int k = 0; k < kSize; k++) {
-            float wk = w[wAt + k];
-            int mapAt = k * outSp;
-            for (int o = 0; o < outSp; o++) {
-                int src = map[mapAt + o];
-                if (src >= 0) out[outAt + o] += wk * x[xAt + src];
-            }
-        }
-    }
-
-    /** Floats of im2col patch matrix filled per GEMM: a block that sits in a typical L2 cache. */
-    private static final int COL_BLOCK_FLOATS = 1 << 18;
-
-    /**
-     * Output columns [first, first + width) of one im2col row of a 2-D convolution (kernel tap
-     * {@code k} of one channel): zeros where the tap falls in padding, a strided copy of the
-     * input row elsewhere.
-     */
-    private static void im2colRow2d(float[] x, int xAt, int k, Windows.Geometry g, int first, int width, float[] col, int colAt) {
-        int kw = (int) g.kernel()[1], u = k / kw, v = k % kw;
-        int inH = (int) g.in()[0], inW = (int) g.in()[1], outW = (int) g.out()[1];
-        int sh = (int) g.strides()[0], sw = (int) g.strides()[1];
-        int[] cols = Windows.validPositions(g, 1, v);
-        int colShift = v * (int) g.dilations()[1] - (int) g.padBegin()[1];
-        Arrays.fill(col, colAt, colAt + width, 0f);
-        int end = first + width;
-        for (int oh = first / outW; oh * outW < end; oh++) {
-            int ih = oh * sh - (int) g.padBegin()[0] + u * (int) g.dilations()[0];
-            if (ih < 0 || ih >= inH) continue;
-            // this output row's valid columns, clipped to the block
-            int lo = Math.max(cols[0], first - oh * outW), hi = Math.min(cols[1], end - oh * outW);
-            int src = xAt + ih * inW + colShift, dst = colAt + oh * outW - first;
-            if (sw == 1) {
-                if (hi > lo) System.arraycopy(x, src + lo, col, dst + lo, hi - lo);
-            } else {
-                for (int ow = lo; ow < hi; ow++) col[dst + ow] = x[src + ow * sw];
-            }
-        }
-    }
-
-    /** Feature maps rows are short (7 to 112 wide): 256-bit vectors leave shorter scalar tails than 512-bit ones. */
-    private static final VectorSpecies<Float> DEPTHWISE_SPECIES = FloatVector.SPECIES_256;
-
-    /** One channel of a 2-D depthwise convolution, tap by tap over contiguous output row ranges. */
-    private static void depthwise2d(float[] x, int xAt, float[] w, int wAt, float[] out, int outAt, Windows.Geometry g) {
-        int kh = (int) g.kernel()[0], kw = (int) g.kernel()[1];
-        int inH = (int) g.in()[0], inW = (int) g.in()[1], outH = (int) g.out()[0], outW = (int) g.out()[1];
-        int sh = (int) g.strides()[0], sw = (int) g.strides()[1];
-        for (int u = 0; u < kh; u++) {
-            for (int v = 0; v < kw; v++) {
-                float wk = w[wAt + u * kw + v];
-                int[] cols = Windows.validPositions(g, 1, v);
-                int colShift = v * (int) g.dilations()[1] - (int) g.padBegin()[1];
-                for (int oh = 0; oh < outH; oh++) {
-                    int ih = oh * sh - (int) g.padBegin()[0] + u * (int) g.dilations()[0];
-                    if (ih < 0 || ih >= inH) continue;
-                    int src = xAt + ih * inW + colShift, dst = outAt + oh * outW;
-                    if (sw == 1) {
-                        int ow = cols[0];
-                        FloatVector vw = FloatVector.broadcast(DEPTHWISE_SPECIES, wk);
-                        for (int upper = ow + DEPTHWISE_SPECIES.loopBound(cols[1] - ow); ow < upper; ow += DEPTHWISE_SPECIES.length()) {
-                            FloatVector.fromArray(DEPTHWISE_SPECIES, x, src + ow)
-                                    .fma(vw, FloatVector.fromArray(DEPTHWISE_SPECIES, out, dst + ow)).intoArray(out, dst + ow);
-                        }
-                        for (; ow < cols[1]; ow++) out[dst + ow] += wk * x[src + ow];
-                    } else {
-                        for (int ow = cols[0]; ow < cols[1]; ow++) out[dst + ow] += wk * x[src + ow * sw];
-                    }
-                }
-            }
-        }
-    }
-
-    /** The patch matrix of output columns [first, first + width): row r holds input channel r / kSize at kernel offset r % kSize. */
-    private static void im2col(float[] xs, int xAt, Windows.Geometry g, int[] map, int kSize, int inSp, int outSp,
-                               int first, int width, int rows, float[] col) {
-        for (int r = 0; r < rows; r++) {
-            int base = xAt + (r / kSize) * inSp, colAt = r * width;
-            if (g.rank() == 2) {
-                im2colRow2d(xs, base, r % kSize, g, first, width, col, colAt);
-                continue;
-            }
-            int mapAt = (r % kSize) * outSp + first;
-            for (int o = 0; o < width; o++) {
-                int src = map[mapAt + o];
-                col[colAt + o] = src < 0 ? 0f : xs[base + src];
-            }
-        }
     }
 
     /** Double-precision twin of the float32 path, for float16, bfloat16 and double. */

@@ -43,6 +43,8 @@ public final class Gemm {
     static final int NC = NR * 128;
     /** Below this many multiply-adds, threading costs more than it saves. */
     private static final long PARALLEL_THRESHOLD = 1L << 18;
+    /** Where row p of a packed B panel starts: p·NR. */
+    static final int[] PANEL_ROWS = java.util.stream.IntStream.range(0, KC).map(p -> p * NR).toArray();
 
     /** A float matrix view: element (r, c) is {@code data[offset + r*rowStride + c*colStride]}. */
     public record Matrix(float[] data, int offset, int rowStride, int colStride) {
@@ -87,6 +89,37 @@ public final class Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc), at = packed.blockAt(jc, pc);
                 for (int p = 0; p * NR < nc; p++) packB(b, pc, kc, jc + p * NR, Math.min(NR, nc - p * NR), panels, at + p * kc * NR);
+            }
+        }
+        return packed;
+    }
+
+    /**
+     * A of a product packed ahead of time (constant weights), in the panel layout the micro-kernel
+     * reads: per block of {@link #KC} depth steps, the {@link #MR}-row panels of every row, the
+     * last zero-padded. Read by drivers in this package that run {@link #microKernel} themselves.
+     */
+    static final class PackedA {
+        final int m, k;
+        final float[] panels;
+
+        private PackedA(int m, int k, float[] panels) {
+            this.m = m;
+            this.k = k;
+            this.panels = panels;
+        }
+
+        /** Where the panel of rows [rowPanel·MR, +MR) for depth block [pc, pc + KC) starts. */
+        int panelAt(int pc, int rowPanel) { return pc * roundUp(m, MR) + rowPanel * roundUp(Math.min(KC, k - pc), VL) * MR; }
+    }
+
+    /** Packs the m×k matrix {@code a} for repeated use as the left operand of {@link #microKernel}. */
+    static PackedA packLeft(int m, int k, Matrix a) {
+        int rowPanels = (m + MR - 1) / MR;
+        PackedA packed = new PackedA(m, k, new float[rowPanels * MR * ((k / KC) * KC + roundUp(k % KC, VL))]);
+        for (int pc = 0; pc < k; pc += KC) {
+            for (int rp = 0; rp < rowPanels; rp++) {
+                packA(a, 1f, rp * MR, Math.min(MR, m - rp * MR), pc, Math.min(KC, k - pc), packed.panels, packed.panelAt(pc, rp));
             }
         }
         return packed;
@@ -167,14 +200,14 @@ public final class Gemm {
                             int cAt = cOffset + (ic0 + rp * MR) * ldc + jc0 + cp * NR;
                             int panel = bAt + cp * kc * NR;
                             if (rows == MR && cols == NR) {
-                                microKernel(kc, packedA, rp * aPanel, packedB, panel, c, cAt, ldc);
+                                microKernel(kc, packedA, rp * aPanel, packedB, PANEL_ROWS, 0, panel, c, cAt, ldc);
                             } else if (rows < MR) {
                                 // The last rows: a row or two at a time reads B less than a full tile's worth of FMAs.
                                 panelRows(rows, a, ic0 + rp * MR, pc0, kc, alpha, packedB, panel, c, cAt, ldc, cols, edge);
                             } else {
                                 // Edge tile: compute the full tile into a scratch buffer, then add the part that exists.
                                 java.util.Arrays.fill(edge, 0f);
-                                microKernel(kc, packedA, rp * aPanel, packedB, panel, edge, 0, NR);
+                                microKernel(kc, packedA, rp * aPanel, packedB, PANEL_ROWS, 0, panel, edge, 0, NR);
                                 for (int i = 0; i < rows; i++) {
                                     for (int j = 0; j < cols; j++) c[cAt + i * ldc + j] += edge[i * NR + j];
                                 }
@@ -313,7 +346,7 @@ public final class Gemm {
         }
     }
 
-    private static int roundUp(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
+    static int roundUp(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
 
     /** Copies B[pc..pc+kc) × [col..col+cols) into one panel, row by row, zero-padded to NR columns. */
     private static void packB(Matrix b, int pc, int kc, int col, int cols, float[] dst, int at) {
@@ -360,11 +393,13 @@ public final class Gemm {
     }
 
     /**
-     * Adds the product of one packed A panel and one packed B panel into the MR×NR tile of C at
-     * {@code cAt}. The C update is written out here rather than in a helper taking vectors: a
-     * helper C2 declines to inline makes it box the accumulators, several times slower.
+     * Adds the product of one packed A panel and kc rows of B into the MR×NR tile of C at
+     * {@code cAt}. B's row p is the NR floats at {@code b[rowAt[rowFrom + p] + col]}: a packed
+     * panel ({@link #PANEL_ROWS}) or rows of a convolution's input read in place. The C update is
+     * written out here rather than in a helper taking vectors: a helper C2 declines to inline
+     * makes it box the accumulators, several times slower.
      */
-    private static void microKernel(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] c, int cAt, int ldc) {
+    static void microKernel(int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, float[] c, int cAt, int ldc) {
         FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c0_2 = FloatVector.zero(SPECIES), c0_3 = FloatVector.zero(SPECIES);
         FloatVector c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES), c1_2 = FloatVector.zero(SPECIES), c1_3 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c2_2 = FloatVector.zero(SPECIES), c2_3 = FloatVector.zero(SPECIES);
@@ -374,11 +409,11 @@ public final class Gemm {
         for (int p0 = 0; p0 < kc; p0 += VL) {
             int steps = Math.min(VL, kc - p0), aBlock = aAt + p0 * MR;
             for (int l = 0; l < steps; l++) {
-                int bo = bAt + (p0 + l) * NR, ao = aBlock + l;
-                FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo);
-                FloatVector b1 = FloatVector.fromArray(SPECIES, pb, bo + VL);
-                FloatVector b2 = FloatVector.fromArray(SPECIES, pb, bo + 2 * VL);
-                FloatVector b3 = FloatVector.fromArray(SPECIES, pb, bo + 3 * VL);
+                int bo = rowAt[rowFrom + p0 + l] + col, ao = aBlock + l;
+                FloatVector b0 = FloatVector.fromArray(SPECIES, b, bo);
+                FloatVector b1 = FloatVector.fromArray(SPECIES, b, bo + VL);
+                FloatVector b2 = FloatVector.fromArray(SPECIES, b, bo + 2 * VL);
+                FloatVector b3 = FloatVector.fromArray(SPECIES, b, bo + 3 * VL);
                 FloatVector a0 = FloatVector.broadcast(SPECIES, pa[ao]);
                 c0_0 = a0.fma(b0, c0_0); c0_1 = a0.fma(b1, c0_1); c0_2 = a0.fma(b2, c0_2); c0_3 = a0.fma(b3, c0_3);
                 FloatVector a1 = FloatVector.broadcast(SPECIES, pa[ao + VL]);

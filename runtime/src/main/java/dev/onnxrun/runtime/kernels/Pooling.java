@@ -7,6 +7,9 @@ import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
 
 /** Pooling over the spatial axes of [N, C, spatial...] tensors: windowed, global, and max-unpooling. */
 public final class Pooling {
@@ -45,13 +48,23 @@ public final class Pooling {
             return withIndices ? new Tensor[] {empty, Tensor.allocate(DType.INT64, outShape)} : new Tensor[] {empty};
         }
         double[] divisor = kind == Kind.AVERAGE ? averageDivisors(g, p.countIncludePad()) : null;
-        if (x.dtype() == DType.FLOAT && g.rank() == 2 && kind != Kind.LP && !withIndices) {
+        if (x.dtype() == DType.FLOAT && kind != Kind.LP && !withIndices) {
             FloatArrays.Slice xs = FloatArrays.slice(x);
             Tensor y = ctx.output(0, DType.FLOAT, outShape);
             FloatArrays.Slice ys = FloatArrays.slice(y);
+            WindowPlanes layout = new WindowPlanes(g);
+            float[] counts = null;
+            if (divisor != null) {
+                counts = new float[outSp];
+                for (int o = 0; o < outSp; o++) counts[o] = (float) divisor[o];
+            }
+            float[] divisors = counts;
             Work.pool(parallel, (long) planes * outSp * kSize).forRange(planes, (from, to) -> {
+                float[] t = new float[layout.channelStride + WindowPlanes.SLACK];
+                if (kind == Kind.MAX) Arrays.fill(t, Float.NEGATIVE_INFINITY); // padding never wins
                 for (int pl = (int) from; pl < to; pl++) {
-                    pool2d(xs.array(), xs.offset() + pl * inSp, ys.array(), ys.offset() + pl * outSp, g, kind, divisor);
+                    layout.fill(xs.array(), xs.offset() + pl * inSp, t, 0);
+                    poolPlane(t, layout, ys.array(), ys.offset() + pl * outSp, kind == Kind.MAX, divisors);
                 }
             });
             return new Tensor[] {y};
@@ -139,31 +152,24 @@ public final class Pooling {
         return div;
     }
 
-    /** Max or average pooling of one float32 plane of a 2-D pool, tap by tap over contiguous output row ranges. */
-    private static void pool2d(float[] x, int xAt, float[] y, int yAt, Windows.Geometry g, Kind kind, double[] divisor) {
-        int inH = (int) g.in()[0], inW = (int) g.in()[1], outH = (int) g.out()[0], outW = (int) g.out()[1];
-        int sh = (int) g.strides()[0], sw = (int) g.strides()[1];
-        boolean max = kind == Kind.MAX;
-        Arrays.fill(y, yAt, yAt + outH * outW, max ? Float.NEGATIVE_INFINITY : 0f);
-        for (int u = 0; u < g.kernel()[0]; u++) {
-            for (int v = 0; v < g.kernel()[1]; v++) {
-                int colShift = v * (int) g.dilations()[1] - (int) g.padBegin()[1];
-                int[] cols = Windows.validPositions(g, 1, v);
-                int lo = cols[0], hi = cols[1];
-                for (int oh = 0; oh < outH; oh++) {
-                    int ih = oh * sh - (int) g.padBegin()[0] + u * (int) g.dilations()[0];
-                    if (ih < 0 || ih >= inH) continue;
-                    int src = xAt + ih * inW + colShift, dst = yAt + oh * outW;
-                    if (max) {
-                        for (int ow = lo; ow < hi; ow++) y[dst + ow] = Math.max(y[dst + ow], x[src + ow * sw]);
-                    } else {
-                        for (int ow = lo; ow < hi; ow++) y[dst + ow] += x[src + ow * sw];
-                    }
-                }
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * Max or average pooling of one float32 plane laid out by {@code layout}: per output vector,
+     * the maximum or the sum (then divided by {@code divisors}) over the window's taps.
+     */
+    private static void poolPlane(float[] t, WindowPlanes layout, float[] y, int yAt, boolean max, float[] divisors) {
+        int[] taps = layout.tapAt;
+        for (int v = 0; v < layout.vectorColumn.length; v++) {
+            int q = layout.vectorColumn[v], out = layout.vectorOut[v];
+            FloatVector acc = FloatVector.fromArray(SPECIES, t, taps[0] + q);
+            for (int k = 1; k < taps.length; k++) {
+                FloatVector x = FloatVector.fromArray(SPECIES, t, taps[k] + q);
+                acc = max ? acc.max(x) : acc.add(x);
             }
-        }
-        if (!max) {
-            for (int o = 0; o < outH * outW; o++) y[yAt + o] = (float) (y[yAt + o] / divisor[o]);
+            VectorMask<Float> inside = SPECIES.indexInRange(0, layout.vectorLength[v]);
+            if (!max) acc = acc.div(FloatVector.fromArray(SPECIES, divisors, out, inside));
+            acc.intoArray(y, yAt + out, inside);
         }
     }
 

@@ -1,17 +1,179 @@
 package dev.onnxrun.runtime.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The threaded paths of the convolution and pooling kernels give the serial results. */
+/**
+ * The float32 convolution kernels against the double-precision path (a plain im2col over the
+ * gather map), and the threaded paths of the convolution and pooling kernels against the serial ones.
+ */
 class ConvTest {
+    /** One case: input shape, filters, kernel, strides, dilations, pads (begin then end), group. */
+    private record Case(long[] x, long filters, long[] kernel, long[] strides, long[] dilations, long[] pads, long group) {
+        Conv.Params params() { return new Conv.Params(kernel, strides, dilations, pads, Windows.AutoPad.NOTSET, group, null, null); }
+
+        long[] w() {
+            long[] w = new long[x.length];
+            w[0] = filters;
+            w[1] = x[1] / group;
+            System.arraycopy(kernel, 0, w, 2, kernel.length);
+            return w;
+        }
+
+        @Override
+        public String toString() {
+            return "X" + Arrays.toString(x) + " filters " + filters + " kernel " + Arrays.toString(kernel) + " strides " + Arrays.toString(strides)
+                    + " dilations " + Arrays.toString(dilations) + " pads " + Arrays.toString(pads) + " group " + group;
+        }
+    }
+
+    private static long[] l(long... v) { return v; }
+
+    /** Random geometries over 1 to 3 spatial axes: odd sizes, strides, dilations, uneven pads, groups, depthwise with multipliers. */
+    private static Case randomCase(Random r) {
+        int rank = r.nextInt(10) < 7 ? 2 : r.nextBoolean() ? 1 : 3;
+        int groupKind = r.nextInt(4); // 0, 1: one group; 2: grouped; 3: depthwise
+        long group = groupKind < 2 ? 1 : 1 + r.nextInt(4);
+        long channels = groupKind == 3 ? group : group * (1 + r.nextInt(groupKind == 2 ? 5 : 20));
+        long filters = group * (1 + r.nextInt(groupKind == 3 ? 3 : 14));
+        long[] x = new long[rank + 2], kernel = new long[rank], strides = new long[rank], dilations = new long[rank], pads = new long[2 * rank];
+        x[0] = 1 + r.nextInt(2);
+        x[1] = channels;
+        for (int d = 0; d < rank; d++) {
+            kernel[d] = 1 + r.nextInt(rank == 3 ? 3 : 5);
+            strides[d] = 1 + r.nextInt(3);
+            dilations[d] = r.nextInt(4) == 0 ? 2 : 1;
+            pads[d] = r.nextInt((int) kernel[d] + 1);
+            pads[rank + d] = r.nextInt((int) kernel[d] + 1);
+            long span = (kernel[d] - 1) * dilations[d] + 1;
+            x[2 + d] = Math.max(1, span - pads[d] - pads[rank + d]) + r.nextInt(rank == 3 ? 6 : 30);
+        }
+        return new Case(x, filters, kernel, strides, dilations, pads, group);
+    }
+
+    private static void checkAgainstDoubles(Case c, Random r, Parallel par) {
+        Tensor x = RandomTensors.uniform(r, c.x()), w = RandomTensors.uniform(r, c.w()), b = RandomTensors.uniform(r, c.filters());
+        Tensor expected = Conv.conv(Cast.cast(x, DType.DOUBLE, false), Cast.cast(w, DType.DOUBLE, false), Cast.cast(b, DType.DOUBLE, false),
+                c.params(), Parallel.SERIAL);
+        Tensor skip = RandomTensors.uniform(r, expected.shape());
+        Activation relu = new Activation(Activation.Kind.RELU, 0, 0);
+        for (Conv.PackedWeights packed : new Conv.PackedWeights[] {null, Conv.pack(w, c.params())}) {
+            Tensor plain = Conv.conv(x, w, packed, b, null, Activation.NONE, c.params(), par);
+            Tensor fused = Conv.conv(x, w, packed, b, skip, relu, c.params(), par);
+            assertArrayEquals(expected.shape(), plain.shape(), c.toString());
+            for (long i = 0; i < expected.size(); i++) {
+                double e = expected.getDouble(i), bound = 1e-4 * Math.max(1, Math.abs(e));
+                assertEquals(e, plain.getFloat(i), bound, c + " at " + i);
+                assertEquals(Math.max(0, e + skip.getFloat(i)), fused.getFloat(i), bound, c + " fused at " + i);
+            }
+        }
+    }
+
+    @Test
+    void floatKernelsMatchDoublesOnRandomGeometries() {
+        Random r = new Random(21);
+        try (Parallel par = new Parallel(2)) {
+            for (int i = 0; i < 150; i++) checkAgainstDoubles(randomCase(r), r, i % 2 == 0 ? Parallel.SERIAL : par);
+        }
+    }
+
+    /** Shapes at the GEMM's tile and block edges, the input read in place up to its last float, and wide layers. */
+    @Test
+    void floatKernelsMatchDoublesAtTileEdges() {
+        Random r = new Random(22);
+        int nr = Gemm.NR, mr = Gemm.MR, kc = Gemm.KC;
+        Case[] cases = {
+            // pointwise, read in place: columns just below, at and above a tile; filters at micro-tile edges
+            new Case(l(1, 7, 1, nr - 1), mr - 1, l(1, 1), l(1, 1), l(1, 1), l(0, 0, 0, 0), 1),
+            new Case(l(1, 7, 1, nr), mr, l(1, 1), l(1, 1), l(1, 1), l(0, 0, 0, 0), 1),
+            new Case(l(2, 9, 3, nr + 1), mr + 1, l(1, 1), l(1, 1), l(1, 1), l(0, 0, 0, 0), 1),
+            // depth at the edges of a depth block
+            new Case(l(1, kc, 5, 7), 13, l(1, 1), l(1, 1), l(1, 1), l(0, 0, 0, 0), 1),
+            new Case(l(1, kc + 1, 5, 7), 13, l(1, 1), l(1, 1), l(1, 1), l(0, 0, 0, 0), 1),
+            new Case(l(1, (kc + 9) / 9, 9, 9), 2 * mr + 1, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 1),
+            // 3×3 without padding, read in place (the last tile runs past the input)
+            new Case(l(1, 5, 11, 13), 7, l(3, 3), l(1, 1), l(1, 1), l(0, 0, 0, 0), 1),
+            // many filters and columns: several column blocks and row panels, threads split both
+            new Case(l(1, 16, 40, 37), 70, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 1),
+            new Case(l(1, 64, 7, 7), 100, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 1),
+            new Case(l(1, 8, 23, 29), 9, l(1, 1), l(2, 2), l(1, 1), l(0, 0, 0, 0), 1),
+            // depthwise, strides 1 and 2 on a wide map, and with a multiplier
+            new Case(l(1, 6, 33, 70), 6, l(3, 3), l(2, 2), l(1, 1), l(1, 1, 1, 1), 6),
+            new Case(l(1, 6, 17, 35), 12, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 6),
+        };
+        try (Parallel par = new Parallel(2)) {
+            for (Case c : cases) {
+                checkAgainstDoubles(c, r, Parallel.SERIAL);
+                checkAgainstDoubles(c, r, par);
+            }
+        }
+    }
+
     private static Conv.Params params(long group, long... pads) {
         return new Conv.Params(null, new long[] {1, 1}, null, pads, Windows.AutoPad.NOTSET, group, null, null);
+    }
+
+    /** Both Winograd tilings, forced, against the double path: map sizes that leave partial tiles, uneven pads, batches, the epilogue. */
+    @Test
+    void winogradMatchesDoubles() {
+        Random r = new Random(24);
+        long[][] shapes = {{1, 8, 8, 8}, {2, 9, 13, 7}, {1, 17, 5, 30}, {1, 20, 3, 3}, {1, 33, 14, 14}, {1, 4, 6, 70}};
+        long[][] pads = {{1, 1, 1, 1}, {0, 0, 0, 0}, {2, 0, 1, 2}};
+        Activation relu6 = new Activation(Activation.Kind.CLIP, 0f, 6f);
+        try (Parallel par = new Parallel(2)) {
+            for (long[] shape : shapes) {
+                for (long[] pad : pads) {
+                    Case c = new Case(shape, 3 + r.nextInt(20), l(3, 3), l(1, 1), l(1, 1), pad, 1);
+                    Tensor x = RandomTensors.uniform(r, c.x()), w = RandomTensors.uniform(r, c.w()), b = RandomTensors.uniform(r, c.filters());
+                    Tensor expected = Conv.conv(Cast.cast(x, DType.DOUBLE, false), Cast.cast(w, DType.DOUBLE, false),
+                            Cast.cast(b, DType.DOUBLE, false), c.params(), Parallel.SERIAL);
+                    Tensor skip = RandomTensors.uniform(r, expected.shape());
+                    Windows.Geometry g = Conv.convGeometry(x.shape(), w.shape(), c.params());
+                    int channels = (int) shape[1], filters = (int) c.filters();
+                    for (Winograd.Tiling tiling : Winograd.Tiling.values()) {
+                        float[] y = new float[(int) expected.size()];
+                        ConvFloat.Problem pr = new ConvFloat.Problem(x.toFloatArray(), y, b.toFloatArray(), skip.toFloatArray(), relu6, null,
+                                (int) shape[0], channels, filters, 1, (int) g.inSize(), (int) g.outSize());
+                        Winograd.conv(pr, g, tiling, Winograd.packWeights(tiling, w.toFloatArray(), filters, channels), par);
+                        for (int i = 0; i < y.length; i++) {
+                            double e = Math.min(6, Math.max(0, expected.getDouble(i) + skip.getFloat(i)));
+                            assertEquals(e, y[i], 1e-4 * Math.max(1, Math.abs(e)), tiling + " " + c + " at " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Max and average pooling (with and without counting padding, ceil mode) against the double path on random geometries. */
+    @Test
+    void floatPoolingMatchesDoubles() {
+        Random r = new Random(23);
+        for (int i = 0; i < 120; i++) {
+            Case c = randomCase(r);
+            Tensor x = RandomTensors.uniform(r, c.x());
+            boolean ceil = r.nextBoolean(), includePad = r.nextBoolean();
+            // ONNX pads must be smaller than the window
+            long[] pads = c.pads().clone();
+            for (int d = 0; d < pads.length; d++) pads[d] = Math.min(pads[d], c.kernel()[d % c.kernel().length] - 1);
+            Pooling.Params p = new Pooling.Params(c.kernel(), c.strides(), c.dilations(), pads, Windows.AutoPad.NOTSET, ceil, includePad, 2, false);
+            for (Pooling.Kind kind : new Pooling.Kind[] {Pooling.Kind.MAX, Pooling.Kind.AVERAGE}) {
+                Tensor expected = Pooling.pool(Cast.cast(x, DType.DOUBLE, false), kind, p, false, ExecContext.singleThreaded())[0];
+                Tensor actual = Pooling.pool(x, kind, p, false, ArenaSlices.context(Parallel.SERIAL))[0];
+                assertArrayEquals(expected.shape(), actual.shape(), c.toString());
+                for (long j = 0; j < expected.size(); j++) {
+                    assertEquals(expected.getDouble(j), actual.getFloat(j), 1e-5, kind + " " + c + " ceil " + ceil + " at " + j);
+                }
+            }
+        }
     }
 
     @Test

@@ -74,7 +74,7 @@ class EpilogueTest {
                 Tensor skip = random(r, plain.shape());
                 for (Activation act : activations()) {
                     for (Parallel threads : new Parallel[] {Parallel.SERIAL, par}) {
-                        float[] fused = Conv.conv(x, w, b, skip, act, p, threads).toFloatArray();
+                        float[] fused = Conv.conv(x, w, null, b, skip, act, p, threads).toFloatArray();
                         for (int i = 0; i < fused.length; i++) {
                             double expected = act.apply(plain.getFloat(i) + skip.getFloat(i));
                             assertEquals(expected, fused[i], 1e-4 * Math.max(1, Math.abs(expected)), act + " conv " + c + " at " + i);
@@ -93,7 +93,7 @@ class EpilogueTest {
         Conv.Params p = new Conv.Params(null, null, null, null, Windows.AutoPad.NOTSET, 1, null, null);
         Tensor plain = Conv.conv(x, w, b, p, Parallel.SERIAL);
         Activation relu6 = new Activation(Activation.Kind.CLIP, 0f, 6f);
-        float[] fused = Conv.conv(x, w, b, null, relu6, p, Parallel.SERIAL).toFloatArray();
+        float[] fused = Conv.conv(x, w, null, b, null, relu6, p, Parallel.SERIAL).toFloatArray();
         for (int i = 0; i < fused.length; i++) assertEquals(relu6.apply(plain.getFloat(i)), fused[i], 1e-4, "at " + i);
     }
 
@@ -105,7 +105,7 @@ class EpilogueTest {
         Tensor plain = Conv.conv(x, w, null, p, Parallel.SERIAL);
         Tensor skip = Cast.cast(random(r, plain.shape()), DType.DOUBLE, false);
         Activation relu = new Activation(Activation.Kind.RELU, 0, 0);
-        Tensor fused = Conv.conv(x, w, null, skip, relu, p, Parallel.SERIAL);
+        Tensor fused = Conv.conv(x, w, null, null, skip, relu, p, Parallel.SERIAL);
         for (long i = 0; i < fused.size(); i++) assertEquals(Math.max(0, plain.getDouble(i) + skip.getDouble(i)), fused.getDouble(i), 1e-12);
     }
 

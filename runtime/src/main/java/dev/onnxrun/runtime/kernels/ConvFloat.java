@@ -1,0 +1,201 @@
+package dev.onnxrun.runtime.kernels;
+
+import dev.onnxrun.runtime.Parallel;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The float32 convolution kernels, on inputs laid out by {@link WindowPlanes}: an implicit GEMM
+ * (packed weights times input rows read in place) and a direct depthwise kernel. Both finish each
+ * output tile with the epilogue (bias, residual, activation) while it is in cache.
+ */
+final class ConvFloat {
+    private ConvFloat() {}
+
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = SPECIES.length(), MR = Gemm.MR, NR = Gemm.NR, KC = Gemm.KC;
+    /** Floats of accumulator tiles per task: a column block of all its filters stays in L2 across depth blocks. */
+    private static final int BLOCK_FLOATS = 1 << 15;
+    /** Below this many multiply-adds a convolution runs on one thread: handing work over costs more. */
+    private static final long PARALLEL_THRESHOLD = 1L << 17;
+
+    /** One convolution's operands and output, float32, NCHW-like. */
+    record Problem(float[] x, float[] y, float[] bias, float[] residual, Activation act, WindowPlanes planes,
+                   int batch, int channels, int filters, int groups, int inSp, int outSp) {
+        int cg() { return channels / groups; }
+
+        int mg() { return filters / groups; }
+    }
+
+    /** The weights of each group as packed GEMM left operands, [filters/group × channels/group·taps]. */
+    static Gemm.PackedA[] packWeights(float[] w, int filters, int groups, int rowLength) {
+        int mg = filters / groups;
+        Gemm.PackedA[] packed = new Gemm.PackedA[groups];
+        for (int grp = 0; grp < groups; grp++) {
+            packed[grp] = Gemm.packLeft(mg, rowLength, Gemm.Matrix.rowMajor(w, grp * mg * rowLength, rowLength));
+        }
+        return packed;
+    }
+
+    /**
+     * Y = act(W ⊛ X + B + R) as GEMM per (image, group): rows are filters, columns are output
+     * columns, depth is (channel, tap). Tasks own (image, group, column block, row range), all
+     * depth blocks of it, so threads meet once per convolution.
+     */
+    static void gemm(Problem pr, Gemm.PackedA[] weights, Parallel parallel) {
+        WindowPlanes pl = pr.planes();
+        int cg = pr.cg(), mg = pr.mg(), taps = pl.tapAt.length, depth = cg * taps;
+        float[] t = pl.direct ? pr.x() : layOut(pr, parallel);
+        int imageStride = pl.direct ? pr.channels() * pr.inSp() : pr.channels() * pl.channelStride;
+        int[] rowAt = new int[depth];
+        for (int c = 0; c < cg; c++) {
+            for (int k = 0; k < taps; k++) rowAt[c * taps + k] = c * pl.channelStride + pl.tapAt[k];
+        }
+        int maxRowAt = Arrays.stream(rowAt).max().orElse(0);
+        int rowPanels = (mg + MR - 1) / MR, colPanels = (pl.columns + NR - 1) / NR;
+        int blockPanels = Math.clamp(BLOCK_FLOATS / (rowPanels * MR * NR), 1, colPanels);
+        int colBlocks = (colPanels + blockPanels - 1) / blockPanels;
+        long units = (long) pr.batch() * pr.groups() * colBlocks;
+        boolean threaded = parallel.threads() > 1 && (long) mg * depth * pl.columns * pr.batch() * pr.groups() >= PARALLEL_THRESHOLD;
+        // few units: split the filters too, so each thread gets work
+        int rowChunks = threaded && units < 4L * parallel.threads() ? (int) Math.min(rowPanels, (4L * parallel.threads() + units - 1) / units) : 1;
+        int chunkPanels = (rowPanels + rowChunks - 1) / rowChunks;
+        Parallel.RangeBody body = (from, to) -> {
+            int ldc = blockPanels * NR;
+            float[] acc = Scratch.floats(Scratch.CONV_TILES, chunkPanels * MR * ldc + VL); // the epilogue reads whole vectors
+            float[] edge = null;
+            for (long task = from; task < to; task++) {
+                int chunk = (int) (task % rowChunks);
+                long unit = task / rowChunks;
+                int block = (int) (unit % colBlocks), grp = (int) (unit / colBlocks % pr.groups()), b = (int) (unit / colBlocks / pr.groups());
+                int rpFrom = chunk * chunkPanels, rpTo = Math.min(rowPanels, rpFrom + chunkPanels);
+                int cpFrom = block * blockPanels, cpTo = Math.min(colPanels, cpFrom + blockPanels);
+                int tAt = b * imageStride + grp * cg * (pl.direct ? pr.inSp() : pl.channelStride);
+                Gemm.PackedA a = weights[grp];
+                Arrays.fill(acc, 0, chunkPanels * MR * ldc, 0f);
+                for (int pc = 0; pc < depth; pc += KC) {
+                    int kc = Math.min(KC, depth - pc);
+                    boolean lastDepth = pc + kc == depth;
+                    for (int cp = cpFrom; cp < cpTo; cp++) {
+                        int q0 = cp * NR, col = tAt + q0;
+                        float[] bData = t;
+                        int[] bRows = rowAt;
+                        int bFrom = pc;
+                        if (maxRowAt + col + NR > t.length) {
+                            // the input used in place ends inside this tile: copy its columns into a zero-padded panel
+                            if (edge == null) edge = new float[KC * NR];
+                            int cols = Math.min(NR, t.length - maxRowAt - col);
+                            for (int p = 0; p < kc; p++) {
+                                System.arraycopy(t, rowAt[pc + p] + col, edge, p * NR, cols);
+                                Arrays.fill(edge, p * NR + cols, (p + 1) * NR, 0f);
+                            }
+                            bData = edge;
+                            bRows = Gemm.PANEL_ROWS;
+                            bFrom = 0;
+                            col = 0;
+                        }
+                        for (int rp = rpFrom; rp < rpTo; rp++) {
+                            int cAt = (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR;
+                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, acc, cAt, ldc);
+                            if (!lastDepth) continue;
+                            int filter = grp * mg + rp * MR;
+                            pl.store(acc, cAt, ldc, Math.min(MR, mg - rp * MR), q0, Math.min(pl.columns, q0 + NR), pr.y(),
+                                    (b * pr.filters() + filter) * pr.outSp(), pr.outSp(), pr.bias(), filter, pr.residual(), pr.act());
+                        }
+                    }
+                }
+            }
+        };
+        if (threaded) parallel.forRange(units * rowChunks, body);
+        else body.run(0, units * rowChunks);
+    }
+
+    /** The input of every image and channel laid out by the planes, with slack at the end. */
+    private static float[] layOut(Problem pr, Parallel parallel) {
+        WindowPlanes pl = pr.planes();
+        int planes = pr.batch() * pr.channels();
+        float[] t = new float[planes * pl.channelStride + WindowPlanes.SLACK];
+        Work.pool(parallel, (long) planes * pl.channelStride).forRange(planes, (from, to) -> {
+            for (int c = (int) from; c < to; c++) pl.fill(pr.x(), c * pr.inSp(), t, c * pl.channelStride);
+        });
+        return t;
+    }
+
+    /**
+     * Convolutions with one input channel per group (depthwise): per channel, lay it out, then
+     * run each of its filters over it ({@link #depthwiseFilter}).
+     */
+    static void depthwise(Problem pr, float[] w, Parallel parallel) {
+        WindowPlanes pl = pr.planes();
+        int taps = pl.tapAt.length, mg = pr.mg();
+        long work = (long) pr.batch() * pr.filters() * pl.columns * taps;
+        Work.pool(parallel, work).forRange((long) pr.batch() * pr.channels(), (from, to) -> {
+            float[] t = new float[pl.channelStride + WindowPlanes.SLACK], sums = new float[4 * VL];
+            for (long bc = from; bc < to; bc++) {
+                pl.fill(pr.x(), (int) bc * pr.inSp(), t, 0);
+                int c = (int) (bc % pr.channels()), b = (int) (bc / pr.channels());
+                for (int m = 0; m < mg; m++) {
+                    int filter = c * mg + m;
+                    depthwiseFilter(pr, t, w, filter * taps, filter, (b * pr.filters() + filter) * pr.outSp(), sums);
+                }
+            }
+        });
+    }
+
+    /**
+     * One depthwise filter over its laid-out channel {@code t}, written to the output channel at
+     * {@code yAt}: the taps of four output vectors at a time are summed in registers (four
+     * independent chains keep the FMA unit busy), then stored through the epilogue. (A method
+     * of its own, called per filter, so the JIT compiles it whole rather than as a loop entered
+     * midway.)
+     */
+    private static void depthwiseFilter(Problem pr, float[] t, float[] w, int wAt, int filter, int yAt, float[] sums) {
+        WindowPlanes pl = pr.planes();
+        int[] tapAt = pl.tapAt, column = pl.vectorColumn;
+        int taps = tapAt.length, vectors = column.length;
+        FloatVector bias = FloatVector.broadcast(SPECIES, pr.bias() == null ? 0f : pr.bias()[filter]);
+        int v = 0;
+        for (; v + 4 <= vectors; v += 4) {
+            int q0 = column[v], q1 = column[v + 1], q2 = column[v + 2], q3 = column[v + 3];
+            FloatVector s0 = bias, s1 = bias, s2 = bias, s3 = bias;
+            for (int k = 0; k < taps; k++) {
+                FloatVector wk = FloatVector.broadcast(SPECIES, w[wAt + k]);
+                int at = tapAt[k];
+                s0 = FloatVector.fromArray(SPECIES, t, at + q0).fma(wk, s0);
+                s1 = FloatVector.fromArray(SPECIES, t, at + q1).fma(wk, s1);
+                s2 = FloatVector.fromArray(SPECIES, t, at + q2).fma(wk, s2);
+                s3 = FloatVector.fromArray(SPECIES, t, at + q3).fma(wk, s3);
+            }
+            s0.intoArray(sums, 0);
+            s1.intoArray(sums, VL);
+            s2.intoArray(sums, 2 * VL);
+            s3.intoArray(sums, 3 * VL);
+            for (int i = 0; i < 4; i++) finish(sums, i * VL, pr, pl, v + i, yAt);
+        }
+        for (; v < vectors; v++) {
+            FloatVector s0 = bias;
+            for (int k = 0; k < taps; k++) s0 = FloatVector.fromArray(SPECIES, t, tapAt[k] + column[v]).fma(FloatVector.broadcast(SPECIES, w[wAt + k]), s0);
+            s0.intoArray(sums, 0);
+            finish(sums, 0, pr, pl, v, yAt);
+        }
+    }
+
+    /**
+     * Stores output vector {@code v} of one depthwise filter (its output channel at {@code yAt})
+     * from {@code sums[at]}: residual, activation. (Vectors go through an array: passed to a
+     * helper C2 might not inline, they would be boxed.)
+     */
+    private static void finish(float[] sums, int from, Problem pr, WindowPlanes pl, int v, int yAt) {
+        int at = yAt + pl.vectorOut[v], n = pl.vectorLength[v];
+        float[] residual = pr.residual();
+        Activation act = pr.act();
+        VectorMask<Float> inside = SPECIES.indexInRange(0, n);
+        FloatVector sum = FloatVector.fromArray(SPECIES, sums, from);
+        if (residual != null) sum = sum.add(FloatVector.fromArray(SPECIES, residual, at, inside));
+        if (act.vectorized()) sum = act.apply(sum);
+        sum.intoArray(pr.y(), at, inside);
+        if (!act.vectorized()) act.apply(pr.y(), at, at + n);
+    }
+}

@@ -1,0 +1,290 @@
+package dev.onnxrun.runtime.kernels;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The input of a float32 sliding-window op (convolution, pooling) laid out so that every window
+ * tap reads one contiguous run: each channel padded and split by stride phase (element
+ * {@code i·s + a} of an axis goes to phase {@code a}, position {@code i}). Outputs are then
+ * numbered in the phase planes' own coordinates ("columns"): output (o₀, …, oₙ₋₁) is column
+ * {@code Σ oᵢ·Sᵢ}, Sᵢ the plane's row-major strides, and tap t of channel c reads column q at
+ * {@code c·channelStride + tapAt[t] + q}. So im2col needs no patch matrix (the GEMM reads its B
+ * rows in place) and the depthwise and pooling kernels need no bounds tests. Columns whose
+ * coordinates fall outside the output (the plane is a little wider) are computed and dropped by
+ * {@link #store}. When no tap reaches padding and the strides are 1, the input already has this
+ * layout ({@link #direct}) and is used as it is. Padding holds whatever the buffer held there
+ * (zeros, or −∞ for max pooling): {@link #fill} never writes it.
+ */
+final class WindowPlanes {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = SPECIES.length();
+
+    private final Windows.Geometry g;
+    private final int rank;
+    /** Per axis: positions in one phase plane (input sizes when direct). */
+    private final int[] extent;
+    /** Output sizes and the row-major strides of the output. */
+    private final int[] out, outStride;
+    /** Per axis: the phases some tap reads (offsets modulo the stride), in order; the others are not laid out. */
+    private final int[][] phaseOf;
+    /** Floats in one phase plane, phases laid out per channel. */
+    private final int plane, phases;
+    /** The input is used in place: strides 1 and no tap in padding. */
+    final boolean direct;
+    /** Floats per channel of the laid-out input. */
+    final int channelStride;
+    /** Columns from the first output to one past the last. */
+    final int columns;
+    /** Columns per row (the last axis' extent, or all columns where they coincide with the outputs), of which the first rowValid are outputs. */
+    private final int rowWidth, rowValid;
+    /** Per kernel tap (row-major over the kernel axes): where its run starts within a channel. */
+    final int[] tapAt;
+    /** Per row of {@link #rowWidth} columns: the output offset of its first element, or -1 outside the output. */
+    private final int[] rowOut;
+
+    WindowPlanes(Windows.Geometry g) {
+        this.g = g;
+        rank = g.rank();
+        extent = new int[rank];
+        out = new int[rank];
+        outStride = new int[rank];
+        phaseOf = new int[rank][];
+        boolean inPlace = true;
+        int ph = 1;
+        for (int d = 0; d < rank; d++) {
+            out[d] = (int) g.out()[d];
+            int stride = (int) g.strides()[d];
+            long lastRead = (g.out()[d] - 1) * stride + (g.kernel()[d] - 1) * g.dilations()[d]; // in padded coordinates
+            inPlace &= stride == 1 && g.padBegin()[d] == 0 && lastRead < g.in()[d];
+            extent[d] = (int) ((lastRead + stride) / stride);
+            int d0 = d;
+            phaseOf[d] = java.util.stream.LongStream.range(0, g.kernel()[d]).map(k -> k * g.dilations()[d0] % stride)
+                    .distinct().sorted().mapToInt(v -> (int) v).toArray();
+            ph *= phaseOf[d].length;
+        }
+        direct = inPlace;
+        if (direct) for (int d = 0; d < rank; d++) extent[d] = (int) g.in()[d];
+        phases = ph;
+        int[] colStride = new int[rank];
+        int p = 1, o = 1;
+        for (int d = rank - 1; d >= 0; d--) {
+            colStride[d] = p;
+            p *= extent[d];
+            outStride[d] = o;
+            o *= out[d];
+        }
+        plane = p;
+        channelStride = direct ? (int) g.inSize() : phases * plane;
+        int cols = 1;
+        for (int d = 0; d < rank; d++) cols += (out[d] - 1) * colStride[d];
+        columns = cols;
+        // when columns and outputs coincide, all columns form one row, so stores run unbroken
+        boolean same = Arrays.equals(extent, out);
+        rowWidth = same ? columns : extent[rank - 1];
+        rowValid = same ? columns : out[rank - 1];
+        tapAt = new int[(int) g.kernelSize()];
+        for (int t = 0; t < tapAt.length; t++) {
+            int rest = t, phase = 0, phaseScale = 1, at = 0;
+            for (int d = rank - 1; d >= 0; d--) {
+                int k = (int) g.kernel()[d], stride = (int) g.strides()[d];
+                int offset = (rest % k) * (int) g.dilations()[d];
+                rest /= k;
+                phase += Arrays.binarySearch(phaseOf[d], offset % stride) * phaseScale;
+                phaseScale *= phaseOf[d].length;
+                at += (offset / stride) * colStride[d];
+            }
+            tapAt[t] = phase * plane + at;
+        }
+        rowOut = new int[(columns + rowWidth - 1) / rowWidth];
+        for (int r = 0; r < rowOut.length && !same; r++) {
+            int rest = r, at = 0;
+            for (int d = rank - 2; d >= 0 && at >= 0; d--) {
+                int coord = rest % extent[d];
+                rest /= extent[d];
+                at = coord < out[d] ? at + coord * outStride[d] : -1;
+            }
+            rowOut[r] = at;
+        }
+        copyStride = (int) g.strides()[rank - 1];
+        int[][] copies = planCopies();
+        copyFrom = copies[0];
+        copyTo = copies[1];
+        copyLength = copies[2];
+        int[][] vectors = planVectors();
+        vectorColumn = vectors[0];
+        vectorOut = vectors[1];
+        vectorLength = vectors[2];
+    }
+
+    /**
+     * Floats the columns of one tile may read past the last channel's run: tiles are computed
+     * whole, so buffers of laid-out input end with this much slack.
+     */
+    static final int SLACK = Gemm.NR;
+
+    /** An index vector for {@code selectFrom(v1, v2)}: lane i picks lane {@code index(i)} of v1 (below VL) or v2 (VL and up). */
+    static FloatVector lanes(java.util.function.IntUnaryOperator index) {
+        float[] lanes = new float[VL];
+        for (int i = 0; i < VL; i++) lanes[i] = index.applyAsInt(i);
+        return FloatVector.fromArray(SPECIES, lanes, 0);
+    }
+
+    /** Every second, every fourth element of two vectors; the low halves of two vectors side by side. */
+    private static final FloatVector EVERY_2ND = lanes(i -> 2 * i), EVERY_4TH = lanes(i -> 4 * i % (2 * VL)),
+            LOW_HALVES = lanes(i -> i < VL / 2 ? i : VL + i - VL / 2);
+
+    /**
+     * The copies that lay out one channel: input runs of the last axis (taken every
+     * {@link #copyStride}-th element) and where they go, relative to the channel's start in
+     * the input and in the layout. Padding positions are never written.
+     */
+    private final int[] copyFrom, copyTo, copyLength;
+    private final int copyStride;
+
+    /** {@link #copyFrom}, {@link #copyTo} and {@link #copyLength}, planned from the geometry. */
+    private int[][] planCopies() {
+        int last = rank - 1, lastIn = (int) g.in()[last], lastPad = (int) g.padBegin()[last], width = extent[last];
+        int[] phase = new int[rank];
+        int n = 0;
+        int[] from = new int[16], to = new int[16], length = new int[16];
+        for (int ph = 0; ph < phases; ph++) {
+            int rest = ph;
+            for (int d = last; d >= 0; d--) {
+                phase[d] = phaseOf[d][rest % phaseOf[d].length];
+                rest /= phaseOf[d].length;
+            }
+            int lo = (int) Math.min(width, Math.max(0, Windows.ceilDiv(lastPad - phase[last], copyStride)));
+            int hi = (int) Math.min(width, Math.max(lo, Windows.ceilDiv(lastIn + lastPad - phase[last], copyStride)));
+            for (int row = 0; row < plane / width && lo < hi; row++) {
+                // the input row this plane row copies, unless it is padding
+                int r = row, src = 0, scale = lastIn;
+                boolean inside = true;
+                for (int d = last - 1; d >= 0; d--) {
+                    long pos = (long) (r % extent[d]) * g.strides()[d] + phase[d] - g.padBegin()[d];
+                    r /= extent[d];
+                    inside &= pos >= 0 && pos < g.in()[d];
+                    src += (int) pos * scale;
+                    scale *= (int) g.in()[d];
+                }
+                if (!inside) continue;
+                if (n == from.length) {
+                    from = Arrays.copyOf(from, 2 * n);
+                    to = Arrays.copyOf(to, 2 * n);
+                    length = Arrays.copyOf(length, 2 * n);
+                }
+                from[n] = src + lo * copyStride + phase[last] - lastPad;
+                to[n] = ph * plane + row * width + lo;
+                length[n++] = hi - lo;
+            }
+        }
+        return new int[][] {Arrays.copyOf(from, n), Arrays.copyOf(to, n), Arrays.copyOf(length, n)};
+    }
+
+    /**
+     * Lays out one channel (the input at {@code xAt}) at {@code dst[at]}, whose padding positions
+     * must already hold the padding value: zeros in a fresh buffer, kept when it is laid out again.
+     */
+    void fill(float[] x, int xAt, float[] dst, int at) {
+        for (int i = 0; i < copyFrom.length; i++) {
+            int src = xAt + copyFrom[i], to = at + copyTo[i], n = copyLength[i];
+            if (copyStride == 1) {
+                copy(x, src, dst, to, n);
+                continue;
+            }
+            int j = 0;
+            if (copyStride == 2) {
+                for (; j + VL <= n && src + 2 * (j + VL) <= x.length; j += VL) {
+                    int from = src + 2 * j;
+                    EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, x, from), FloatVector.fromArray(SPECIES, x, from + VL)).intoArray(dst, to + j);
+                }
+            } else if (copyStride == 4) { // Winograd F(4×4, 3×3) tiles
+                for (; j + VL <= n && src + 4 * (j + VL) <= x.length; j += VL) {
+                    int from = src + 4 * j;
+                    FloatVector low = EVERY_4TH.selectFrom(FloatVector.fromArray(SPECIES, x, from), FloatVector.fromArray(SPECIES, x, from + VL));
+                    FloatVector high = EVERY_4TH.selectFrom(FloatVector.fromArray(SPECIES, x, from + 2 * VL), FloatVector.fromArray(SPECIES, x, from + 3 * VL));
+                    LOW_HALVES.selectFrom(low, high).intoArray(dst, to + j);
+                }
+            }
+            for (; j < n; j++) dst[to + j] = x[src + j * copyStride];
+        }
+    }
+
+    /** System.arraycopy, with short runs (feature map rows) copied by vectors instead of a call. */
+    private static void copy(float[] src, int from, float[] dst, int to, int n) {
+        if (n > 4 * VL) {
+            System.arraycopy(src, from, dst, to, n);
+            return;
+        }
+        int i = 0;
+        for (; i + VL <= n; i += VL) FloatVector.fromArray(SPECIES, src, from + i).intoArray(dst, to + i);
+        if (i < n) {
+            VectorMask<Float> tail = SPECIES.indexInRange(i, n);
+            FloatVector.fromArray(SPECIES, src, from + i, tail).intoArray(dst, to + i, tail);
+        }
+    }
+
+    /**
+     * The outputs cut into vectors that stay within one row: vector i covers columns
+     * [vectorColumn[i], + vectorLength[i]) and outputs [vectorOut[i], + vectorLength[i]),
+     * vectorLength at most one vector. Kernels that reduce over taps per output vector
+     * (depthwise, pooling) walk these, several at once for independent chains.
+     */
+    final int[] vectorColumn, vectorOut, vectorLength;
+
+    /** {@link #vectorColumn}, {@link #vectorOut} and {@link #vectorLength}, from the rows. */
+    private int[][] planVectors() {
+        int perRow = (rowValid + VL - 1) / VL, n = 0;
+        int[][] v = new int[3][rowOut.length * perRow];
+        for (int r = 0; r < rowOut.length; r++) {
+            if (rowOut[r] < 0) continue;
+            for (int col = 0; col < rowValid; col += VL, n++) {
+                v[0][n] = r * rowWidth + col;
+                v[1][n] = rowOut[r] + col;
+                v[2][n] = Math.min(VL, rowValid - col);
+            }
+        }
+        return new int[][] {Arrays.copyOf(v[0], n), Arrays.copyOf(v[1], n), Arrays.copyOf(v[2], n)};
+    }
+
+    /**
+     * Writes columns [q0, q1) of {@code rows} output channels to the output: row r, held at
+     * {@code src[srcAt + r·srcStride + q - q0]}, goes to the channel at {@code y[yAt + r·yStride]}
+     * as act(value + bias[biasAt + r] + residual), bias and residual (laid out as y) optional.
+     * Columns outside the output are skipped. {@code src} must hold whole vectors past each row's end.
+     */
+    void store(float[] src, int srcAt, int srcStride, int rows, int q0, int q1, float[] y, int yAt, int yStride,
+               float[] bias, int biasAt, float[] residual, Activation act) {
+        boolean fused = act.vectorized();
+        for (int q = q0; q < q1; ) {
+            int row = q / rowWidth, col = q - row * rowWidth;
+            int end = Math.min(q1 - q + col, rowWidth); // this row's part of the range, as columns of the row
+            int base = rowOut[row];
+            if (base >= 0 && col < rowValid) {
+                int n = Math.min(end, rowValid) - col, upper = SPECIES.loopBound(n);
+                VectorMask<Float> tail = SPECIES.indexInRange(upper, n);
+                for (int r = 0; r < rows; r++) {
+                    int from = srcAt + r * srcStride + q - q0, to = yAt + r * yStride + base + col;
+                    float b = bias == null ? 0f : bias[biasAt + r];
+                    int i = 0;
+                    for (; i < upper; i += VL) {
+                        FloatVector v = FloatVector.fromArray(SPECIES, src, from + i).add(b);
+                        if (residual != null) v = v.add(FloatVector.fromArray(SPECIES, residual, to + i));
+                        if (fused) v = act.apply(v);
+                        v.intoArray(y, to + i);
+                    }
+                    if (i < n) {
+                        FloatVector v = FloatVector.fromArray(SPECIES, src, from + i).add(b);
+                        if (residual != null) v = v.add(FloatVector.fromArray(SPECIES, residual, to + i, tail));
+                        if (fused) v = act.apply(v);
+                        v.intoArray(y, to + i, tail);
+                    }
+                    if (!fused) act.apply(y, to, to + n);
+                }
+            }
+            q += end - col;
+        }
+    }
+}
