@@ -7,7 +7,6 @@ import dev.onnxrun.runtime.kernels.Recurrent.Cell;
 import dev.onnxrun.runtime.kernels.Recurrent.Config;
 import dev.onnxrun.runtime.kernels.Recurrent.Direction;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -330,7 +329,7 @@ public final class RecurrentFloat {
             }
             case TANH -> {
                 for (int j = from; j < to; j += VL) {
-                    FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip).lanewise(VectorOperators.TANH).intoArray(v, j);
+                    dev.onnxrun.runtime.kernels.Activation.tanh(FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip)).intoArray(v, j);
                 }
             }
             default -> {
