@@ -37,13 +37,22 @@ public final class Parallel implements AutoCloseable {
      * started. A failure in any chunk is rethrown in the caller.
      */
     public void forRange(long n, RangeBody body) {
+        forRange(n, 1, body);
+    }
+
+    /**
+     * {@link #forRange(long, RangeBody)} in up to {@code chunksPerThread} chunks per thread. For
+     * bodies without per-chunk setup, smaller chunks balance better: a worker that is descheduled
+     * (on a shared machine) or wakes late holds back only a small chunk.
+     */
+    public void forRange(long n, int chunksPerThread, RangeBody body) {
         if (n <= 0) return;
         if (pool == null || n == 1) {
             body.run(0, n);
             return;
         }
-        Job job = new Job(n, (int) Math.min(threads, n), body);
-        for (int w = 1; w < job.chunks; w++) pool.execute(job::runChunks);
+        Job job = new Job(n, (int) Math.min((long) threads * chunksPerThread, n), body);
+        for (int w = 1; w < Math.min(threads, job.chunks); w++) pool.execute(job::runChunks);
         job.runChunks();
         job.awaitAll();
     }

@@ -41,6 +41,8 @@ public final class Gemm {
     static final int MC = MR * 64;
     /** Columns of B packed at once (a multiple of NR). */
     static final int NC = NR * 128;
+    /** Chunks of tiles per thread: small enough that a late or descheduled worker holds back little. */
+    private static final int TILE_CHUNKS_PER_THREAD = 4;
     /** Below this many multiply-adds, threading costs more than it saves. */
     private static final long PARALLEL_THRESHOLD = 1L << 18;
 
@@ -159,7 +161,7 @@ public final class Gemm {
                         for (int p = (int) from; p < to; p++) packA(a, alpha, ic0 + p * MR, Math.min(MR, mc - p * MR), pc0, kc, packedA, p * aPanel);
                     });
                     // Consecutive tiles share a B panel, which stays in cache while the A panels stream by.
-                    par.forRange((long) rowPanels * colPanels, (from, to) -> {
+                    par.forRange((long) rowPanels * colPanels, TILE_CHUNKS_PER_THREAD, (from, to) -> {
                         float[] edge = new float[MR * NR];
                         for (long t = from; t < to; t++) {
                             int rp = (int) (t % rowPanels), cp = (int) (t / rowPanels);
