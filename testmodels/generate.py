@@ -327,7 +327,7 @@ def _tv(fn_name):
 
 TORCHVISION = {
     name: _spec(_tv(name), [[1, 3, 224, 224]])
-    for name in ("resnet18", "mobilenet_v2", "squeezenet1_1", "densenet121")
+    for name in ("resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1", "efficientnet_b0", "densenet121")
 }
 
 

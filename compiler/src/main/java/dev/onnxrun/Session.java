@@ -1,6 +1,7 @@
 package dev.onnxrun;
 
 import dev.onnxrun.compiler.exec.Profile;
+import dev.onnxrun.compiler.exec.Workspace;
 import dev.onnxrun.compiler.ir.Dim;
 import dev.onnxrun.compiler.ir.ValueInfo;
 import dev.onnxrun.compiler.ir.ValueType;
@@ -22,6 +23,7 @@ import java.util.Set;
  */
 public final class Session implements AutoCloseable {
     private final CompiledModel model;
+    private Workspace workspace = new Workspace();
     private boolean closed;
 
     Session(CompiledModel model) { this.model = model; }
@@ -52,7 +54,7 @@ public final class Session implements AutoCloseable {
     private Map<String, Value> runValues(Map<String, ? extends Value> inputs, Profile profile) {
         if (closed) throw new IllegalStateException("session is closed");
         checkInputs(inputs);
-        Value[] results = model.plan().execute(new HashMap<>(inputs), new ExecContext(ExecContext.Scope.EMPTY, model.parallel()), profile);
+        Value[] results = model.plan().execute(new HashMap<>(inputs), new ExecContext(ExecContext.Scope.EMPTY, model.parallel()), workspace, profile);
         Map<String, Value> out = new LinkedHashMap<>();
         List<String> names = model.plan().outputNames();
         for (int i = 0; i < names.size(); i++) out.put(names.get(i), results[i]);
@@ -93,6 +95,13 @@ public final class Session implements AutoCloseable {
         }
     }
 
+    /** Bytes of intermediate memory this session holds between runs (its arena). */
+    public long workspaceBytes() { return workspace == null ? 0 : workspace.bytes(); }
+
+    /** Ends the session and lets go of its arena. */
     @Override
-    public void close() { closed = true; }
+    public void close() {
+        closed = true;
+        workspace = null;
+    }
 }

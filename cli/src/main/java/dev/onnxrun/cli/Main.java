@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "onnxrun", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Compile and run ONNX models on the JVM.",
         subcommands = {RunCommand.class, TestCommand.class, InspectCommand.class, BenchCommand.class,
-                OpsCommand.class, CheckCommand.class, CompileCommand.class, TrainCommand.class},
+                OpsCommand.class, CheckCommand.class, CompileCommand.class, TrainCommand.class, GradCommand.class},
         footer = {"", "With no command, 'onnxrun MODEL ...' is 'onnxrun run MODEL ...'.",
                 "Exit codes: 0 ok, 1 test failures, 2 usage error, 3 invalid or unsupported model or input, 4 internal error."})
 public final class Main implements Runnable {
@@ -79,7 +79,7 @@ public final class Main implements Runnable {
 
     private static boolean isCommand(String arg) {
         return switch (arg) {
-            case "run", "test", "inspect", "bench", "ops", "check", "compile", "train", "help" -> true;
+            case "run", "test", "inspect", "bench", "ops", "check", "compile", "train", "grad", "help" -> true;
             default -> false;
         };
     }

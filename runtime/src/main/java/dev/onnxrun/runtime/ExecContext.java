@@ -2,9 +2,10 @@ package dev.onnxrun.runtime;
 
 /**
  * What a kernel may need beyond its inputs: the values visible from the enclosing graph (for
- * control-flow ops whose bodies read outer-scope values) and the thread pool.
+ * control-flow ops whose bodies read outer-scope values), the thread pool, and the memory its
+ * outputs go to.
  */
-public record ExecContext(Scope scope, Parallel parallel) {
+public record ExecContext(Scope scope, Parallel parallel, OutputMemory memory) {
     /** Names visible at this point of execution, resolved innermost graph first. */
     @FunctionalInterface
     public interface Scope {
@@ -14,11 +15,27 @@ public record ExecContext(Scope scope, Parallel parallel) {
         Scope EMPTY = name -> null;
     }
 
+    /** A context whose outputs go to fresh heap memory. */
+    public ExecContext(Scope scope, Parallel parallel) {
+        this(scope, parallel, OutputMemory.HEAP);
+    }
+
     public static ExecContext singleThreaded() {
         return new ExecContext(Scope.EMPTY, Parallel.SERIAL);
     }
 
+    /** The context of a nested graph: it sees {@code inner}, and its outputs go to the heap (the body has no plan of its own here). */
     public ExecContext withScope(Scope inner) {
         return new ExecContext(inner, parallel);
+    }
+
+    /** The same context with outputs going to {@code memory}. */
+    public ExecContext withMemory(OutputMemory memory) {
+        return new ExecContext(scope, parallel, memory);
+    }
+
+    /** A zero-filled tensor for output {@code output} of the running kernel, from the planned memory when there is a plan. */
+    public Tensor output(int output, DType dtype, long... shape) {
+        return memory.allocate(output, dtype, shape);
     }
 }

@@ -27,8 +27,8 @@ import java.util.Set;
  *
  * <p><b>Which nodes.</b> The engine differentiates one value y (a scalar loss, or any tensor
  * whose gradient is seeded with ones) with respect to a set of values xs (parameters or
- * inputs). Only nodes between them matter: a forward sweep marks every value that depends on an
- * x ("requires a gradient"), a backward sweep from y marks every value y depends on; a node is
+ * inputs). Only nodes between them matter: a forward sweep marks every floating-point value that
+ * depends on an x ("requires a gradient"), a backward sweep from y marks every value y depends on; a node is
  * on the path when it reads a marked-forward value and writes a marked-backward one. Nothing
  * else gets backward nodes, so integer index chains, shape computations and branches that never
  * reach the loss cost nothing.
@@ -161,12 +161,17 @@ public final class Autodiff {
         return in && out;
     }
 
-    /** {@code xs} and every value computed from one of them. */
+    /**
+     * {@code xs} and every value computed from one of them, except integer and boolean values:
+     * they carry no gradient, so what is computed from them alone (a one-hot of a shape, say)
+     * is a constant of the differentiation.
+     */
     private static Set<String> dependents(Graph g, List<String> xs) {
         Set<String> marked = new HashSet<>(xs);
         for (Node n : g.nodes()) {
             if (n.inputs().stream().anyMatch(marked::contains)) {
-                n.outputs().stream().filter(o -> !o.isEmpty()).forEach(marked::add);
+                n.outputs().stream().filter(o -> !o.isEmpty() && !(g.typeOf(o) instanceof ValueType.TensorType t
+                        && !t.dtype().isFloatingPoint())).forEach(marked::add);
             }
         }
         return marked;
@@ -185,7 +190,7 @@ public final class Autodiff {
         return marked;
     }
 
-    private static Set<String> allNames(Graph g) {
+    static Set<String> allNames(Graph g) {
         Set<String> names = new HashSet<>(g.valueTypes().keySet());
         names.addAll(g.initializers().keySet());
         g.inputs().forEach(v -> names.add(v.name()));

@@ -21,7 +21,8 @@ import java.util.Set;
  * values are read by position ({@link #x}, {@link #y}); the incoming gradient of output i is
  * {@link #dy}. Emitted nodes are standard ONNX ops at the model's default-domain opset (the
  * helpers choose the attribute or input form of axes by that opset), except where a rule names
- * onnxrun's own domain.
+ * onnxrun's own domain. {@link ExpandAutodiffOps} uses the same view of an own-domain node to
+ * emit its standard form.
  */
 public final class GradientBuilder {
     private final Node node;

@@ -2,8 +2,10 @@ package dev.onnxrun.compiler.exec;
 
 import dev.onnxrun.compiler.ir.Graph;
 import dev.onnxrun.compiler.ir.Node;
+import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.compiler.ir.ValueInfo;
 import dev.onnxrun.compiler.ir.ValueType;
+import dev.onnxrun.runtime.DType;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -14,7 +16,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Static memory plan for the intermediate tensors of a graph whose shapes are all known.
+ * Static memory plan for the float32 intermediates of a graph whose shapes are known.
  *
  * <p>Stages:
  * <ol>
@@ -23,12 +25,17 @@ import java.util.Set;
  *       their input's memory, so they are folded into the value they view.</li>
  *   <li><b>Lifetimes.</b> A value lives from the step that produces it to the last step that
  *       reads it or any view of it, in execution order.</li>
- *   <li><b>Placement.</b> Greedy by size (Pisarchyk and Lee, 2020): values in decreasing size
- *       each take the lowest {@link #ALIGNMENT}-aligned offset that overlaps no already placed
- *       value whose lifetime overlaps theirs.</li>
+ *   <li><b>In place.</b> An elementwise op ({@link #IN_PLACE_OPS}) whose input dies at its step
+ *       writes its output over that input when both have the same size: the two are folded into
+ *       one value, as views are.</li>
+ *   <li><b>Placement.</b> Greedy by size for offset calculation (Pisarchyk and Lee, 2020):
+ *       values in decreasing size each take the lowest {@link #ALIGNMENT}-aligned offset in one
+ *       arena that overlaps no already placed value whose lifetime overlaps theirs.</li>
  * </ol>
- * Three figures describe the result: the naive total (every intermediate in its own memory),
- * the lower bound (the most bytes simultaneously live at any step), and the arena size.
+ * Three figures describe the result: the naive total (every intermediate in its own memory,
+ * counted before in-place folding), the lower bound (the most bytes simultaneously live at any
+ * step, in-place pairs counted once) and the arena size. Values of other element types, or of
+ * unknown size, are left to the heap.
  */
 public final class MemoryPlan {
     /** Offsets are multiples of this, so every slice suits a 512-bit vector load. */
@@ -36,6 +43,16 @@ public final class MemoryPlan {
 
     /** Ops whose output is a view of their first input. */
     static final Set<String> VIEW_OPS = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity");
+
+    /**
+     * Ops whose kernels take their output from the plan and read element i of every input
+     * before writing element i of the output, so the output may overwrite a same-sized input.
+     */
+    static final Set<String> IN_PLACE_OPS = Set.of(
+            "Add", "Sub", "Mul", "Div", "Pow",
+            "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Erf", "Floor", "Ceil",
+            "Round", "Sign", "Sin", "Cos", "LeakyRelu", "Elu", "Selu", "Celu", "Softplus", "Softsign",
+            "HardSigmoid", "HardSwish", "Mish", "Gelu");
 
     /** One planned intermediate: its size, lifetime [first, last] in steps, and arena offset. */
     public record Slot(String value, long bytes, int first, int last, long offset) {
@@ -45,64 +62,102 @@ public final class MemoryPlan {
     }
 
     private final Map<String, Slot> slots;
-    private final Map<String, String> viewOf;
+    private final Map<String, String> storageOf;
     private final long naiveBytes;
     private final long boundBytes;
     private final long arenaBytes;
 
-    private MemoryPlan(Map<String, Slot> slots, Map<String, String> viewOf, long naiveBytes, long boundBytes, long arenaBytes) {
+    private MemoryPlan(Map<String, Slot> slots, Map<String, String> storageOf, long naiveBytes, long boundBytes, long arenaBytes) {
         this.slots = slots;
-        this.viewOf = viewOf;
+        this.storageOf = storageOf;
         this.naiveBytes = naiveBytes;
         this.boundBytes = boundBytes;
         this.arenaBytes = arenaBytes;
     }
 
-    /** Plans {@code g}'s intermediates; values of unknown size are left out (and listed by {@link #unplanned}). */
+    /** Plans {@code g}'s float32 intermediates of known size. */
     public static MemoryPlan of(Graph g) {
         Set<String> external = new HashSet<>();
         g.inputs().forEach(v -> external.add(v.name()));
         g.outputs().forEach(v -> external.add(v.name()));
         external.addAll(g.initializers().keySet());
-        Map<String, String> viewOf = new HashMap<>();
+        Map<String, String> shares = new HashMap<>();
         Map<String, Integer> first = new LinkedHashMap<>(), last = new HashMap<>();
         List<Node> nodes = g.nodes();
         for (int step = 0; step < nodes.size(); step++) {
             Node n = nodes.get(step);
             for (String in : n.inputs()) {
-                String base = root(in, viewOf);
+                String base = root(in, shares);
                 if (first.containsKey(base)) last.put(base, step);
             }
             boolean view = VIEW_OPS.contains(n.opType()) && n.domain().isEmpty() && !n.inputs().isEmpty();
             for (String out : n.outputs()) {
                 if (out.isEmpty()) continue;
                 if (view) {
-                    viewOf.put(out, n.inputs().getFirst());
-                } else if (!external.contains(out)) {
+                    shares.put(out, n.inputs().getFirst());
+                } else if (!external.contains(out) && bytesOf(g.typeOf(out)) >= 0) {
                     first.put(out, step);
                     last.put(out, step);
                 }
             }
         }
+        long naive = 0;
+        for (String v : first.keySet()) if (!isViewedByOutput(v, g, shares)) naive += bytesOf(g.typeOf(v));
+        foldInPlace(g, nodes, first, last, shares);
         // a value viewed by a graph output must outlive the run: leave it out of the arena
-        for (ValueInfo out : g.outputs()) {
-            String base = root(out.name(), viewOf);
-            first.remove(base);
-        }
+        for (ValueInfo out : g.outputs()) first.remove(root(out.name(), shares));
         List<Slot> sized = new ArrayList<>();
         for (var e : first.entrySet()) {
-            long bytes = bytesOf(g.typeOf(e.getKey()));
-            if (bytes < 0) continue;
-            sized.add(new Slot(e.getKey(), bytes, e.getValue(), last.get(e.getKey()), -1));
+            sized.add(new Slot(e.getKey(), bytesOf(g.typeOf(e.getKey())), e.getValue(), last.get(e.getKey()), -1));
         }
-        return place(sized, viewOf, nodes.size());
+        return place(sized, shares, nodes.size(), naive);
     }
 
-    static MemoryPlan place(List<Slot> sized, Map<String, String> viewOf, int steps) {
+    private static boolean isViewedByOutput(String value, Graph g, Map<String, String> shares) {
+        return g.outputs().stream().anyMatch(o -> root(o.name(), shares).equals(value));
+    }
+
+    /** Folds the output of each in-place op into an input that dies at that step and has its size. */
+    private static void foldInPlace(Graph g, List<Node> nodes, Map<String, Integer> first, Map<String, Integer> last,
+                                    Map<String, String> shares) {
+        for (int step = 0; step < nodes.size(); step++) {
+            Node n = nodes.get(step);
+            int candidates = inPlaceInputs(n, shares);
+            if (candidates == 0 || n.outputs().size() != 1) continue;
+            String out = n.outputs().getFirst();
+            if (!first.containsKey(out)) continue;
+            for (String in : n.inputs().subList(0, Math.min(candidates, n.inputs().size()))) {
+                if (in.isEmpty()) continue;
+                String base = root(in, shares);
+                if (first.containsKey(base) && last.get(base) == step && bytesOf(g.typeOf(base)) == bytesOf(g.typeOf(out))) {
+                    shares.put(out, base);
+                    last.put(base, last.get(out));
+                    first.remove(out);
+                    last.remove(out);
+                    break;
+                }
+            }
+        }
+    }
+
+    /**
+     * How many of {@code n}'s first inputs its output may overwrite: any input of an
+     * {@link #IN_PLACE_OPS} op; the first input of a fused elementwise chain unless it is also one
+     * of the chain's operands (later ops read those after the first op has written).
+     */
+    private static int inPlaceInputs(Node n, Map<String, String> shares) {
+        if (n.domain().isEmpty()) return IN_PLACE_OPS.contains(n.opType()) ? n.inputs().size() : 0;
+        if (!n.domain().equals(OpsetImports.ONNXRUN_DOMAIN) || !n.opType().equals("FusedElementwise")) return 0;
+        String start = root(n.inputs().getFirst(), shares);
+        return n.inputs().stream().skip(1).anyMatch(in -> root(in, shares).equals(start)) ? 0 : 1;
+    }
+
+    /** Greedy by size for offset calculation; also computes the lower bound. */
+    static MemoryPlan place(List<Slot> sized, Map<String, String> shares, int steps, long naive) {
         List<Slot> bySize = new ArrayList<>(sized);
         bySize.sort(Comparator.comparingLong(Slot::bytes).reversed().thenComparingInt(Slot::first));
         List<Slot> placed = new ArrayList<>();
-        long arena = 0, naive = 0;
+        long arena = 0;
         for (Slot s : bySize) {
             List<Slot> rivals = placed.stream().filter(s::livesWith).sorted(Comparator.comparingLong(Slot::offset)).toList();
             long offset = 0;
@@ -113,7 +168,6 @@ public final class MemoryPlan {
             Slot p = new Slot(s.value(), s.bytes(), s.first(), s.last(), offset);
             placed.add(p);
             arena = Math.max(arena, offset + s.bytes());
-            naive += s.bytes();
         }
         long[] live = new long[Math.max(steps, 1)];
         for (Slot s : placed) for (int t = s.first(); t <= s.last(); t++) live[t] += s.bytes();
@@ -121,22 +175,22 @@ public final class MemoryPlan {
         for (long b : live) bound = Math.max(bound, b);
         Map<String, Slot> slots = new LinkedHashMap<>();
         placed.stream().sorted(Comparator.comparingInt(Slot::first)).forEach(p -> slots.put(p.value(), p));
-        return new MemoryPlan(slots, viewOf, naive, bound, arena);
-    }
-
-    private static String root(String value, Map<String, String> viewOf) {
-        String v = value;
-        while (viewOf.containsKey(v)) v = viewOf.get(v);
-        return v;
+        return new MemoryPlan(slots, shares, naive, bound, arena);
     }
 
     static long align(long offset) {
         return (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
     }
 
-    /** Bytes of a statically shaped numeric tensor, or -1 when unknown. */
+    private static String root(String value, Map<String, String> shares) {
+        String v = value;
+        while (shares.containsKey(v)) v = shares.get(v);
+        return v;
+    }
+
+    /** Bytes of a statically shaped float32 tensor, or -1 for other values. */
     static long bytesOf(ValueType t) {
-        if (!(t instanceof ValueType.TensorType tt) || !tt.isStatic() || tt.dtype().byteSize() == 0) return -1;
+        if (!(t instanceof ValueType.TensorType tt) || !tt.isStatic() || tt.dtype() != DType.FLOAT) return -1;
         long n = tt.dtype().byteSize();
         try {
             for (long d : tt.shape()) n = Math.multiplyExact(n, d);
@@ -148,8 +202,14 @@ public final class MemoryPlan {
 
     public Map<String, Slot> slots() { return slots; }
 
-    /** The value whose memory {@code view} shares, or {@code view} itself. */
-    public String storageOf(String value) { return root(value, viewOf); }
+    /** The value whose memory {@code value} uses (through views and in-place ops), or {@code value} itself. */
+    public String storageOf(String value) { return root(value, storageOf); }
+
+    /** The arena offset of {@code value}'s elements, or -1 when the plan leaves it to the heap. */
+    public long offsetOf(String value) {
+        Slot s = slots.get(storageOf(value));
+        return s == null ? -1 : s.offset();
+    }
 
     /** Sum of all intermediates' sizes: what allocating each separately would take. */
     public long naiveBytes() { return naiveBytes; }

@@ -16,29 +16,58 @@ import dev.onnxrun.runtime.Subgraph;
 import dev.onnxrun.runtime.Tensor;
 import dev.onnxrun.runtime.Value;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * An executable form of a graph: one kernel per node, in topological order, with the point
  * after which each value is no longer needed so it can be released early. Immutable and
- * thread-safe: each {@link #run} keeps its values in its own frame.
+ * thread-safe: each {@link #execute} keeps its values in its own frame.
+ *
+ * <p>Run with a {@link Workspace}, float32 intermediates live in the workspace's arena at the
+ * offsets of a {@link MemoryPlan} made for the run's input shapes (made once per distinct set
+ * of shapes and cached). Graphs with subgraphs or sequence values run on the heap: a body may
+ * read any outer value, and a sequence may hold a tensor past its last use by name.
  */
 public final class Plan {
     /** One node, lowered. {@code releaseAfter} lists values whose last reader is this step. */
     record Step(Node node, Kernel kernel, String[] inputs, String[] outputs, String[] releaseAfter) {}
 
+    /** How many input-shape sets keep their memory plan; the least recently used goes first. */
+    static final int CACHED_SHAPES = 16;
+
     private final Graph graph;
+    private final OpsetImports opsets;
+    private final Map<String, ValueType> outerTypes;
     private final Map<String, Tensor> constants;
     private final List<Step> steps;
     private final List<String> outputNames;
+    private final boolean plannable;
+    private final Map<ShapeKey, Optional<PlannedMemory>> memoryByShapes = new LinkedHashMap<>(CACHED_SHAPES, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ShapeKey, Optional<PlannedMemory>> eldest) { return size() > CACHED_SHAPES; }
+    };
 
-    private Plan(Graph graph, Map<String, Tensor> constants, List<Step> steps) {
+    private Plan(Graph graph, OpsetImports opsets, Map<String, ValueType> outerTypes, List<Step> steps, boolean hasBodies) {
         this.graph = graph;
-        this.constants = constants;
+        this.opsets = opsets;
+        this.outerTypes = outerTypes;
+        this.constants = graph.initializers();
         this.steps = steps;
         this.outputNames = graph.outputs().stream().map(ValueInfo::name).toList();
+        this.plannable = !hasBodies && graph.valueTypes().values().stream()
+                .noneMatch(t -> t instanceof ValueType.SequenceType || t instanceof ValueType.OptionalType);
+    }
+
+    /** The input shapes a memory plan is made for. */
+    private record ShapeKey(long[][] shapes) {
+        @Override public boolean equals(Object o) { return o instanceof ShapeKey k && Arrays.deepEquals(shapes, k.shapes); }
+
+        @Override public int hashCode() { return Arrays.deepHashCode(shapes); }
     }
 
     /** Lowers a validated graph. {@code outerTypes} are the types of values visible from enclosing graphs. */
@@ -63,7 +92,7 @@ public final class Plan {
             }
             steps.add(new Step(n, k, n.inputs().toArray(String[]::new), n.outputs().toArray(String[]::new), null));
         }
-        return new Plan(typed, typed.initializers(), withReleasePoints(steps, typed));
+        return new Plan(typed, opsets, Map.copyOf(outerTypes), withReleasePoints(steps, typed), hasBodies(steps));
     }
 
     static OnnxrunException unsupported(Node n, int opset) {
@@ -93,8 +122,7 @@ public final class Plan {
             for (String in : steps.get(i).inputs()) if (!in.isEmpty()) lastUse.put(in, i);
         }
         // Subgraph bodies may read any value of this graph by name: with bodies present, keep everything.
-        boolean hasBodies = steps.stream().anyMatch(s -> s.node().attributes().values().stream()
-                .anyMatch(a -> a.value() instanceof Graph || a.value() instanceof List<?> l && !l.isEmpty() && l.get(0) instanceof Graph));
+        boolean hasBodies = hasBodies(steps);
         for (ValueInfo out : g.outputs()) lastUse.put(out.name(), Integer.MAX_VALUE);
         List<List<String>> release = new ArrayList<>();
         for (int i = 0; i < steps.size(); i++) release.add(new ArrayList<>());
@@ -111,31 +139,45 @@ public final class Plan {
         return out;
     }
 
+    private static boolean hasBodies(List<Step> steps) {
+        return steps.stream().anyMatch(s -> s.node().attributes().values().stream()
+                .anyMatch(a -> a.value() instanceof Graph || a.value() instanceof List<?> l && !l.isEmpty() && l.get(0) instanceof Graph));
+    }
+
     public Graph graph() { return graph; }
 
     public List<String> outputNames() { return outputNames; }
 
-    /** Runs the plan with {@code inputs} bound by name; returns the graph outputs in order. */
+    /** Runs the plan with {@code inputs} bound by name on the heap; returns the graph outputs in order. */
     public Value[] execute(Map<String, Value> inputs, ExecContext outer) {
-        return execute(inputs, outer, null);
+        return execute(inputs, outer, null, null);
     }
 
-    /** As {@link #execute(Map, ExecContext)}, recording each step's time into {@code profile} when not null. */
-    public Value[] execute(Map<String, Value> inputs, ExecContext outer, Profile profile) {
-        Map<String, Value> frame = new HashMap<>(constants);
-        frame.putAll(inputs);
+    /**
+     * As {@link #execute(Map, ExecContext)}, with planned intermediates in {@code workspace} when
+     * not null, and each step's time recorded into {@code profile} when not null.
+     */
+    public Value[] execute(Map<String, Value> inputs, ExecContext outer, Workspace workspace, Profile profile) {
+        Map<String, Value> frame = new HashMap<>(inputs);
         ExecContext.Scope parent = outer.scope();
-        ExecContext ctx = outer.withScope(name -> {
+        ExecContext.Scope scope = name -> {
             Value v = frame.get(name);
+            if (v == null) v = constants.get(name);
             return v != null ? v : parent.lookup(name);
-        });
-        for (Step s : steps) {
+        };
+        ExecContext ctx = outer.withScope(scope);
+        PlannedMemory planned = workspace == null ? null : memoryFor(inputs);
+        float[] arena = planned == null ? null : workspace.floats(planned.arenaBytes());
+        PlannedMemory.Run memory = arena == null ? null : planned.bind(arena);
+        if (memory != null) ctx = ctx.withMemory(memory);
+        for (int step = 0; step < steps.size(); step++) {
+            Step s = steps.get(step);
+            if (memory != null) memory.step(step);
             Value[] args = new Value[s.inputs().length];
             for (int i = 0; i < args.length; i++) {
                 String name = s.inputs()[i];
                 if (name.isEmpty()) continue;
-                Value v = frame.get(name);
-                if (v == null) v = parent.lookup(name);
+                Value v = scope.lookup(name);
                 if (v == null) throw OnnxrunException.invalidInput(s.node().describe() + ": input '" + name + "' has no value");
                 args[i] = v;
             }
@@ -147,16 +189,46 @@ public final class Plan {
                 if (i >= results.length || results[i] == null) {
                     throw new OnnxrunException(OnnxrunException.Kind.INVALID_MODEL, s.node().describe() + ": produced no value for output '" + s.outputs()[i] + "'");
                 }
-                frame.put(s.outputs()[i], results[i]);
+                frame.put(s.outputs()[i], memory == null ? results[i] : memory.settle(i, results[i]));
             }
             for (String dead : s.releaseAfter()) frame.remove(dead);
         }
         Value[] out = new Value[outputNames.size()];
         for (int i = 0; i < out.length; i++) {
-            Value v = frame.get(outputNames.get(i));
-            out[i] = v != null ? v : parent.lookup(outputNames.get(i));
+            out[i] = scope.lookup(outputNames.get(i));
+            if (memory != null) out[i] = memory.escape(out[i]);
         }
         return out;
+    }
+
+    /** The memory plan for these inputs' shapes, made on first sight; null to run on the heap. */
+    private PlannedMemory memoryFor(Map<String, Value> inputs) {
+        if (!plannable) return null;
+        List<ValueInfo> formals = graph.inputs();
+        long[][] shapes = new long[formals.size()][];
+        for (int i = 0; i < shapes.length; i++) {
+            Value v = inputs.get(formals.get(i).name());
+            if (v instanceof Tensor t) shapes[i] = t.shape();
+            else if (v != null) return null;
+        }
+        ShapeKey key = new ShapeKey(shapes);
+        synchronized (memoryByShapes) {
+            return memoryByShapes.computeIfAbsent(key, k -> Optional.ofNullable(planMemory(inputs))).orElse(null);
+        }
+    }
+
+    /** Infers every value's shape from the inputs' and plans the float32 intermediates; null when inference fails (the kernels will say why). */
+    private PlannedMemory planMemory(Map<String, Value> inputs) {
+        Map<String, ValueType> types = new LinkedHashMap<>(graph.valueTypes());
+        for (ValueInfo in : graph.inputs()) {
+            if (inputs.get(in.name()) instanceof Tensor t) types.put(in.name(), ValueType.TensorType.of(t.dtype(), t.shape()));
+        }
+        try {
+            Graph concrete = InferTypes.run(graph.withValueTypes(types), opsets, outerTypes).graph();
+            return PlannedMemory.of(MemoryPlan.of(concrete), steps);
+        } catch (OnnxrunException e) {
+            return null;
+        }
     }
 
     private static Value[] runStep(Step s, Value[] args, ExecContext ctx) {

@@ -44,10 +44,12 @@ public final class OnnxExporter {
 
     /**
      * The model with onnxrun's own ops written back as standard ONNX ops
-     * ({@link dev.onnxrun.compiler.passes.ExpandFusedOps}), so any ONNX runtime can read it.
+     * ({@link dev.onnxrun.compiler.autodiff.ExpandAutodiffOps} for the gradient helpers,
+     * {@link dev.onnxrun.compiler.passes.ExpandFusedOps} for the rest), so any ONNX runtime can read it.
      */
     public static Onnx.ModelProto toPortableProto(Model m) {
-        return toProto(m.withGraph(new dev.onnxrun.compiler.passes.ExpandFusedOps().run(m.graph(), m.opsets())));
+        Graph g = new dev.onnxrun.compiler.autodiff.ExpandAutodiffOps().run(m.graph(), m.opsets());
+        return toProto(m.withGraph(new dev.onnxrun.compiler.passes.ExpandFusedOps().run(g, m.opsets())));
     }
 
     public static void write(Model m, Path file) {

@@ -71,6 +71,7 @@ public final class OnnxImporter {
         try {
             CodedInputStream in = CodedInputStream.newInstance(bytes);
             in.setRecursionLimit(MAX_PROTO_DEPTH);
+            in.enableAliasing(true); // raw tensor data stays a view of the file's bytes until converted, not a second copy
             Onnx.ModelProto m = Onnx.ModelProto.parseFrom(in);
             in.checkLastTagWas(0);
             if (!m.hasGraph()) throw OnnxrunException.invalidModel("not an ONNX model: no graph (truncated or not a model file?)");

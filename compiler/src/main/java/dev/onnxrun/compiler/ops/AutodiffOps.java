@@ -15,7 +15,8 @@ import java.util.List;
 
 /**
  * onnxrun's own ops that backward graphs need where standard ops cannot express a gradient
- * well. Each works with shapes known only at run time.
+ * well. Each works with shapes known only at run time. Their standard ONNX forms, for graphs
+ * written out for other runtimes, are in {@link AutodiffExpansions}.
  */
 public final class AutodiffOps {
     private AutodiffOps() {}

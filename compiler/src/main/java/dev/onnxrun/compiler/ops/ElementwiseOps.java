@@ -141,7 +141,7 @@ public final class ElementwiseOps {
                         ? TypeRules.shapeOfInput0As(DType.BOOL).infer(ctx) : TypeRules.SAME_AS_INPUT.infer(ctx))
                 .cpu(ctx -> {
                     UnaryCall call = parse.apply(ctx);
-                    return (in, ec) -> result(Elementwise.unary(call.f(), tensor(in, 0), call.alpha(), call.beta(), ec.parallel()));
+                    return (in, ec) -> result(Elementwise.unary(call.f(), tensor(in, 0), call.alpha(), call.beta(), ec));
                 })
                 .build();
     }
@@ -170,7 +170,7 @@ public final class ElementwiseOps {
                     return (in, ec) -> {
                         Tensor a = tensor(in, 0), b = tensor(in, 1);
                         if (!exponentTyped) requireSameType(name, a, b);
-                        return result(Elementwise.binary(op, a, align.apply(a, b), ec.parallel()));
+                        return result(Elementwise.binary(op, a, align.apply(a, b), ec));
                     };
                 })
                 .build();
@@ -378,6 +378,10 @@ public final class ElementwiseOps {
                 Map.entry("Reciprocal", g -> grads(g.neg(g.mul(g.dy(0), g.mul(g.y(0), g.y(0)))))),
                 Map.entry("Abs", g -> grads(g.mul(g.dy(0), g.op("Sign", g.x(0))))),
                 Map.entry("Softplus", g -> grads(g.mul(g.dy(0), g.op("Sigmoid", g.x(0))))),
+                // d erf(x) = 2/√π · e^(−x²)
+                Map.entry("Erf", g -> grads(g.mul(g.dy(0), g.mul(g.op("Exp", g.neg(g.mul(g.x(0), g.x(0)))),
+                        g.scalar(2 / Math.sqrt(Math.PI), g.x(0)))))),
+                Map.entry("Gelu", ElementwiseOps::geluGradient),
                 Map.entry("Sum", g -> {
                     List<String> out = new ArrayList<>();
                     for (int i = 0; i < g.inputCount(); i++) out.add(g.needs(i) ? g.unbroadcast(g.dy(0), g.x(i)) : null);
@@ -389,6 +393,29 @@ public final class ElementwiseOps {
                 // only between float types; a cast to an integer type carries no gradient
                 Map.entry("Cast", g -> grads(g.dtype(g.x(0)).isFloatingPoint() && g.dtype(g.y(0)).isFloatingPoint()
                         ? g.cast(g.dy(0), g.dtype(g.x(0))) : null)));
+    }
+
+    /**
+     * Gelu(x) = x·Φ(x): dy/dx = Φ(x) + x·φ(x). With approximate "tanh", Φ(x) ≈ ½(1 + tanh u),
+     * u = √(2/π)(x + 0.044715x³), so dy/dx = ½(1 + tanh u) + ½x(1 − tanh²u)·du/dx.
+     */
+    private static List<String> geluGradient(GradientBuilder g) {
+        String x = g.x(0);
+        String slope;
+        if (g.attrs().getString("approximate", "none").equals("tanh")) {
+            double c = Math.sqrt(2 / Math.PI), k = 0.044715;
+            String squared = g.mul(x, x);
+            String u = g.mul(g.mul(x, g.add(g.scalar(1, x), g.mul(squared, g.scalar(k, x)))), g.scalar(c, x));
+            String t = g.op("Tanh", u);
+            String du = g.mul(g.add(g.scalar(1, x), g.mul(squared, g.scalar(3 * k, x))), g.scalar(c, x));
+            String half = g.scalar(0.5, x);
+            slope = g.add(g.mul(half, g.add(g.scalar(1, x), t)), g.mul(g.mul(half, x), g.mul(g.sub(g.scalar(1, x), g.mul(t, t)), du)));
+        } else {
+            String cdf = g.mul(g.scalar(0.5, x), g.add(g.scalar(1, x), g.op("Erf", g.mul(x, g.scalar(Math.sqrt(0.5), x)))));
+            String pdf = g.mul(g.op("Exp", g.mul(g.mul(x, x), g.scalar(-0.5, x))), g.scalar(1 / Math.sqrt(2 * Math.PI), x));
+            slope = g.add(cdf, g.mul(x, pdf));
+        }
+        return grads(g.mul(g.dy(0), slope));
     }
 
     // ---- helpers ----

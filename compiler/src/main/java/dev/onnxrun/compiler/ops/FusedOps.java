@@ -52,8 +52,9 @@ public final class FusedOps {
                             Activation act = activation(ctx);
                             Gemm.PackedB packed = ctx.constantInput(1) == null ? null : MatrixOps.packRight(ctx.constantInput(1), transB);
                             return (in, ec) -> new Value[] {FusedGemm.gemm((Tensor) in[0], (Tensor) in[1], packed, TensorOps.optional(in, 2),
-                                    TensorOps.optional(in, 3), transA, transB, alpha, beta, act, ec.parallel())};
+                                    TensorOps.optional(in, 3), transA, transB, alpha, beta, act, ec)};
                         }).build(),
+                FusedElementwiseOp.def(),
                 activationOp("Silu", Activation.Kind.SILU),
                 activationOp("Gelu", Activation.Kind.GELU),
                 // LayerNormalization of opset 17 (Y only), recognized in its decomposed form

@@ -50,7 +50,7 @@ final class LayoutOps {
                     return (in, ec) -> {
                         List<Tensor> parts = new ArrayList<>();
                         for (int i = 0; i < in.length; i++) if (in[i] != null) parts.add(tensor(in, i));
-                        return new Value[] {Joining.concat(parts.toArray(Tensor[]::new), axis)};
+                        return new Value[] {Joining.concat(parts.toArray(Tensor[]::new), axis, ec)};
                     };
                 }).build(),
                 OpDef.onnx("Split").inputs(1, 2).outputs(1, Integer.MAX_VALUE).infer(LayoutOps::inferSplit).cpu(ctx -> {

@@ -5,6 +5,7 @@ import dev.onnxrun.compiler.ir.Attribute;
 import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.kernels.Conv;
+import dev.onnxrun.runtime.kernels.Pooling;
 import dev.onnxrun.runtime.kernels.Windows;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -92,48 +93,94 @@ final class NnGradients {
     }
 
 
+    /** Rules of Conv and ConvTranspose, each the other's adjoint. */
+    static Map<String, OpDef.GradientRule> convolution() {
+        return Map.of("Conv", NnGradients::convGradient, "ConvTranspose", NnGradients::convTransposeGradient);
+    }
+
     /**
      * Conv's gradient: dX is the transposed convolution of dY with the same W (output padding
      * restoring the rows a stride skipped), dW is {@code dev.onnxrun.ConvWeightGrad}, dB sums dY
      * over batch and space. Needs X's and W's static shapes.
      */
-    static Map<String, OpDef.GradientRule> convolution() {
-        return Map.of("Conv", g -> {
-            long[] xShape = g.staticShape(g.x(0)), wShape = g.staticShape(g.x(1));
-            if (xShape == null || wShape == null) throw g.fail("needs the static shapes of X and W");
-            Conv.Params p = ConvolutionDefs.params(new NodeContext(g.node(), g.opset(), List.of(), List.of(), NodeContext.NO_SUBGRAPHS));
-            Windows.Geometry geo = Conv.convGeometry(xShape, wShape, p);
-            int rank = geo.rank();
-            String dx = null, dw = null, db = null;
-            if (g.needs(0)) {
-                long[] pads = new long[2 * rank], outputPadding = new long[rank];
-                for (int d = 0; d < rank; d++) {
-                    pads[d] = geo.padBegin()[d];
-                    pads[rank + d] = geo.padEnd()[d];
-                    long covered = (geo.out()[d] - 1) * geo.strides()[d] + (geo.kernel()[d] - 1) * geo.dilations()[d] + 1;
-                    outputPadding[d] = geo.in()[d] + pads[d] + pads[rank + d] - covered;
-                }
-                dx = g.op("ConvTranspose", List.of(g.dy(0), g.x(1)),
-                        Attribute.ints("strides", GradientBuilder.boxed(geo.strides())),
-                        Attribute.ints("dilations", GradientBuilder.boxed(geo.dilations())),
-                        Attribute.ints("pads", GradientBuilder.boxed(pads)),
-                        Attribute.ints("output_padding", GradientBuilder.boxed(outputPadding)),
-                        Attribute.of("group", p.group()));
+    private static List<String> convGradient(GradientBuilder g) {
+        long[] xShape = g.staticShape(g.x(0)), wShape = g.staticShape(g.x(1));
+        if (xShape == null || wShape == null) throw g.fail("needs the static shapes of X and W");
+        Conv.Params p = ConvolutionDefs.params(forwardContext(g));
+        Windows.Geometry geo = Conv.convGeometry(xShape, wShape, p);
+        int rank = geo.rank();
+        String dx = null, dw = null, db = null;
+        if (g.needs(0)) {
+            long[] pads = pads(geo), outputPadding = new long[rank];
+            for (int d = 0; d < rank; d++) {
+                long covered = (geo.out()[d] - 1) * geo.strides()[d] + (geo.kernel()[d] - 1) * geo.dilations()[d] + 1;
+                outputPadding[d] = geo.in()[d] + pads[d] + pads[rank + d] - covered;
             }
-            if (g.needs(1)) {
-                dw = g.ops(OpsetImports.ONNXRUN_DOMAIN, "ConvWeightGrad", List.of(g.x(0), g.dy(0), g.x(1)), 1,
-                        g.node().attributes().values().toArray(Attribute[]::new)).getFirst();
-            }
-            if (g.needs(2)) db = g.reduceSum(g.dy(0), GradientBuilder.otherAxes(rank + 2, 1), false);
-            return GradientBuilder.grads(dx, dw, db);
-        });
+            dx = g.op("ConvTranspose", List.of(g.dy(0), g.x(1)),
+                    Attribute.ints("strides", GradientBuilder.boxed(geo.strides())),
+                    Attribute.ints("dilations", GradientBuilder.boxed(geo.dilations())),
+                    Attribute.ints("pads", GradientBuilder.boxed(pads)),
+                    Attribute.ints("output_padding", GradientBuilder.boxed(outputPadding)),
+                    Attribute.of("group", p.group()));
+        }
+        if (g.needs(1)) {
+            dw = g.ops(OpsetImports.ONNXRUN_DOMAIN, "ConvWeightGrad", List.of(g.x(0), g.dy(0), g.x(1)), 1,
+                    g.node().attributes().values().toArray(Attribute[]::new)).getFirst();
+        }
+        if (g.needs(2)) db = g.reduceSum(g.dy(0), GradientBuilder.otherAxes(rank + 2, 1), false);
+        return GradientBuilder.grads(dx, dw, db);
+    }
+
+    /**
+     * ConvTranspose is the adjoint of the Conv with the same W, strides, dilations, group and
+     * the pads its geometry resolves to (auto_pad and output_shape included): dX is that Conv
+     * of dY, which lands on X's size since output padding stays below the stride; dW is
+     * {@code dev.onnxrun.ConvWeightGrad} with dY in the input's place and X in the output
+     * gradient's; dB sums dY over batch and space. Needs X's and W's static shapes.
+     */
+    private static List<String> convTransposeGradient(GradientBuilder g) {
+        long[] xShape = g.staticShape(g.x(0)), wShape = g.staticShape(g.x(1));
+        if (xShape == null || wShape == null) throw g.fail("needs the static shapes of X and W");
+        Conv.Params p = ConvolutionDefs.params(forwardContext(g));
+        Windows.Geometry geo = Conv.transposeGeometry(xShape, wShape, p);
+        int rank = geo.rank();
+        long[] pads = pads(geo);
+        if (Arrays.stream(pads).anyMatch(v -> v < 0)) throw g.fail("output_shape larger than the full result (negative padding)");
+        Attribute[] conv = {
+                Attribute.ints("kernel_shape", GradientBuilder.boxed(geo.kernel())),
+                Attribute.ints("strides", GradientBuilder.boxed(geo.strides())),
+                Attribute.ints("dilations", GradientBuilder.boxed(geo.dilations())),
+                Attribute.ints("pads", GradientBuilder.boxed(pads)),
+                Attribute.of("group", p.group())};
+        String dx = g.needs(0) ? g.op("Conv", List.of(g.dy(0), g.x(1)), conv) : null;
+        String dw = g.needs(1)
+                ? g.ops(OpsetImports.ONNXRUN_DOMAIN, "ConvWeightGrad", List.of(g.dy(0), g.x(0), g.x(1)), 1, conv).getFirst() : null;
+        String db = g.needs(2) ? g.reduceSum(g.dy(0), GradientBuilder.otherAxes(rank + 2, 1), false) : null;
+        return GradientBuilder.grads(dx, dw, db);
+    }
+
+    /** The begin and end pads a geometry resolved, in the ONNX pads order. */
+    static long[] pads(Windows.Geometry geo) {
+        int rank = geo.rank();
+        long[] pads = new long[2 * rank];
+        for (int d = 0; d < rank; d++) {
+            pads[d] = geo.padBegin()[d];
+            pads[rank + d] = geo.padEnd()[d];
+        }
+        return pads;
+    }
+
+    /** The forward node as its lowering sees it, to read its attributes through the op's own parsing (also for {@link AutodiffExpansions}). */
+    static NodeContext forwardContext(GradientBuilder g) {
+        return new NodeContext(g.node(), g.opset(), List.of(), List.of(), NodeContext.NO_SUBGRAPHS);
     }
 
     /**
      * Pooling gradients. MaxPool's goes to each window's argmax: the indices a MaxPool with
      * Indices output gives (the node's own, else a recomputation) are flat positions in X, where
-     * dY is scatter-added. AveragePool's is {@code dev.onnxrun.AveragePoolGrad}; a global
-     * average spreads dY evenly.
+     * dY is scatter-added; windows that cannot overlap (stride past the dilated kernel on every
+     * axis) never share a position, so a plain scatter does, which ONNX has before opset 16.
+     * AveragePool's is {@code dev.onnxrun.AveragePoolGrad}; a global average spreads dY evenly.
      */
     static Map<String, OpDef.GradientRule> pooling() {
         return Map.of(
@@ -144,7 +191,7 @@ final class NnGradients {
                         attrs.removeIf(a -> a.name().equals("storage_order"));
                         indices = g.ops("", "MaxPool", List.of(g.x(0)), 2, attrs.toArray(Attribute[]::new)).get(1);
                     }
-                    return GradientBuilder.grads(g.scatterToPositions(indices, g.dy(0), g.x(0), true));
+                    return GradientBuilder.grads(g.scatterToPositions(indices, g.dy(0), g.x(0), windowsOverlap(g)));
                 },
                 "AveragePool", g -> GradientBuilder.grads(g.ops(OpsetImports.ONNXRUN_DOMAIN, "AveragePoolGrad",
                         List.of(g.dy(0), g.x(0)), 1, g.node().attributes().values().toArray(Attribute[]::new)).getFirst()),
@@ -153,6 +200,17 @@ final class NnGradients {
                     String count = g.div(g.cast(g.op("Size", g.x(0)), t), g.cast(g.op("Size", g.y(0)), t));
                     return GradientBuilder.grads(g.div(g.op("Expand", g.dy(0), g.shape(g.x(0))), count));
                 });
+    }
+
+    /** True when two of a MaxPool's windows can share an input element: some axis strides less than its dilated kernel spans. */
+    private static boolean windowsOverlap(GradientBuilder g) {
+        Pooling.Params p = PoolingDefs.params(forwardContext(g), Pooling.Kind.MAX);
+        int rank = p.kernelShape().length;
+        long[] strides = Windows.orFill(p.strides(), rank, 1, "strides"), dilations = Windows.orFill(p.dilations(), rank, 1, "dilations");
+        for (int d = 0; d < rank; d++) {
+            if (strides[d] < (p.kernelShape()[d] - 1) * dilations[d] + 1) return true;
+        }
+        return false;
     }
 
     /**
@@ -171,7 +229,7 @@ final class NnGradients {
                     Arrays.fill(perChannel, 1);
                     perChannel[1] = -1;
                     String channelShape = g.ints(perChannel);
-                    boolean training = NormalizationDefs.training(new NodeContext(g.node(), g.opset(), List.of(), List.of(), NodeContext.NO_SUBGRAPHS));
+                    boolean training = NormalizationDefs.training(forwardContext(g));
                     Normalized n = training ? normalize(g, axes) : new Normalized(g, g.reshape(g.x(3), channelShape),
                             g.reshape(g.x(4), channelShape), g.attrs().getFloat("epsilon", 1e-5f));
                     String gamma = g.reshape(g.x(1), channelShape);

@@ -99,7 +99,7 @@ final class PoolingDefs {
     private static dev.onnxrun.runtime.Kernel lower(NodeContext ctx, Pooling.Kind kind) {
         Pooling.Params p = params(ctx, kind);
         boolean indices = kind == Pooling.Kind.MAX && ctx.hasOutput(1);
-        return (in, ec) -> Pooling.pool(tensor(in, 0), kind, p, indices, ec.parallel());
+        return (in, ec) -> Pooling.pool(tensor(in, 0), kind, p, indices, ec);
     }
 
     private static List<ValueType> infer(NodeContext ctx, Pooling.Kind kind) {

@@ -1,14 +1,12 @@
 package dev.onnxrun.compiler.ops;
 
-import java.util.Map;
-import dev.onnxrun.compiler.autodiff.GradientBuilder;
 import static dev.onnxrun.compiler.autodiff.GradientBuilder.grads;
-
 import static dev.onnxrun.compiler.ops.TensorOps.dims;
 import static dev.onnxrun.compiler.ops.TensorOps.one;
 import static dev.onnxrun.compiler.ops.TensorOps.tensor;
 import static dev.onnxrun.compiler.ops.TensorOps.tensorType;
 
+import dev.onnxrun.compiler.autodiff.GradientBuilder;
 import dev.onnxrun.compiler.ir.Dim;
 import dev.onnxrun.compiler.ir.ValueType;
 import dev.onnxrun.compiler.ir.ValueType.TensorType;
@@ -18,9 +16,13 @@ import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import dev.onnxrun.runtime.Value;
+import dev.onnxrun.runtime.kernels.RandomSampling;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 /**
  * Ops that change only a tensor's shape (returning views that share the input's storage) or read
@@ -289,8 +291,9 @@ final class ShapeOps {
     }
 
     /**
-     * Dropout at inference is the identity (mask all true). In training mode only ratio 0 is deterministic;
-     * any other ratio is refused at run time rather than computed with randomness.
+     * Dropout at inference is the identity (mask all true). In training mode each run draws a
+     * new mask (see {@link RandomSampling#perRun}: reproducible in sequence with the seed
+     * attribute); ratio 0 keeps everything.
      */
     private static dev.onnxrun.runtime.Kernel lowerDropout(NodeContext ctx) {
         boolean boolMask = ctx.opset() >= 10;
@@ -298,20 +301,20 @@ final class ShapeOps {
         // Before opset 12 training was an attribute (is_test, removed in 7); onnxrun always runs inference there.
         int ratioInput = ctx.opset() >= 12 ? 1 : -1;
         int trainingInput = ctx.opset() >= 12 ? 2 : -1;
+        Supplier<SplittableRandom> draws = RandomSampling.perRun(ctx.attrs().has("seed") ? ctx.attrs().getInt("seed") : null);
         return (in, ec) -> {
             Tensor x = tensor(in, 0);
+            DType maskType = boolMask ? DType.BOOL : x.dtype();
             boolean training = trainingInput >= 0 && trainingInput < in.length && in[trainingInput] != null
                     && tensor(in, trainingInput).getBoolean(0);
             if (training) {
                 double ratio = ratioInput < in.length && in[ratioInput] != null ? tensor(in, ratioInput).getDouble(0) : 0.5;
-                if (ratio != 0) {
-                    throw OnnxrunException.unsupported("Dropout in training mode with ratio " + ratio
-                            + " is random; onnxrun supports only inference or ratio 0");
-                }
+                Tensor[] yMask = RandomSampling.dropout(x, ratio, maskType, draws.get());
+                return wantMask ? new Value[] {yMask[0], yMask[1]} : new Value[] {yMask[0]};
             }
             Tensor y = x.reshape(x.shape());
             if (!wantMask) return new Value[] {y};
-            Tensor mask = Tensor.allocate(boolMask ? DType.BOOL : x.dtype(), x.shape());
+            Tensor mask = Tensor.allocate(maskType, x.shape());
             for (long i = 0, n = mask.size(); i < n; i++) mask.setLong(i, 1);
             return new Value[] {y, mask};
         };

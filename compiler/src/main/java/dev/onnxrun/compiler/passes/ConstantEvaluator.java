@@ -14,16 +14,15 @@ import java.util.Set;
  * run with. Used by type inference (to learn shapes) and by constant folding.
  */
 final class ConstantEvaluator {
-    /** Ops that draw random numbers: never evaluated ahead of time, never merged with a twin. */
+    /** Ops that draw random numbers (Dropout in training mode): never evaluated ahead of time, never merged with a twin. */
     static final Set<String> RANDOM_OPS = Set.of("RandomNormal", "RandomUniform", "RandomNormalLike",
-            "RandomUniformLike", "Bernoulli", "Multinomial");
+            "RandomUniformLike", "Bernoulli", "Multinomial", "Dropout");
 
     private ConstantEvaluator() {}
 
     /** True when the node's outputs depend only on its inputs and attributes. */
     static boolean isFoldable(Node n) {
-        // Dropout draws a random mask in training mode
-        return !RANDOM_OPS.contains(n.opType()) && !n.opType().equals("Dropout") && GraphEdits.subgraphs(n).isEmpty();
+        return !RANDOM_OPS.contains(n.opType()) && GraphEdits.subgraphs(n).isEmpty();
     }
 
     /**

@@ -21,7 +21,7 @@ import java.util.Set;
  * [+ activation]; FusedGemm ⇒ Gemm, or MatMul with scale and bias for batched A [+ Add]
  * [+ activation]; Silu ⇒ x·Sigmoid(x); Gelu ⇒ Gelu (opset 20+) or x·½(1 + Erf(x/√2));
  * LayerNormalization ⇒ the standard op (opset 17+) or its decomposition; Softmax ⇒ the standard
- * op (opset 13+) or Exp(x − ReduceMax)/ReduceSum. Not part of the optimization pipeline: the
+ * op (opset 13+) or Exp(x − ReduceMax)/ReduceSum; FusedElementwise ⇒ its chain of ops. Not part of the optimization pipeline: the
  * exporter runs it.
  */
 public final class ExpandFusedOps implements Pass {
@@ -68,6 +68,7 @@ public final class ExpandFusedOps implements Pass {
                     finish(n, c, y);
                 }
                 case "FusedGemm" -> finish(n, gemm(n, a), y);
+                case "FusedElementwise" -> elementwiseChain(n, a, y);
                 case "Silu" -> emit("Mul", List.of(n.inputs().getFirst(), node("Sigmoid", List.of(n.inputs().getFirst()), Map.of())), y, Map.of());
                 case "Gelu" -> gelu(n.inputs().getFirst(), y);
                 case "LayerNormalization" -> layerNorm(n, a, y);
@@ -94,6 +95,7 @@ public final class ExpandFusedOps implements Pass {
                     if (opset >= 11) emit("Clip", List.of(v, scalar(alpha, v), scalar(beta, v)), y, Map.of());
                     else emit("Clip", List.of(v), y, Map.of("min", Attribute.of("min", alpha), "max", Attribute.of("max", beta)));
                 }
+                case "FusedElementwise" -> elementwiseChain(n, a, y);
                 case "Silu" -> emit("Mul", List.of(v, node("Sigmoid", List.of(v), Map.of())), y, Map.of());
                 case "Gelu" -> gelu(v, y);
                 default -> throw OnnxrunException.unsupported(n.describe() + ": no standard ONNX form of activation '" + a.getString("activation", "") + "'");
@@ -189,6 +191,24 @@ public final class ExpandFusedOps implements Pass {
 
         private String fresh(String what) {
             return GraphEdits.freshName(g, inits, base + "/" + what + "_" + counter++);
+        }
+
+        /** The chain's ops one after the other, each with its own attributes back under their names. */
+        private void elementwiseChain(Node n, Attributes a, String y) {
+            List<String> ops = a.getStrings("ops");
+            long[] operands = a.getInts("operands"), operandFirst = a.getInts("operand_first");
+            String running = n.inputs().getFirst();
+            for (int i = 0; i < ops.size(); i++) {
+                List<String> inputs = new ArrayList<>(List.of(running));
+                if (operands[i] > 0) inputs.add(operandFirst[i] != 0 ? 0 : 1, n.inputs().get((int) operands[i]));
+                String prefix = i + ".";
+                Map<String, Attribute> attrs = new LinkedHashMap<>();
+                n.attributes().forEach((name, attr) -> {
+                    if (name.startsWith(prefix)) attrs.put(name.substring(prefix.length()), attr.renamed(name.substring(prefix.length())));
+                });
+                if (i == ops.size() - 1) emit(ops.get(i), inputs, y, attrs);
+                else running = node(ops.get(i), inputs, attrs);
+            }
         }
 
         private String node(String op, List<String> inputs, Map<String, Attribute> attrs) {

@@ -4,6 +4,7 @@ import dev.onnxrun.compiler.ir.Attribute;
 import dev.onnxrun.compiler.ir.Graph;
 import dev.onnxrun.compiler.ir.Node;
 import dev.onnxrun.compiler.ir.OpsetImports;
+import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -77,8 +78,7 @@ public final class FoldScaleShiftIntoConv implements Pass {
         Tensor newW = w, newB;
         Map<String, Attribute> attrs = new LinkedHashMap<>(layer.attributes());
         if (multiply) {
-            newW = w.copy();
-            for (long i = 0; i < w.size(); i++) newW.setDouble(i, w.getDouble(i) * value(k, layout.channelOf(i)));
+            newW = scaledWeights(w, layout, k);
             newB = b == null ? null : scaledBias(b, k, channels, true);
         } else {
             double beta = op.equals("Gemm") ? layer.attrs().getFloat("beta", 1f) : 1;
@@ -120,6 +120,23 @@ public final class FoldScaleShiftIntoConv implements Pass {
         return channelAxis >= offset;
     }
 
+    /** w with every element times its output channel's factor in k, computed in double and rounded once. */
+    private static Tensor scaledWeights(Tensor w, Layout layout, Tensor k) {
+        double[] factor = new double[Math.toIntExact(layout.channels())];
+        for (int c = 0; c < factor.length; c++) factor[c] = value(k, c);
+        // on plain arrays: this runs over every weight of the model, often before the JIT has compiled anything
+        if (w.dtype() == DType.FLOAT) {
+            float[] v = w.toFloatArray();
+            for (int i = 0; i < v.length; i++) v[i] = (float) (v[i] * factor[(int) layout.channelOf(i)]);
+            return Tensor.of(v, w.shape());
+        }
+        double[] v = w.toDoubleArray();
+        for (int i = 0; i < v.length; i++) v[i] *= factor[(int) layout.channelOf(i)];
+        Tensor out = Tensor.allocate(w.dtype(), w.shape());
+        for (int i = 0; i < v.length; i++) out.setDouble(i, v[i]);
+        return out;
+    }
+
     private static double value(Tensor k, long channel) {
         return k.getDouble(k.size() == 1 ? 0 : channel);
     }
@@ -140,18 +157,20 @@ public final class FoldScaleShiftIntoConv implements Pass {
     }
 
     /** Where a layer's output channels sit in its weight tensor. */
-    private record Layout(long channels, int outputRank, long[] weightShape, String op, long group, boolean transB) {
+    private record Layout(long channels, int outputRank, long[] weightShape, String op, long group, boolean transB, long inner) {
         static Layout of(Node layer, Tensor w) {
             long[] s = w.shape();
+            long inner = 1; // elements per (output, input) channel pair of a convolution's kernel
+            for (int d = 2; d < s.length; d++) inner *= s[d];
             return switch (layer.opType()) {
-                case "Conv" -> s.length < 3 ? null : new Layout(s[0], s.length, s, "Conv", 1, false);
+                case "Conv" -> s.length < 3 ? null : new Layout(s[0], s.length, s, "Conv", 1, false, inner);
                 case "ConvTranspose" -> {
                     long group = layer.attrs().getInt("group", 1);
-                    yield s.length < 3 || group < 1 || s[0] % group != 0 ? null : new Layout(s[1] * group, s.length, s, "ConvTranspose", group, false);
+                    yield s.length < 3 || group < 1 || s[0] % group != 0 ? null : new Layout(s[1] * group, s.length, s, "ConvTranspose", group, false, inner);
                 }
                 case "Gemm" -> {
                     boolean transB = layer.attrs().getInt("transB", 0) != 0;
-                    yield s.length != 2 ? null : new Layout(transB ? s[0] : s[1], 2, s, "Gemm", 1, transB);
+                    yield s.length != 2 ? null : new Layout(transB ? s[0] : s[1], 2, s, "Gemm", 1, transB, inner);
                 }
                 default -> null;
             };
@@ -159,8 +178,6 @@ public final class FoldScaleShiftIntoConv implements Pass {
 
         /** The output channel that weight element {@code i} (row-major) contributes to. */
         long channelOf(long i) {
-            long inner = 1;
-            for (int d = 2; d < weightShape.length; d++) inner *= weightShape[d];
             return switch (op) {
                 case "Conv" -> i / (weightShape[1] * inner);
                 case "ConvTranspose" -> {

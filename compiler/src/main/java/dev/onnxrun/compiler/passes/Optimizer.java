@@ -29,6 +29,7 @@ public final class Optimizer {
             new MatMulAddToGemm(),               // ... (a MatMul's bias first becomes Gemm's C, so a scale after it folds too)
             new FoldScaleShiftIntoConv(),        // ... which the layer before absorbs
             new FuseEpilogues(),                 // after scale/shift folding: the layer's last consumer is its residual or activation
+            new FuseElementwise(),               // once the rest is done: what no layer absorbed runs as one loop
             new EliminateCommonSubexpressions(),
             new EliminateDeadCode());            // last: removes what the rewrites orphaned
 
@@ -56,6 +57,7 @@ public final class Optimizer {
         for (int round = 1; round <= MAX_ROUNDS; round++) {
             boolean changed = false;
             for (Pass p : passes) {
+                if (changed && p.waitsForTheOthers()) continue;
                 int before = current.nodes().size();
                 Graph next = p.run(current, opsets);
                 if (next == current) continue;

@@ -9,4 +9,11 @@ public interface Pass {
     String name();
 
     Graph run(Graph g, OpsetImports opsets);
+
+    /**
+     * True for a pass that should see the graph only once the others stop changing it (in a round
+     * where an earlier pass changed something, the optimizer skips it), because what it takes
+     * apart other passes would rather rewrite.
+     */
+    default boolean waitsForTheOthers() { return false; }
 }

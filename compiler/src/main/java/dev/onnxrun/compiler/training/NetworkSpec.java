@@ -42,10 +42,11 @@ import java.util.SplittableRandom;
  *
  * Layers: {@code dense UNITS}, {@code conv CHANNELS kernel K [stride S] [pad P] [groups G]},
  * {@code maxpool K [stride S]}, {@code avgpool K [stride S]}, {@code globalavgpool},
- * {@code batchnorm}, {@code layernorm}, {@code dropout P}, {@code flatten}, activations
- * ({@code relu sigmoid tanh gelu softmax logsoftmax}, {@code leakyrelu ALPHA}),
- * {@code embedding VOCAB DIM}, {@code lstm HIDDEN} and {@code gru HIDDEN} (batch-first input,
- * output: the last step's hidden state), {@code attention HEADS} (multi-head self-attention over
+ * {@code batchnorm}, {@code layernorm}, {@code dropout P} (its mask seeded from the spec's
+ * seed when it trains), {@code flatten}, activations ({@code relu sigmoid tanh gelu softmax
+ * logsoftmax}, {@code leakyrelu ALPHA}, {@code elu ALPHA}), {@code embedding VOCAB DIM},
+ * {@code lstm HIDDEN}, {@code gru HIDDEN} and {@code rnn HIDDEN} (batch-first input, output: the
+ * last step's hidden state), {@code attention HEADS} (multi-head self-attention over
  * [N, T, D] with a residual connection). {@code loss} and {@code optimizer} lines name the
  * training setup and do not add layers. Weights start from seeded He (ReLU-family) or Xavier
  * initialisation, biases at zero. The result is an ordinary ONNX-op graph in the IR.
@@ -58,6 +59,8 @@ public final class NetworkSpec {
     public record Parsed(Model model, String loss, String optimizer, Map<String, Double> optimizerParams) {}
 
     private final SplittableRandom random;
+    /** Seeds of the Dropout nodes, apart from {@link #random} so that a dropout line leaves the weights' draws alone. */
+    private final SplittableRandom dropoutSeeds;
     private final List<Node> nodes = new ArrayList<>();
     private final Map<String, Tensor> inits = new LinkedHashMap<>();
     private final List<ValueInfo> inputs = new ArrayList<>();
@@ -65,7 +68,10 @@ public final class NetworkSpec {
     private int counter;
     private int lineNo;
 
-    private NetworkSpec(long seed) { this.random = new SplittableRandom(seed); }
+    private NetworkSpec(long seed) {
+        this.random = new SplittableRandom(seed);
+        this.dropoutSeeds = new SplittableRandom(~seed);
+    }
 
     public static Parsed read(Path file, long seed) {
         try {
@@ -142,13 +148,15 @@ public final class NetworkSpec {
             case "globalavgpool" -> op("GlobalAveragePool", Map.of());
             case "batchnorm" -> batchNorm();
             case "layernorm" -> layerNorm();
-            case "dropout" -> op("Dropout", Map.of(), current, constant(Tensor.scalar((float) number(word(w, 1, "rate")))));
+            case "dropout" -> op("Dropout", Map.of("seed", Attribute.of("seed", (long) dropoutSeeds.nextInt())), current,
+                    constant(Tensor.scalar((float) number(word(w, 1, "rate")))));
             case "flatten" -> op("Flatten", Map.of("axis", Attribute.of("axis", 1L)));
             case "relu", "sigmoid", "tanh", "softmax", "logsoftmax" -> activation(w[0]);
             case "gelu" -> gelu();
             case "leakyrelu" -> op("LeakyRelu", Map.of("alpha", Attribute.of("alpha", (float) (w.length > 1 ? number(w[1]) : 0.01))));
+            case "elu" -> op("Elu", Map.of("alpha", Attribute.of("alpha", (float) (w.length > 1 ? number(w[1]) : 1.0))));
             case "embedding" -> embedding(count(w, "vocabulary size"), (int) number(word(w, 2, "dimension")));
-            case "lstm", "gru" -> recurrent(w[0], count(w, "hidden size"));
+            case "lstm", "gru", "rnn" -> recurrent(w[0], count(w, "hidden size"));
             case "attention" -> attention(count(w, "heads"));
             default -> throw OnnxrunException.invalidModel("unknown layer '" + w[0] + "'");
         }
@@ -314,10 +322,14 @@ public final class NetworkSpec {
     /** Batch-first recurrence ({@code layout=1}); the output is the last step's hidden state, [N, H]. */
     private void recurrent(String kind, int hidden) {
         long in = lastDim();
-        int gates = kind.equals("lstm") ? 4 : 3;
+        int gates = switch (kind) {
+            case "lstm" -> 4;
+            case "gru" -> 3;
+            default -> 1;
+        };
         String w = weight(kind + "_w", in, 1, (long) gates * hidden, in), r = weight(kind + "_r", hidden, 1, (long) gates * hidden, hidden);
         String b = filled(kind + "_b", 0, 1, 2L * gates * hidden);
-        String type = kind.equals("lstm") ? "LSTM" : "GRU";
+        String type = kind.toUpperCase(Locale.ROOT);
         String y = fresh(kind + "_y"), yh = fresh(kind + "_h");
         List<String> outs = kind.equals("lstm") ? List.of(y, yh, "") : List.of(y, yh);
         Map<String, Attribute> attrs = new LinkedHashMap<>();

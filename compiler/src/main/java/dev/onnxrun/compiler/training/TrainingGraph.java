@@ -24,9 +24,10 @@ import java.util.Set;
  * The graphs a classifier is trained and evaluated with, built from its inference model.
  *
  * <p><b>Training graph.</b> The forward graph with every BatchNormalization switched to training
- * mode (batch statistics normalize; the updated running statistics become extra outputs), a
- * {@code SoftmaxCrossEntropyLoss} (reduction mean) of the first output against int64 labels,
- * and the backward pass from {@link Autodiff}. Parameters and running statistics are graph
+ * mode (batch statistics normalize; the updated running statistics become extra outputs), every
+ * Dropout (opset 12 on) too (a random mask per step, which its gradient reads), a loss of
+ * {@link Losses} (by default {@code SoftmaxCrossEntropyLoss}, reduction mean) of the first
+ * output against int64 labels, and the backward pass from {@link Autodiff}. Parameters and running statistics are graph
  * inputs rather than initializers, so the graph is compiled once and the trainer feeds the
  * current values every step. Outputs: the loss, {@code grad/<p>} per parameter, the logits, and
  * each updated running statistic.
@@ -43,6 +44,8 @@ public final class TrainingGraph {
     public static final String LABELS = "labels";
     /** Name of the loss output of the training graph. */
     public static final String LOSS = "loss";
+    /** The true constant that switches Dropout to training mode. */
+    private static final String TRAINING_MODE = "dropout/training_mode";
 
     private final Model inference;
     private final String images;
@@ -132,14 +135,19 @@ public final class TrainingGraph {
     }
 
     /**
-     * The training graph for batches of {@code batch} images: inputs images, labels, parameters
-     * and statistics; see the class comment for outputs. The batch size is static because some
-     * gradient rules (Conv's) need static shapes.
+     * The training graph for batches of {@code batch} images and the loss {@code loss}: inputs
+     * images, labels, parameters and statistics; see the class comment for outputs. The batch
+     * size is static because some gradient rules (Conv's) need static shapes.
      */
-    public Model training(int batch) {
+    public Model training(int batch, Losses.Spec loss) {
         Graph g = fedInference;
         List<Node> nodes = new ArrayList<>();
-        for (Node n : g.nodes()) nodes.add(n.opType().equals("BatchNormalization") && n.domain().isEmpty() ? trainingMode(n) : n);
+        Map<String, Tensor> initializers = new LinkedHashMap<>(g.initializers());
+        for (Node n : g.nodes()) {
+            boolean dropout = n.opType().equals("Dropout") && n.domain().isEmpty() && inference.opsets().version("") >= 12;
+            if (dropout) initializers.put(TRAINING_MODE, Tensor.of(new boolean[] {true}, new long[0]));
+            nodes.add(n.opType().equals("BatchNormalization") && n.domain().isEmpty() ? trainingMode(n) : dropout ? dropoutTraining(n) : n);
+        }
         Map<String, ValueType> types = new HashMap<>(g.valueTypes());
         if (!(g.typeOf(images) instanceof TensorType imageType) || !imageType.hasRank()) {
             throw OnnxrunException.unsupported("input '" + images + "' needs a declared rank to train");
@@ -152,9 +160,10 @@ public final class TrainingGraph {
         TensorType labelType = TensorType.of(DType.INT64, batch);
         inputs.add(new ValueInfo(LABELS, labelType));
         types.put(LABELS, labelType);
-        nodes.add(new Node("training loss", "", "SoftmaxCrossEntropyLoss", List.of(logits, LABELS), List.of(LOSS),
-                Map.of("reduction", Attribute.of("reduction", "mean"))));
-        Graph forward = new Graph(g.name() + "_training", inputs, List.of(new ValueInfo(LOSS, ValueType.UNKNOWN)), g.initializers(),
+        if (loss.reduction() == Losses.Reduction.NONE) throw OnnxrunException.invalidInput("training needs a scalar loss: reduction mean or sum");
+        DType scores = g.typeOf(logits) instanceof TensorType t ? t.dtype() : DType.FLOAT;
+        Losses.append(loss, logits, LABELS, true, scores, inference.opsets().version(""), nodes, initializers, LOSS);
+        Graph forward = new Graph(g.name() + "_training", inputs, List.of(new ValueInfo(LOSS, ValueType.UNKNOWN)), initializers,
                 nodes, types);
         Graph backward = Autodiff.backward(forward, inference.opsets(), LOSS, parameters);
         List<ValueInfo> outputs = new ArrayList<>(backward.outputs());
@@ -170,6 +179,13 @@ public final class TrainingGraph {
         attrs.put("training_mode", Attribute.of("training_mode", 1L));
         List<String> outputs = List.of(n.outputs().getFirst(), statistics.get(n.inputs().get(3)), statistics.get(n.inputs().get(4)));
         return new Node(n.name(), n.domain(), n.opType(), n.inputs(), outputs, attrs);
+    }
+
+    /** Dropout(x, ratio) in training mode, with the mask output its gradient needs. */
+    private static Node dropoutTraining(Node n) {
+        List<String> inputs = List.of(n.inputs().getFirst(), n.inputs().size() > 1 ? n.inputs().get(1) : "", TRAINING_MODE);
+        String mask = n.outputs().size() > 1 && !n.outputs().get(1).isEmpty() ? n.outputs().get(1) : "mask/" + n.outputs().getFirst();
+        return new Node(n.name(), n.domain(), n.opType(), inputs, List.of(n.outputs().getFirst(), mask), n.attributes());
     }
 
     /** The inference graph with parameters and statistics as inputs. */

@@ -53,6 +53,7 @@ class AutodiffTest {
                 "Log", "Sqrt", "Pow", "Identity", "Gemm", "MatMul", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze",
                 "Concat", "Split", "Slice", "Gather", "Softmax", "LogSoftmax", "ReduceSum", "ReduceMean", "Conv", "MaxPool",
                 "AveragePool", "GlobalAveragePool", "BatchNormalization", "LayerNormalization", "Dropout",
+                "ConvTranspose", "Gelu", "Erf", "RNN", "GRU", "LSTM",
                 "SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss");
         for (String op : ops) {
             for (OpDef def : OpRegistry.get().all()) {

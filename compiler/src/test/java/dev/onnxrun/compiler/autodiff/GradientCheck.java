@@ -38,6 +38,7 @@ final class GradientCheck {
     private final Graph lossGraph;
     private final Map<String, Tensor> inputs;
     private final OpsetImports opsets;
+    private boolean freshModels;
 
     private GradientCheck(Graph lossGraph, Map<String, Tensor> inputs, OpsetImports opsets) {
         this.lossGraph = lossGraph;
@@ -62,7 +63,12 @@ final class GradientCheck {
 
     /** The graph, forward and backward nodes, read at {@code opsets}. */
     static GradientCheck of(String text, double low, double high, OpsetImports opsets) {
-        Graph g = GraphValidator.validate(GraphText.parse(text, 42));
+        return of(GraphText.parse(text, 42), low, high, opsets);
+    }
+
+    /** As {@link #of(String, double, double, OpsetImports)}, for a graph built in code. */
+    static GradientCheck of(Graph graph, double low, double high, OpsetImports opsets) {
+        Graph g = GraphValidator.validate(graph);
         Graph typed = InferTypes.run(g, opsets).graph();
         SplittableRandom random = new SplittableRandom(11);
         Map<String, Tensor> inputs = new LinkedHashMap<>();
@@ -105,6 +111,15 @@ final class GradientCheck {
         return this;
     }
 
+    /**
+     * Compiles the graph anew for every evaluation, for ops whose kernels draw a new random
+     * sequence per compiled node (seeded Dropout): each evaluation then sees the first draw.
+     */
+    GradientCheck freshModels() {
+        freshModels = true;
+        return this;
+    }
+
     GradientCheck set(String input, double... values) {
         Tensor x = inputs.get(input);
         for (int i = 0; i < values.length; i++) x.setDouble(i, values[i]);
@@ -128,14 +143,21 @@ final class GradientCheck {
                 for (long i = 0; i < value.size(); i++) {
                     double v = value.getDouble(i);
                     value.setDouble(i, v + H);
-                    double plus = s.run(inputs).get("__loss").getDouble(0);
+                    double plus = loss(s, m);
                     value.setDouble(i, v - H);
-                    double minus = s.run(inputs).get("__loss").getDouble(0);
+                    double minus = loss(s, m);
                     value.setDouble(i, v);
                     double numeric = (plus - minus) / (2 * H);
                     assertEquals(numeric, grad.getDouble(i), 1e-5 + 1e-5 * Math.abs(numeric), "d loss / d " + x + "[" + i + "]");
                 }
             }
+        }
+    }
+
+    private double loss(Session s, Model m) {
+        if (!freshModels) return s.run(inputs).get("__loss").getDouble(0);
+        try (CompiledModel c = CompiledModel.compile(m, new CompiledModel.Options(1, List.of())); Session fresh = c.newSession()) {
+            return fresh.run(inputs).get("__loss").getDouble(0);
         }
     }
 

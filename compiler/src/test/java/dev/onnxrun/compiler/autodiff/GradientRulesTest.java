@@ -25,6 +25,9 @@ class GradientRulesTest {
         }
         check("graph g(a: double[3,4]) -> (y: double[3,4])\n  y = LeakyRelu(a) {alpha: 0.2}", "a");
         check("graph g(a: double[3,4]) -> (y: double[3,4])\n  y = Elu(a) {alpha: 0.7}", "a");
+        check("graph g(a: double[3,4]) -> (y: double[3,4])\n  y = Erf(a)", "a");
+        GradientCheck.checkAtOpset(20, "graph g(a: double[3,4]) -> (y: double[3,4])\n  y = Gelu(a)", "a");
+        GradientCheck.checkAtOpset(20, "graph g(a: double[3,4]) -> (y: double[3,4])\n  y = Gelu(a) {approximate: \"tanh\"}", "a");
         for (String op : new String[] {"Log", "Sqrt", "Reciprocal"}) {
             GradientCheck.of("graph g(a: double[3,4]) -> (y: double[3,4])\n  y = " + op + "(a)", 0.5, 2).verify("a");
         }
@@ -48,6 +51,9 @@ class GradientRulesTest {
                         + "  y = Gemm(a, b, c) {transA: " + ta + ", transB: " + tb + ", alpha: 0.5, beta: 2.0}", "a", "b", "c");
             }
         }
+        check("graph g(a: double[2,3], b: double[3,4]) -> (y: double[2,4])\n  y = Gemm(a, b)", "a", "b");
+        check("graph g(a: double[2,3], b: double[4,3], c: double[2,4]) -> (y: double[2,4])\n  y = Gemm(a, b, c) {transB: 1}", "a", "b", "c");
+        check("graph g(a: double[3,2], b: double[3,4], c: double[1]) -> (y: double[2,4])\n  y = Gemm(a, b, c) {transA: 1}", "a", "b", "c");
     }
 
     @Test
@@ -95,6 +101,20 @@ class GradientRulesTest {
                 + "  y = Conv(x, w) {group: 2, strides: [2, 2], pads: [1, 0, 0, 1], dilations: [2, 1]}", "x", "w");
         check("graph g(x: double[1,2,6,6], w: double[2,2,3,3]) -> (y: double[?])\n"
                 + "  y = Conv(x, w) {auto_pad: \"SAME_UPPER\", strides: [2, 2]}", "x", "w");
+        check("graph g(x: double[2,3,7]) -> (y: double[?])\n  w: double[6,1,3] = random\n"
+                + "  y = Conv(x, w) {group: 3, pads: [2, 0], dilations: [2], strides: [3]}", "x");
+    }
+
+    @Test
+    void transposedConvolution() {
+        check("graph g(x: double[1,2,3,3], w: double[2,3,3,3], b: double[3]) -> (y: double[?])\n"
+                + "  y = ConvTranspose(x, w, b) {strides: [2, 2], pads: [1, 0, 0, 1], output_padding: [1, 0]}", "x", "w", "b");
+        check("graph g(x: double[2,4,3,2], w: double[4,1,2,2]) -> (y: double[?])\n"
+                + "  y = ConvTranspose(x, w) {group: 2, dilations: [2, 1], strides: [1, 2]}", "x", "w");
+        check("graph g(x: double[1,2,3,3], w: double[2,2,3,3]) -> (y: double[?])\n"
+                + "  y = ConvTranspose(x, w) {strides: [2, 2], output_shape: [6, 6]}", "x", "w");
+        check("graph g(x: double[1,2,4], w: double[2,2,3]) -> (y: double[?])\n"
+                + "  y = ConvTranspose(x, w) {auto_pad: \"SAME_LOWER\", strides: [2]}", "x", "w");
     }
 
     @Test
@@ -126,6 +146,70 @@ class GradientRulesTest {
         check("graph g(x: double[2,3]) -> (y: double[2,3])\n  y = Dropout(x)", "x");
         check("graph g(x: double[2,3]) -> (y: double[2,3], m: bool[2,3])\n  r: double[] = [0.0]\n  t: bool[] = [1]\n"
                 + "  y, m = Dropout(x, r, t)", "x");
+        // a random mask: seeded, so the first run of every compiled model draws the same one
+        GradientCheck.of("graph g(x: double[4,5]) -> (y: double[4,5])\n  r: double[] = [0.4]\n  t: bool[] = [1]\n"
+                + "  y, m = Dropout(x, r, t) {seed: 7}\n", -1, 1).freshModels().verify("x");
+        GradientCheck.of("graph g(x: double[4,5]) -> (y: double[4,5])\n  t: bool[] = [1]\n"
+                + "  y, m = Dropout(x, _, t) {seed: 3}\n", -1, 1).freshModels().verify("x");
+    }
+
+    /**
+     * A recurrent layer's graph: X [seq 3, batch 2, input 2], hidden size 3, {@code gates} gates,
+     * {@code dirs} directions; W, R, B and initial_h are inputs ({@code more} declares others),
+     * sequence_lens {@code sl} is [3, 1].
+     */
+    private static String recurrent(int gates, int dirs, String more, String outputs, String node) {
+        return "graph g(x: double[3,2,2], w: double[" + dirs + "," + 3 * gates + ",2], r: double[" + dirs + "," + 3 * gates + ",3], "
+                + "b: double[" + dirs + "," + 6 * gates + "], h0: double[" + dirs + ",2,3]" + more + ") -> (" + outputs + ")\n"
+                + "  sl: int32[2] = [3, 1]\n  " + node;
+    }
+
+    private static String states(int dirs, String... names) {
+        StringBuilder sb = new StringBuilder("y: double[3," + dirs + ",2,3]");
+        for (String n : names) sb.append(", ").append(n).append(": double[").append(dirs).append(",2,3]");
+        return sb.toString();
+    }
+
+    @Test
+    void rnn() {
+        check(recurrent(1, 1, "", states(1, "yh"), "y, yh = RNN(x, w, r, b, _, h0) {hidden_size: 3}"), "x", "w", "r", "b", "h0");
+        check(recurrent(1, 2, "", states(2, "yh"), "y, yh = RNN(x, w, r, b, sl, h0) {direction: \"bidirectional\"}"),
+                "x", "w", "r", "b", "h0");
+        check(recurrent(1, 1, "", "yh: double[1,2,3]",
+                "_, yh = RNN(x, w, r, b) {direction: \"reverse\", activations: [\"Softsign\"], clip: 5.0}"), "x", "w", "r", "b");
+        check(recurrent(1, 1, "", states(1), "y = RNN(x, w, r) {activations: [\"LeakyRelu\"], activation_alpha: [0.3]}"),
+                "x", "w", "r");
+    }
+
+    @Test
+    void gru() {
+        for (int lbr = 0; lbr < 2; lbr++) {
+            check(recurrent(3, 1, "", states(1, "yh"), "y, yh = GRU(x, w, r, b, _, h0) {linear_before_reset: " + lbr + "}"),
+                    "x", "w", "r", "b", "h0");
+            check(recurrent(3, 2, "", states(2, "yh"), "y, yh = GRU(x, w, r, b, sl, h0) {direction: \"bidirectional\", "
+                    + "linear_before_reset: " + lbr + "}"), "x", "w", "r", "b", "h0");
+        }
+        check(recurrent(3, 1, "", "yh: double[1,2,3]", "_, yh = GRU(x, w, r, b, sl) {direction: \"reverse\"}"),
+                "x", "w", "r", "b");
+        check(recurrent(3, 1, "", states(1), "y = GRU(x, w, r, b) {activations: [\"HardSigmoid\", \"Softsign\"], "
+                + "activation_alpha: [0.3], activation_beta: [0.4]}"), "x", "w", "r", "b");
+    }
+
+    @Test
+    void lstm() {
+        String c0 = ", c0: double[1,2,3]", c0s = ", c0: double[2,2,3]";
+        check(recurrent(4, 1, c0, states(1, "yh", "yc"), "y, yh, yc = LSTM(x, w, r, b, _, h0, c0) {hidden_size: 3}"),
+                "x", "w", "r", "b", "h0", "c0");
+        check(recurrent(4, 2, c0s + ", p: double[2,9]", states(2, "yh", "yc"),
+                "y, yh, yc = LSTM(x, w, r, b, sl, h0, c0, p) {direction: \"bidirectional\"}"), "x", "w", "r", "b", "h0", "c0", "p");
+        check(recurrent(4, 1, c0, states(1, "yh", "yc"),
+                "y, yh, yc = LSTM(x, w, r, b, sl, h0, c0) {direction: \"reverse\", input_forget: 1}"), "x", "w", "r", "b", "h0", "c0");
+        check(recurrent(4, 1, "", "yc: double[1,2,3]", "_, _, yc = LSTM(x, w, r, b, _, h0) {clip: 9.0, "
+                + "activations: [\"Sigmoid\", \"Softsign\", \"ScaledTanh\"], activation_alpha: [0.8], activation_beta: [1.2]}"),
+                "x", "w", "r", "b", "h0");
+        // layout 1: batch first, as the network spec's layers use
+        check("graph g(x: double[2,3,2], w: double[1,12,2], r: double[1,12,3], b: double[1,24], h0: double[2,1,3]) "
+                + "-> (y: double[2,3,1,3], yh: double[2,1,3])\n  y, yh, _ = LSTM(x, w, r, b, _, h0) {layout: 1}", "x", "w", "r", "b", "h0");
     }
 
     /** Before opset 13 axes and split sizes are attributes, and Softmax normalizes every axis from its axis on. */

@@ -2,12 +2,16 @@ package dev.onnxrun.compiler.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.onnxrun.CompiledModel;
+import dev.onnxrun.Session;
 import dev.onnxrun.compiler.ir.Attribute;
 import dev.onnxrun.compiler.ir.Dim;
+import dev.onnxrun.compiler.ir.Model;
 import dev.onnxrun.compiler.ir.Node;
 import dev.onnxrun.compiler.ir.ValueType;
 import dev.onnxrun.compiler.ir.ValueType.TensorType;
@@ -343,8 +347,34 @@ class TensorOpsTest {
         assertArrayEquals(new float[] {0, 1, 2}, ((Tensor) out[0]).toFloatArray());
         assertEquals(DType.BOOL, ((Tensor) out[1]).dtype());
         assertTrue(((Tensor) out[1]).getBoolean(2));
-        assertThrows(OnnxrunException.class, () -> SingleOp.of("Dropout")
-                .inputs(iota(3), Tensor.scalar(0.5f), Tensor.of(new boolean[] {true})).run1());
+    }
+
+    /** Training mode: kept elements scaled by 1/(1 − ratio), the rest zero; a seeded node draws the same sequence of masks. */
+    @Test
+    void trainingDropoutDrawsANewMaskEachRun() {
+        float[] values = new float[1000];
+        for (int i = 0; i < values.length; i++) values[i] = i + 1;
+        Tensor x = Tensor.of(values, values.length);
+        Map<String, Tensor> feed = Map.of("x0", x, "x1", Tensor.scalar(0.25f), "x2", Tensor.of(new boolean[] {true}, new long[0]));
+        Model m = SingleOp.of("Dropout").attr("seed", 5L).outputs(2).inputs(x, feed.get("x1"), feed.get("x2")).model();
+        try (CompiledModel a = CompiledModel.compile(m, new CompiledModel.Options(1)); Session sa = a.newSession();
+             CompiledModel b = CompiledModel.compile(m, new CompiledModel.Options(1)); Session sb = b.newSession()) {
+            Map<String, Tensor> first = sa.run(feed), second = sa.run(feed), again = sb.run(feed);
+            Tensor y = first.get("y0"), mask = first.get("y1");
+            int kept = 0;
+            for (int i = 0; i < values.length; i++) {
+                boolean keep = mask.getBoolean(i);
+                if (keep) kept++;
+                assertEquals(keep ? values[i] / 0.75 : 0, y.getDouble(i), 1e-3, "y[" + i + "]");
+            }
+            // Binomial(1000, 0.75): mean 750, standard deviation 13.7
+            assertTrue(Math.abs(kept - 750) < 70, kept + " kept");
+            assertArrayEquals(mask.toLongArray(), again.get("y1").toLongArray(), "same seed, same first mask");
+            assertFalse(Arrays.equals(mask.toLongArray(), second.get("y1").toLongArray()), "the second run draws anew");
+        }
+        OnnxrunException e = assertThrows(OnnxrunException.class, () -> SingleOp.of("Dropout")
+                .inputs(iota(3), Tensor.scalar(1f), Tensor.of(new boolean[] {true}, new long[0])).run1());
+        assertTrue(e.getMessage().contains("ratio 1.0 is outside [0, 1)"), e.getMessage());
     }
 
     // ---- Shape inference ----

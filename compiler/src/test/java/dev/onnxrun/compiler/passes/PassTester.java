@@ -25,12 +25,12 @@ import java.util.stream.Collectors;
  * resulting nodes' text with the expected lines, and check that both graphs compute the same
  * outputs on random inputs (run without optimization, so each graph runs as written).
  */
-final class PassTester {
+public final class PassTester {
     static final OpsetImports OPSETS = new OpsetImports(Map.of("", 17));
 
     private PassTester() {}
 
-    static Graph parse(String text) {
+    public static Graph parse(String text) {
         return GraphValidator.validate(GraphText.parse(text, 42));
     }
 
@@ -51,7 +51,7 @@ final class PassTester {
         assertEquals(g, after, pass.name() + " should return its input unchanged");
     }
 
-    static String nodesText(Graph g) {
+    public static String nodesText(Graph g) {
         return g.nodes().stream().map(GraphText::print).collect(Collectors.joining("\n"));
     }
 
@@ -59,7 +59,7 @@ final class PassTester {
         assertSameOutputs(a, b, OPSETS);
     }
 
-    static void assertSameOutputs(Graph a, Graph b, OpsetImports opsets) {
+    public static void assertSameOutputs(Graph a, Graph b, OpsetImports opsets) {
         Map<String, Tensor> inputs = randomInputs(a);
         Map<String, Tensor> ra = run(a, inputs, opsets), rb = run(b, inputs, opsets);
         assertEquals(ra.keySet(), rb.keySet());
@@ -70,14 +70,14 @@ final class PassTester {
         }
     }
 
-    static Map<String, Tensor> run(Graph g, Map<String, Tensor> inputs, OpsetImports opsets) {
+    public static Map<String, Tensor> run(Graph g, Map<String, Tensor> inputs, OpsetImports opsets) {
         Model m = new Model(8, "test", "", opsets, g, Map.of(), Map.of());
         try (CompiledModel c = CompiledModel.compile(m, new CompiledModel.Options(1, List.of())); Session s = c.newSession()) {
             return s.run(inputs);
         }
     }
 
-    static Map<String, Tensor> randomInputs(Graph g) {
+    public static Map<String, Tensor> randomInputs(Graph g) {
         SplittableRandom r = new SplittableRandom(7);
         Map<String, Tensor> out = new HashMap<>();
         for (ValueInfo in : g.runtimeInputs()) {

@@ -54,7 +54,7 @@ class TrainingGraphTest {
         assertEquals(6, g.parameters().size(), g.parameters().toString());
         assertEquals(2, g.statistics().size());
         g.statistics().keySet().forEach(s -> assertTrue(!g.parameters().contains(s), s));
-        Model training = g.training(4);
+        Model training = g.training(4, Losses.Spec.of("cross-entropy"));
         Node bn = training.graph().nodes().stream().filter(n -> n.opType().equals("BatchNormalization")).findFirst().orElseThrow();
         assertEquals(1L, bn.attrs().getInt("training_mode", 0));
         List<String> outputs = training.graph().outputs().stream().map(ValueInfo::name).toList();
@@ -73,11 +73,11 @@ class TrainingGraphTest {
     void oneSgdStepLowersTheLossOnItsBatch() {
         TrainingGraph g = graphs();
         Map<String, Tensor> feed = batch(g, 4);
-        Model training = g.training(4);
+        Model training = g.training(4, Losses.Spec.of("cross-entropy"));
         Map<String, Tensor> out = run(training, feed);
-        UpdateRule sgd = UpdateRule.parse("sgd", 0.1, Map.of());
+        UpdateRule sgd = UpdateRule.parse("sgd", Map.of());
         for (String p : g.parameters()) {
-            feed.put(p, sgd.apply(1, feed.get(p), out.get("grad/" + p), sgd.initialState(feed.get(p)), Parallel.SERIAL)[0]);
+            feed.put(p, sgd.apply(1, 0.1, feed.get(p), out.get("grad/" + p), sgd.initialState(feed.get(p)), Parallel.SERIAL)[0]);
         }
         double before = out.get(TrainingGraph.LOSS).getDouble(0), after = run(training, feed).get(TrainingGraph.LOSS).getDouble(0);
         assertTrue(after < before, before + " -> " + after);
@@ -85,9 +85,9 @@ class TrainingGraphTest {
 
     @Test
     void adamsFirstStepIsTheRateAgainstTheGradientsSign() {
-        UpdateRule adam = UpdateRule.parse("adam", 0.01, Map.of());
+        UpdateRule adam = UpdateRule.parse("adam", Map.of());
         Tensor x = Tensor.of(new float[] {1, 1}, 2);
-        Tensor[] next = adam.apply(1, x, Tensor.of(new float[] {0.5f, -2}, 2), adam.initialState(x), Parallel.SERIAL);
+        Tensor[] next = adam.apply(1, 0.01, x, Tensor.of(new float[] {0.5f, -2}, 2), adam.initialState(x), Parallel.SERIAL);
         // bias-corrected moments on step 1 are g and g², so the step is rate·g/|g|
         assertEquals(0.99, next[0].getDouble(0), 1e-6);
         assertEquals(1.01, next[0].getDouble(1), 1e-6);

@@ -1,6 +1,7 @@
 package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
@@ -20,12 +21,18 @@ import java.util.function.LongUnaryOperator;
 public final class Elementwise {
     private Elementwise() {}
 
+    /** A context for results a kernel computes on the way to its output: fresh heap memory. */
+    private static ExecContext onHeap(Parallel parallel) {
+        return new ExecContext(ExecContext.Scope.EMPTY, parallel == null ? Parallel.SERIAL : parallel);
+    }
+
     /** Below this many elements a kernel runs on the calling thread. */
     static final long PARALLEL_THRESHOLD = 1 << 15;
 
-    /** f(x) for every element; the result has x's type, or bool for predicates. */
-    public static Tensor unary(Unary f, Tensor x, double alpha, double beta, Parallel parallel) {
-        Tensor out = Tensor.allocate(f.boolResult() ? DType.BOOL : x.dtype(), x.shape());
+    /** f(x) for every element; the result has x's type, or bool for predicates, and goes to ctx's output 0. */
+    public static Tensor unary(Unary f, Tensor x, double alpha, double beta, ExecContext ctx) {
+        Parallel parallel = ctx.parallel();
+        Tensor out = ctx.output(0, f.boolResult() ? DType.BOOL : x.dtype(), x.shape());
         if (x.dtype() == DType.FLOAT && out.dtype() == DType.FLOAT && f.doubleForm() != null) {
             split(parallel, x.size(), (from, to) -> FloatFastPaths.unary(f, alpha, beta, x.segment(), out.segment(), from, to));
             return out;
@@ -49,10 +56,11 @@ public final class Elementwise {
         });
     }
 
-    /** op(a, b) broadcast; the result has a's element type (b's may differ, as for Pow). */
-    public static Tensor binary(Binary op, Tensor a, Tensor b, Parallel parallel) {
+    /** op(a, b) broadcast; the result has a's element type (b's may differ, as for Pow) and goes to ctx's output 0. */
+    public static Tensor binary(Binary op, Tensor a, Tensor b, ExecContext ctx) {
+        Parallel parallel = ctx.parallel();
         Broadcast bc = Broadcast.of(a, b);
-        Tensor out = Tensor.allocate(a.dtype(), bc.outShape());
+        Tensor out = ctx.output(0, a.dtype(), bc.outShape());
         if (a.dtype() == DType.FLOAT && b.dtype() == DType.FLOAT && FloatFastPaths.supports(op) && isFlat(bc, a, b)) {
             boolean aScalar = a.size() == 1 && out.size() != 1, bScalar = b.size() == 1 && out.size() != 1;
             split(parallel, out.size(), (from, to) ->
@@ -177,7 +185,7 @@ public final class Elementwise {
         if (inputs.length == 0) throw OnnxrunException.invalidModel(op + " needs at least one input");
         Tensor acc = inputs[0];
         if (inputs.length == 1) return acc.copy();
-        for (int i = 1; i < inputs.length; i++) acc = binary(op, acc, inputs[i], parallel);
+        for (int i = 1; i < inputs.length; i++) acc = binary(op, acc, inputs[i], onHeap(parallel));
         return acc;
     }
 
@@ -186,14 +194,14 @@ public final class Elementwise {
         Tensor sum = fold(Binary.ADD, inputs, parallel);
         Tensor count = Tensor.allocate(sum.dtype());
         count.setDouble(0, inputs.length);
-        return binary(Binary.DIV, sum, count, parallel);
+        return binary(Binary.DIV, sum, count, onHeap(parallel));
     }
 
     /** x limited to [min, max] (either may be null for no limit); a NaN in x stays NaN. */
     public static Tensor clip(Tensor x, Tensor min, Tensor max, Parallel parallel) {
         Tensor out = x;
-        if (min != null) out = binary(Binary.MAX, out, bound(min, x, "min"), parallel);
-        if (max != null) out = binary(Binary.MIN, out, bound(max, x, "max"), parallel);
+        if (min != null) out = binary(Binary.MAX, out, bound(min, x, "min"), onHeap(parallel));
+        if (max != null) out = binary(Binary.MIN, out, bound(max, x, "max"), onHeap(parallel));
         return out == x ? x.copy() : out;
     }
 
@@ -274,7 +282,7 @@ public final class Elementwise {
         if (!java.util.Arrays.equals(shape, x.shape())) {
             throw OnnxrunException.invalidInput("PRelu slope " + slope.describe() + " does not broadcast to " + x.describe());
         }
-        return binary(Binary.PRELU, x, slope, parallel);
+        return binary(Binary.PRELU, x, slope, onHeap(parallel));
     }
 
     static boolean isIntegral(DType t) {

@@ -23,6 +23,21 @@ public final class FloatArrays {
         return t.toFloatArray();
     }
 
+    /** A float32 tensor's elements in a Java array, element 0 at {@code offset}. */
+    public record Slice(float[] array, int offset) {}
+
+    /**
+     * The elements of a float32 tensor where they are, when it lies in a heap float array (a whole
+     * array or a slice of a session's arena; no copy), else a copy. Read-only unless the tensor
+     * is the kernel's own output.
+     */
+    public static Slice slice(Tensor t) {
+        if (t.dtype() != DType.FLOAT) throw new IllegalArgumentException("not a float tensor: " + t.describe());
+        MemorySegment s = t.segment();
+        if (s.heapBase().orElse(null) instanceof float[] arr) return new Slice(arr, (int) (s.address() / Float.BYTES));
+        return new Slice(t.toFloatArray(), 0);
+    }
+
     /** The elements of any numeric tensor as doubles (a copy). */
     public static double[] doubles(Tensor t) {
         if (t.dtype() == DType.FLOAT) {

@@ -1,10 +1,12 @@
 package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -20,7 +22,8 @@ public final class FusedGemm {
     private static final int BLOCK_FLOATS = 1 << 16;
 
     public static Tensor gemm(Tensor a, Tensor b, Gemm.PackedB packedB, Tensor c, Tensor residual, boolean transA, boolean transB,
-                              float alpha, float beta, Activation act, Parallel parallel) {
+                              float alpha, float beta, Activation act, ExecContext ctx) {
+        Parallel parallel = ctx.parallel();
         if (a.rank() < 2 || b.rank() != 2 || transA && a.rank() != 2) {
             throw OnnxrunException.invalidInput("FusedGemm needs A of rank >= 2 (2 when transposed) and a matrix B, got "
                     + a.describe() + " and " + b.describe());
@@ -44,7 +47,12 @@ public final class FusedGemm {
         }
         int kb = Math.toIntExact(transB ? b.dim(1) : b.dim(0));
         if (k != kb) throw OnnxrunException.invalidInput("FusedGemm inner dimensions differ: " + a.describe() + " and " + b.describe());
-        float[] out = residual != null ? FloatArrays.read(residual).clone() : new float[Math.toIntExact(Shapes.size(outShape))];
+        Tensor y = ctx.output(0, DType.FLOAT, outShape);
+        FloatArrays.Slice target = FloatArrays.slice(y);
+        float[] out = target.array();
+        int at = target.offset();
+        if (residual != null) MemorySegment.copy(residual.segment(), 0, y.segment(), 0, y.size() * Float.BYTES);
+        else Arrays.fill(out, at, at + Math.toIntExact(y.size()), 0f);
         if (c != null && beta != 0) {
             long[] mn = {m, n};
             if (c.rank() > 2 || !Arrays.equals(Shapes.broadcast(c.shape(), mn), mn)) {
@@ -54,24 +62,25 @@ public final class FusedGemm {
             if (c.dtype() == DType.FLOAT && cs[0] == 0 && cs[1] == 1) {
                 // a bias row, the usual C: added a row at a time
                 float[] bias = FloatArrays.read(c);
-                for (int i = 0; i < m; i++) FloatArrays.addScaled(bias, 0, beta, out, i * n, n);
+                for (int i = 0; i < m; i++) FloatArrays.addScaled(bias, 0, beta, out, at + i * n, n);
             } else {
                 for (int i = 0; i < m; i++) {
-                    for (int j = 0; j < n; j++) out[i * n + j] += beta * c.getFloat(i * cs[0] + j * cs[1]);
+                    for (int j = 0; j < n; j++) out[at + i * n + j] += beta * c.getFloat(i * cs[0] + j * cs[1]);
                 }
             }
         }
         int aRs = transA ? 1 : k, aCs = transA ? m : 1;
-        float[] as = FloatArrays.read(a2);
-        Gemm.Matrix rhs = packedB != null ? null : new Gemm.Matrix(FloatArrays.read(b), 0, transB ? 1 : n, transB ? k : 1);
+        FloatArrays.Slice as = FloatArrays.slice(a2);
+        FloatArrays.Slice bs = packedB != null ? null : FloatArrays.slice(b);
+        Gemm.Matrix rhs = packedB != null ? null : new Gemm.Matrix(bs.array(), bs.offset(), transB ? 1 : n, transB ? k : 1);
         int block = Math.max(8 * Gemm.MR, BLOCK_FLOATS / Math.max(n, 1) / Gemm.MR * Gemm.MR);
         for (int i0 = 0; i0 < m; i0 += block) {
             int rows = Math.min(block, m - i0);
-            Gemm.Matrix lhs = new Gemm.Matrix(as, i0 * aRs, aRs, aCs);
-            if (packedB != null) Gemm.multiply(rows, alpha, lhs, packedB, out, i0 * n, n, true, parallel);
-            else Gemm.multiply(rows, n, k, alpha, lhs, rhs, out, i0 * n, n, true, parallel);
-            act.apply(out, i0 * n, rows, n, n, parallel);
+            Gemm.Matrix lhs = new Gemm.Matrix(as.array(), as.offset() + i0 * aRs, aRs, aCs);
+            if (packedB != null) Gemm.multiply(rows, alpha, lhs, packedB, out, at + i0 * n, n, true, parallel);
+            else Gemm.multiply(rows, n, k, alpha, lhs, rhs, out, at + i0 * n, n, true, parallel);
+            act.apply(out, at + i0 * n, rows, n, n, parallel);
         }
-        return Tensor.of(out, outShape);
+        return y;
     }
 }

@@ -1,5 +1,6 @@
 package dev.onnxrun.runtime.kernels;
 
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
@@ -8,8 +9,8 @@ import dev.onnxrun.runtime.Tensor;
 public final class Joining {
     private Joining() {}
 
-    /** Joins {@code parts} along {@code axis}; every other dim must agree. */
-    public static Tensor concat(Tensor[] parts, long axis) {
+    /** Joins {@code parts} along {@code axis} into ctx's output 0; every other dim must agree. */
+    public static Tensor concat(Tensor[] parts, long axis, ExecContext ctx) {
         if (parts.length == 0) throw OnnxrunException.invalidInput("Concat: no inputs");
         Tensor first = parts[0];
         int rank = first.rank();
@@ -29,7 +30,7 @@ public final class Joining {
             total += t.dim(a);
         }
         outShape[a] = total;
-        Tensor out = Tensor.allocate(first.dtype(), outShape);
+        Tensor out = ctx.output(0, first.dtype(), outShape);
         long outer = Shapes.size(java.util.Arrays.copyOf(outShape, a));
         long inner = Shapes.size(java.util.Arrays.copyOfRange(outShape, a + 1, rank));
         long outBlock = total * inner;

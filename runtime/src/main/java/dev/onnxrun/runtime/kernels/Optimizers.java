@@ -8,14 +8,15 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * One step of a first-order optimizer (Adagrad, Adam, momentum SGD) on one optimized tensor
- * {@code X}, its gradient {@code G} and its optimizer state, as ONNX's preview training ops
- * define them. Each method takes the learning rate {@code rate} and the update count
+ * One step of a first-order optimizer on one optimized tensor {@code X}, its gradient {@code G}
+ * and its optimizer state: Adagrad, Adam and momentum SGD as ONNX's preview training ops define
+ * them, Adam/AdamW and RMSprop as PyTorch's {@code torch.optim} does (for the trainer). Each method takes the learning rate {@code rate} and the update count
  * {@code step} of this iteration, returns fresh tensors for the new {@code X} and the new state
  * (each shaped and typed like the tensor it replaces) and never modifies its inputs.
  *
  * <p>All methods optionally regularize with an L2 term {@code normCoefficient / 2 * ||X||^2},
- * whose gradient {@code normCoefficient * X} is added to {@code G} before the update.
+ * whose gradient {@code normCoefficient * X} is added to {@code G} before the update (AdamW
+ * instead decays X itself).
  * Arithmetic is in double; float and double tensors are read and written directly, other float
  * types through conversion.
  */
@@ -138,6 +139,101 @@ public final class Optimizers {
                 double velocity = alpha * vs[i] + b * grad;
                 vNew[i] = velocity;
                 xNew[i] = xs[i] - rate * (nesterov ? grad + alpha * velocity : velocity);
+            }
+        });
+    }
+
+    /**
+     * Adam as {@code torch.optim.Adam} and AdamW as {@code torch.optim.AdamW} compute it. Unlike
+     * ONNX's Adam above, epsilon is added to the bias-corrected root of the second moment.
+     *
+     * @param beta1       decay of the first moment
+     * @param beta2       decay of the second moment
+     * @param epsilon     added to the bias-corrected root of the second moment
+     * @param weightDecay L2 coefficient added to the gradient (Adam), or the decoupled decay (AdamW)
+     * @param decoupled   AdamW: shrink X by {@code 1 - rate * weightDecay} before the step instead of adding to G
+     */
+    public record AdamWParams(double beta1, double beta2, double epsilon, double weightDecay, boolean decoupled) {}
+
+    /**
+     * The {@code step}-th (from 1) Adam or AdamW update: {@code G += weightDecay * X} (Adam) or
+     * {@code X *= 1 - rate * weightDecay} (AdamW); {@code M' = beta1 M + (1 - beta1) G},
+     * {@code V' = beta2 V + (1 - beta2) G^2};
+     * {@code X' = X - rate / (1 - beta1^step) * M' / (sqrt(V' / (1 - beta2^step)) + epsilon)}.
+     * Returns {X', M', V'}.
+     */
+    public static Tensor[] adamW(AdamWParams p, double rate, long step, Tensor x, Tensor g, Tensor m, Tensor v, Parallel parallel) {
+        if (step < 1) throw OnnxrunException.invalidInput("Adam's step count starts at 1, got " + step);
+        double beta1 = p.beta1(), beta2 = p.beta2(), epsilon = p.epsilon();
+        double l2 = p.decoupled() ? 0 : p.weightDecay(), keep = p.decoupled() ? 1 - rate * p.weightDecay() : 1;
+        double stepSize = rate / (1 - Math.pow(beta1, step)), rootCorrection = Math.sqrt(1 - Math.pow(beta2, step));
+        return update(new Tensor[] {x, g, m, v}, new Tensor[] {x, m, v}, parallel, (in, out, n) -> {
+            double[] xs = in[0], gs = in[1], ms = in[2], vs = in[3], xNew = out[0], mNew = out[1], vNew = out[2];
+            for (int i = 0; i < n; i++) {
+                double grad = gs[i] + l2 * xs[i];
+                double mean = beta1 * ms[i] + (1 - beta1) * grad;
+                double square = beta2 * vs[i] + (1 - beta2) * grad * grad;
+                mNew[i] = mean;
+                vNew[i] = square;
+                xNew[i] = keep * xs[i] - stepSize * mean / (Math.sqrt(square) / rootCorrection + epsilon);
+            }
+        });
+    }
+
+    /**
+     * RMSprop as {@code torch.optim.RMSprop} computes it.
+     *
+     * @param alpha       decay of the squared gradient's running mean
+     * @param epsilon     added to the root of that mean
+     * @param weightDecay L2 coefficient added to the gradient
+     * @param momentum    decay of the momentum buffer; 0 for none
+     * @param centered    divide by the root of the variance estimate (mean square minus squared mean) instead
+     */
+    public record RmspropParams(double alpha, double epsilon, double weightDecay, double momentum, boolean centered) {
+        /** State tensors per parameter: the mean square, then the mean (centered), then the momentum buffer (momentum > 0). */
+        public int stateCount() { return 1 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0); }
+    }
+
+    /**
+     * One RMSprop update: {@code G += weightDecay * X}; {@code S' = alpha S + (1 - alpha) G^2};
+     * centered: {@code A' = alpha A + (1 - alpha) G} and {@code d = sqrt(S' - A'^2) + epsilon},
+     * else {@code d = sqrt(S') + epsilon}; with momentum {@code B' = momentum B + G / d} and
+     * {@code X' = X - rate B'}, else {@code X' = X - rate G / d}. {@code state} is
+     * {S[, A][, B]} as {@link RmspropParams#stateCount} lays it out; returns {X', state'...}.
+     */
+    public static Tensor[] rmsprop(RmspropParams p, double rate, Tensor x, Tensor g, Tensor[] state, Parallel parallel) {
+        if (state.length != p.stateCount()) {
+            throw OnnxrunException.invalidInput("RMSprop needs " + p.stateCount() + " state tensors, got " + state.length);
+        }
+        double alpha = p.alpha(), epsilon = p.epsilon(), lambda = p.weightDecay(), mu = p.momentum();
+        boolean centered = p.centered(), momentum = mu > 0;
+        int meanAt = 1, bufferAt = centered ? 2 : 1;
+        Tensor[] inputs = new Tensor[2 + state.length], outputs = new Tensor[1 + state.length];
+        inputs[0] = x;
+        inputs[1] = g;
+        outputs[0] = x;
+        System.arraycopy(state, 0, inputs, 2, state.length);
+        System.arraycopy(state, 0, outputs, 1, state.length);
+        return update(inputs, outputs, parallel, (in, out, n) -> {
+            double[] xs = in[0], gs = in[1], squares = in[2], xNew = out[0], squaresNew = out[1];
+            for (int i = 0; i < n; i++) {
+                double grad = gs[i] + lambda * xs[i];
+                double square = alpha * squares[i] + (1 - alpha) * grad * grad;
+                squaresNew[i] = square;
+                double variance = square;
+                if (centered) {
+                    double mean = alpha * in[2 + meanAt][i] + (1 - alpha) * grad;
+                    out[1 + meanAt][i] = mean;
+                    variance -= mean * mean;
+                }
+                double scaled = grad / (Math.sqrt(variance) + epsilon);
+                if (momentum) {
+                    double buffer = mu * in[2 + bufferAt][i] + scaled;
+                    out[1 + bufferAt][i] = buffer;
+                    xNew[i] = xs[i] - rate * buffer;
+                } else {
+                    xNew[i] = xs[i] - rate * scaled;
+                }
             }
         });
     }

@@ -1,6 +1,7 @@
 package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
@@ -32,7 +33,8 @@ public final class Pooling {
      * Windowed pooling. Returns Y, and for MAX with {@code withIndices} also the int64 flat index
      * (row-major over the whole input, or column-major over the spatial axes when asked) of each maximum.
      */
-    public static Tensor[] pool(Tensor x, Kind kind, Params p, boolean withIndices, Parallel parallel) {
+    public static Tensor[] pool(Tensor x, Kind kind, Params p, boolean withIndices, ExecContext ctx) {
+        Parallel parallel = ctx.parallel();
         Windows.Geometry g = geometry(x.shape(), p);
         long[] outShape = x.shape();
         System.arraycopy(g.out(), 0, outShape, 2, g.rank());
@@ -44,11 +46,15 @@ public final class Pooling {
         }
         double[] divisor = kind == Kind.AVERAGE ? averageDivisors(g, p.countIncludePad()) : null;
         if (x.dtype() == DType.FLOAT && g.rank() == 2 && kind != Kind.LP && !withIndices) {
-            float[] xf = FloatArrays.read(x), yf = new float[planes * outSp];
+            FloatArrays.Slice xs = FloatArrays.slice(x);
+            Tensor y = ctx.output(0, DType.FLOAT, outShape);
+            FloatArrays.Slice ys = FloatArrays.slice(y);
             Work.pool(parallel, (long) planes * outSp * kSize).forRange(planes, (from, to) -> {
-                for (int pl = (int) from; pl < to; pl++) pool2d(xf, pl * inSp, yf, pl * outSp, g, kind, divisor);
+                for (int pl = (int) from; pl < to; pl++) {
+                    pool2d(xs.array(), xs.offset() + pl * inSp, ys.array(), ys.offset() + pl * outSp, g, kind, divisor);
+                }
             });
-            return new Tensor[] {Tensor.of(yf, outShape)};
+            return new Tensor[] {y};
         }
         int[] map = Windows.gatherMap(g.out(), g.in(), g);
         double[] xs = FloatArrays.doubles(x);
@@ -108,7 +114,7 @@ public final class Pooling {
      * beyond it, which only ceil mode reaches). Inside-ness is per axis, so the count is a
      * product over axes.
      */
-    static double[] averageDivisors(Windows.Geometry g, boolean countIncludePad) {
+    public static double[] averageDivisors(Windows.Geometry g, boolean countIncludePad) {
         int n = g.rank();
         double[][] perAxis = new double[n][];
         for (int d = 0; d < n; d++) {

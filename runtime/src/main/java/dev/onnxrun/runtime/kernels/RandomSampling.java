@@ -6,6 +6,7 @@ import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 
 /**
  * Random tensors: normal, uniform, Bernoulli and multinomial draws. A node with a seed draws the
@@ -19,6 +20,40 @@ public final class RandomSampling {
     public static SplittableRandom generator(Float seed) {
         return seed != null ? new SplittableRandom(Float.floatToIntBits(seed) * 0x9E3779B97F4A7C15L)
                 : new SplittableRandom(ThreadLocalRandom.current().nextLong());
+    }
+
+    /**
+     * The generators of successive runs of one node that must draw new values every run (a
+     * training-mode Dropout's masks): with a seed, runs in sequence draw a reproducible sequence
+     * of values (the node's generator advances once per run); without one, each run is freshly
+     * seeded.
+     */
+    public static Supplier<SplittableRandom> perRun(Long seed) {
+        if (seed == null) return () -> new SplittableRandom(ThreadLocalRandom.current().nextLong());
+        SplittableRandom node = new SplittableRandom(seed * 0x9E3779B97F4A7C15L);
+        return () -> {
+            synchronized (node) {
+                return node.split();
+            }
+        };
+    }
+
+    /**
+     * Training-mode dropout: each element of {@code x} kept with probability 1 − ratio and
+     * scaled by 1 / (1 − ratio), else zeroed. Returns y and the mask (true or 1 where kept) as
+     * {@code maskType}.
+     */
+    public static Tensor[] dropout(Tensor x, double ratio, DType maskType, SplittableRandom rng) {
+        if (!(ratio >= 0 && ratio < 1)) throw OnnxrunException.invalidInput("Dropout ratio " + ratio + " is outside [0, 1)");
+        double scale = 1 / (1 - ratio);
+        Tensor y = Tensor.allocate(x.dtype(), x.shape());
+        Tensor mask = Tensor.allocate(maskType, x.shape());
+        for (long i = 0, n = x.size(); i < n; i++) {
+            boolean keep = rng.nextDouble() >= ratio;
+            y.setDouble(i, keep ? x.getDouble(i) * scale : 0);
+            mask.setLong(i, keep ? 1 : 0);
+        }
+        return new Tensor[] {y, mask};
     }
 
     /** Normal draws with the given mean and standard deviation. */

@@ -145,6 +145,26 @@ public final class Recurrent {
                 case SOFTPLUS -> x > 30 ? x : Math.log1p(Math.exp(x));
             };
         }
+
+        /** The derivative at {@code x}; at a kink, the slope of the branch {@link #apply} takes there. */
+        double derivative(double x, double alpha, double beta) {
+            return switch (this) {
+                case SIGMOID -> {
+                    double s = 1 / (1 + Math.exp(-x));
+                    yield s * (1 - s);
+                }
+                case TANH -> 1 - Math.tanh(x) * Math.tanh(x);
+                case RELU -> x > 0 ? 1 : 0;
+                case HARD_SIGMOID -> alpha * x + beta > 0 && alpha * x + beta < 1 ? alpha : 0;
+                case AFFINE -> alpha;
+                case LEAKY_RELU -> x >= 0 ? 1 : alpha;
+                case THRESHOLDED_RELU -> x > alpha ? 1 : 0;
+                case SCALED_TANH -> alpha * beta * (1 - Math.tanh(beta * x) * Math.tanh(beta * x));
+                case ELU -> x >= 0 ? 1 : alpha * Math.exp(x);
+                case SOFTSIGN -> 1 / ((1 + Math.abs(x)) * (1 + Math.abs(x)));
+                case SOFTPLUS -> 1 / (1 + Math.exp(-x));
+            };
+        }
     }
 
     /** One activation function with its parameters. */
@@ -154,6 +174,8 @@ public final class Recurrent {
         }
 
         public double apply(double x) { return kind.apply(x, alpha, beta); }
+
+        public double derivative(double x) { return kind.derivative(x, alpha, beta); }
 
         FloatVector apply(FloatVector x) { return kind.apply(x, (float) alpha, (float) beta); }
     }
@@ -198,30 +220,53 @@ public final class Recurrent {
      */
     public static Result run(Config cfg, Tensor x, Tensor w, Tensor r, Tensor b, Tensor seqLens, Tensor initialH,
                              Tensor initialC, Tensor peepholes, RecurrentFloat.Weights prepared, Parallel parallel) {
+        return run(cfg, x, w, r, b, seqLens, initialH, initialC, peepholes, prepared, parallel, null);
+    }
+
+    /**
+     * What a forward run records for backpropagation through time, per direction, for each time
+     * step t and batch row n it computed (row t·batch + n): the states the step read and the
+     * gates' pre-activations (before clipping; inputs of the activations), in W's gate order.
+     * A GRU with linear_before_reset also keeps H·R_hᵀ + R_bh, which its reset gate scales.
+     */
+    static final class Tape {
+        Layer layer;
+        int[] lengths;
+        double[][] hPrev, cPrev, pre, linear;
+
+        void allocate(Layer layer, int[] lengths) {
+            this.layer = layer;
+            this.lengths = lengths;
+            int rows = layer.seq * layer.batch;
+            hPrev = new double[layer.dirs][rows * layer.hidden];
+            cPrev = new double[layer.dirs][rows * layer.hidden];
+            pre = new double[layer.dirs][rows * layer.gates * layer.hidden];
+            linear = new double[layer.dirs][rows * layer.hidden];
+        }
+    }
+
+    /** {@link #run}, recording into {@code tape} when it is not null (then in double: the backward pass reads the records). */
+    static Result run(Config cfg, Tensor x, Tensor w, Tensor r, Tensor b, Tensor seqLens, Tensor initialH,
+                      Tensor initialC, Tensor peepholes, RecurrentFloat.Weights prepared, Parallel parallel, Tape tape) {
         if (prepared == null) checkWeights(cfg, w, r, b, peepholes);
         Layer layer = new Layer(cfg, x, w, r);
         layer.checkState(initialH, "initial_h");
         layer.checkState(initialC, "initial_c");
         int[] lengths = layer.lengths(seqLens);
-        if (x.dtype() == DType.FLOAT && w.dtype() == DType.FLOAT && r.dtype() == DType.FLOAT) {
+        if (tape != null) {
+            tape.allocate(layer, lengths);
+        } else if (x.dtype() == DType.FLOAT && w.dtype() == DType.FLOAT && r.dtype() == DType.FLOAT) {
             RecurrentFloat.Weights weights = prepared != null ? prepared : RecurrentFloat.Weights.of(cfg, w, r, b, peepholes);
             return RecurrentFloat.run(layer, weights, x, lengths, initialH, initialC, parallel);
         }
 
         double[] xs = layer.inputRows(x);
         DType dtype = x.dtype();
-        long[] yShape = cfg.batchFirst()
-                ? new long[] {layer.batch, layer.seq, layer.dirs, layer.hidden}
-                : new long[] {layer.seq, layer.dirs, layer.batch, layer.hidden};
-        Tensor y = Tensor.allocate(dtype, yShape);
-        long[] stateShape = cfg.batchFirst()
-                ? new long[] {layer.batch, layer.dirs, layer.hidden}
-                : new long[] {layer.dirs, layer.batch, layer.hidden};
-        Tensor yH = Tensor.allocate(dtype, stateShape);
-        Tensor yC = cfg.cell() == Cell.LSTM ? Tensor.allocate(dtype, stateShape) : null;
+        Tensor y = Tensor.allocate(dtype, layer.outputShape());
+        Tensor yH = Tensor.allocate(dtype, layer.stateShape());
+        Tensor yC = cfg.cell() == Cell.LSTM ? Tensor.allocate(dtype, layer.stateShape()) : null;
         for (int d = 0; d < layer.dirs; d++) {
-            boolean reverse = cfg.direction() == Direction.REVERSE || d == 1;
-            layer.runDirection(d, reverse, xs, b, lengths, initialH, initialC, peepholes, y, yH, yC, parallel);
+            layer.runDirection(d, xs, b, lengths, initialH, initialC, peepholes, y, yH, yC, parallel, tape);
         }
         return new Result(y, yH, yC);
     }
@@ -245,7 +290,7 @@ public final class Recurrent {
         }
     }
 
-    private static void check(Tensor t, String name, long... shape) {
+    static void check(Tensor t, String name, long... shape) {
         if (t != null && !Arrays.equals(t.shape(), shape)) {
             throw OnnxrunException.invalidInput(name + " has shape " + Shapes.toString(t.shape()) + ", expected " + Shapes.toString(shape));
         }
@@ -274,10 +319,15 @@ public final class Recurrent {
             }
         }
 
-        void checkState(Tensor t, String name) {
-            if (cfg.batchFirst()) check(t, name, batch, dirs, hidden);
-            else check(t, name, dirs, batch, hidden);
+        void checkState(Tensor t, String name) { check(t, name, stateShape()); }
+
+        /** Y's shape: [seq, dirs, batch, H], or [batch, seq, dirs, H] under layout 1. */
+        long[] outputShape() {
+            return cfg.batchFirst() ? new long[] {batch, seq, dirs, hidden} : new long[] {seq, dirs, batch, hidden};
         }
+
+        /** The initial and final states' shape: [dirs, batch, H], or [batch, dirs, H] under layout 1. */
+        long[] stateShape() { return cfg.batchFirst() ? new long[] {batch, dirs, hidden} : new long[] {dirs, batch, hidden}; }
 
         int[] lengths(Tensor seqLens) {
             int[] out = new int[batch];
@@ -294,12 +344,21 @@ public final class Recurrent {
             return out;
         }
 
+        /** The activation functions of direction {@code d}. */
+        Activation[] activations(int d) {
+            int per = cfg.cell().activationsPerDirection();
+            return Arrays.copyOfRange(cfg.activations(), d * per, (d + 1) * per);
+        }
+
+        /** Where row (t, n) of X starts, in X's layout. */
+        long inputIndex(int t, int n) { return cfg.batchFirst() ? ((long) n * seq + t) * input : ((long) t * batch + n) * input; }
+
         /** X as [seq·batch, input] rows, time-major whatever the layout. */
         double[] inputRows(Tensor x) {
             double[] rows = new double[Math.toIntExact((long) seq * batch * input)];
             for (int t = 0; t < seq; t++) {
                 for (int n = 0; n < batch; n++) {
-                    long src = cfg.batchFirst() ? ((long) n * seq + t) * input : ((long) t * batch + n) * input;
+                    long src = inputIndex(t, n);
                     int dst = (t * batch + n) * input;
                     for (int k = 0; k < input; k++) rows[dst + k] = x.getDouble(src + k);
                 }
@@ -318,6 +377,14 @@ public final class Recurrent {
                     : (((long) t * dirs + d) * batch + n) * hidden + j;
         }
 
+        /** Slice {@code d} of a [dirs, rows, cols] tensor, row-major. */
+        static double[] slice(Tensor t, int d) {
+            int size = Math.toIntExact(t.dim(1) * t.dim(2));
+            double[] out = new double[size];
+            for (int i = 0; i < size; i++) out[i] = t.getDouble((long) d * size + i);
+            return out;
+        }
+
         /** Slice {@code d} of a [dirs, rows, cols] tensor, transposed to [cols, rows] for row-times-matrix products. */
         static double[] transposedSlice(Tensor t, int d) {
             int rows = (int) t.dim(1), cols = (int) t.dim(2);
@@ -329,8 +396,11 @@ public final class Recurrent {
             return out;
         }
 
-        void runDirection(int d, boolean reverse, double[] xs, Tensor b, int[] lengths, Tensor initialH,
-                          Tensor initialC, Tensor peepholes, Tensor y, Tensor yH, Tensor yC, Parallel parallel) {
+        /** The time step that direction {@code d} processes at {@code step} for a row of length {@code len}: reverse directions walk from its end. */
+        int time(int d, int step, int len) { return cfg.direction() == Direction.REVERSE || d == 1 ? len - 1 - step : step; }
+
+        void runDirection(int d, double[] xs, Tensor b, int[] lengths, Tensor initialH,
+                          Tensor initialC, Tensor peepholes, Tensor y, Tensor yH, Tensor yC, Parallel parallel, Tape tape) {
             int gh = gates * hidden;
             Cell cell = cfg.cell();
             boolean lbr = cell == Cell.GRU && cfg.linearBeforeReset();
@@ -361,10 +431,12 @@ public final class Recurrent {
                     if (initialC != null) c[n * hidden + j] = initialC.getDouble(stateIndex(d, n, j));
                 }
             }
-            Activation[] act = Arrays.copyOfRange(cfg.activations(), d * cell.activationsPerDirection(),
-                    (d + 1) * cell.activationsPerDirection());
+            Activation[] act = activations(d);
             double[] recurrent = new double[batch * gh];
             double[] scratch = new double[batch * hidden];
+            // pre-activations go to the tape when recording, else to a scratch row per batch row
+            double[] pre = tape != null ? tape.pre[d] : new double[batch * gh];
+            double[] linear = tape != null ? tape.linear[d] : new double[batch * hidden];
             int maxLen = Arrays.stream(lengths).max().orElse(0);
             for (int step = 0; step < maxLen; step++) {
                 int rowsOut = cell == Cell.GRU && !lbr ? 2 * hidden : gh;
@@ -373,26 +445,32 @@ public final class Recurrent {
                 for (int n = 0; n < batch; n++) {
                     int len = lengths[n];
                     if (step >= len) continue;
-                    int t = reverse ? len - 1 - step : step;
+                    int t = time(d, step, len);
                     int xo = (t * batch + n) * gh, ro = n * gh, ho = n * hidden;
+                    int po = tape != null ? xo : ro, lo = tape != null ? (t * batch + n) * hidden : ho;
+                    if (tape != null) {
+                        System.arraycopy(h, ho, tape.hPrev[d], lo, hidden);
+                        System.arraycopy(c, ho, tape.cPrev[d], lo, hidden);
+                    }
                     switch (cell) {
                         case RNN -> {
                             for (int j = 0; j < hidden; j++) {
-                                h[ho + j] = act[0].apply(clip(projected[xo + j] + recurrent[ro + j]));
+                                pre[po + j] = projected[xo + j] + recurrent[ro + j];
+                                h[ho + j] = act[0].apply(clip(pre[po + j]));
                             }
                         }
-                        case LSTM -> lstmStep(act, projected, xo, recurrent, ro, p, h, c, ho);
+                        case LSTM -> lstmStep(act, projected, xo, recurrent, ro, p, h, c, ho, pre, po);
                         case GRU -> {
                             if (!lbr) {
                                 // (r ⊙ H)·R_hᵀ: the reset gate is needed before the h gate's product.
                                 for (int j = 0; j < hidden; j++) {
-                                    double rg = act[0].apply(clip(projected[xo + hidden + j] + recurrent[ro + hidden + j]));
-                                    scratch[ho + j] = rg * h[ho + j];
+                                    pre[po + hidden + j] = projected[xo + hidden + j] + recurrent[ro + hidden + j];
+                                    scratch[ho + j] = act[0].apply(clip(pre[po + hidden + j])) * h[ho + j];
                                 }
                                 Arrays.fill(recurrent, ro + 2 * hidden, ro + gh, 0);
                                 Products.rowTimesColumns(scratch, ho, hidden, rT, gh, 2 * hidden, hidden, recurrent, ro + 2 * hidden);
                             }
-                            gruStep(act, lbr, projected, xo, recurrent, ro, hBias, h, ho);
+                            gruStep(act, lbr, projected, xo, recurrent, ro, hBias, h, ho, pre, po, linear, lo);
                         }
                     }
                     for (int j = 0; j < hidden; j++) y.setDouble(outputIndex(t, d, n, j), h[ho + j]);
@@ -416,32 +494,46 @@ public final class Recurrent {
             return v > bound ? bound : v < -bound ? -bound : v;
         }
 
-        /** One LSTM time step for one batch row; gate order i, o, f, c. */
-        void lstmStep(Activation[] act, double[] xw, int xo, double[] hr, int ro, double[] p, double[] h, double[] c, int ho) {
+        /** One LSTM time step for one batch row; gate order i, o, f, c. Pre-activations go to {@code pre} at {@code po}. */
+        void lstmStep(Activation[] act, double[] xw, int xo, double[] hr, int ro, double[] p, double[] h, double[] c, int ho,
+                      double[] pre, int po) {
             for (int j = 0; j < hidden; j++) {
                 double cPrev = c[ho + j];
-                double i = act[0].apply(clip(xw[xo + j] + hr[ro + j] + p[j] * cPrev));
-                double f = cfg.inputForget() ? 1 - i
-                        : act[0].apply(clip(xw[xo + 2 * hidden + j] + hr[ro + 2 * hidden + j] + p[2 * hidden + j] * cPrev));
-                double g = act[1].apply(clip(xw[xo + 3 * hidden + j] + hr[ro + 3 * hidden + j]));
-                double cNew = f * cPrev + i * g;
-                double o = act[0].apply(clip(xw[xo + hidden + j] + hr[ro + hidden + j] + p[hidden + j] * cNew));
+                double preI = pre[po + j] = xw[xo + j] + hr[ro + j] + p[j] * cPrev;
+                double i = act[0].apply(clip(preI));
+                double f;
+                if (cfg.inputForget()) {
+                    f = 1 - i;
+                } else {
+                    double preF = pre[po + 2 * hidden + j] = xw[xo + 2 * hidden + j] + hr[ro + 2 * hidden + j] + p[2 * hidden + j] * cPrev;
+                    f = act[0].apply(clip(preF));
+                }
+                double preG = pre[po + 3 * hidden + j] = xw[xo + 3 * hidden + j] + hr[ro + 3 * hidden + j];
+                double cNew = f * cPrev + i * act[1].apply(clip(preG));
+                double preO = pre[po + hidden + j] = xw[xo + hidden + j] + hr[ro + hidden + j] + p[hidden + j] * cNew;
                 c[ho + j] = cNew;
-                h[ho + j] = o * act[2].apply(cNew);
+                h[ho + j] = act[0].apply(clip(preO)) * act[2].apply(cNew);
             }
         }
 
-        /** One GRU time step for one batch row; gate order z, r, h. */
-        void gruStep(Activation[] act, boolean lbr, double[] xw, int xo, double[] hr, int ro, double[] hBias, double[] h, int ho) {
+        /**
+         * One GRU time step for one batch row; gate order z, r, h. Pre-activations go to
+         * {@code pre} at {@code po} (a reset-after GRU's r too: the caller writes it otherwise),
+         * a reset-after GRU's H·R_hᵀ + R_bh to {@code linear} at {@code lo}.
+         */
+        void gruStep(Activation[] act, boolean lbr, double[] xw, int xo, double[] hr, int ro, double[] hBias, double[] h, int ho,
+                     double[] pre, int po, double[] linear, int lo) {
             for (int j = 0; j < hidden; j++) {
-                double z = act[0].apply(clip(xw[xo + j] + hr[ro + j]));
-                double hh;
+                double z = act[0].apply(clip(pre[po + j] = xw[xo + j] + hr[ro + j]));
+                double preH;
                 if (lbr) {
-                    double rg = act[0].apply(clip(xw[xo + hidden + j] + hr[ro + hidden + j]));
-                    hh = act[1].apply(clip(xw[xo + 2 * hidden + j] + rg * (hr[ro + 2 * hidden + j] + hBias[j])));
+                    double rg = act[0].apply(clip(pre[po + hidden + j] = xw[xo + hidden + j] + hr[ro + hidden + j]));
+                    linear[lo + j] = hr[ro + 2 * hidden + j] + hBias[j];
+                    preH = xw[xo + 2 * hidden + j] + rg * linear[lo + j];
                 } else {
-                    hh = act[1].apply(clip(xw[xo + 2 * hidden + j] + hr[ro + 2 * hidden + j]));
+                    preH = xw[xo + 2 * hidden + j] + hr[ro + 2 * hidden + j];
                 }
+                double hh = act[1].apply(clip(pre[po + 2 * hidden + j] = preH));
                 h[ho + j] = (1 - z) * hh + z * h[ho + j];
             }
         }

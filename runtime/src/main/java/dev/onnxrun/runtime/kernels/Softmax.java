@@ -81,7 +81,11 @@ public final class Softmax {
         // exp(x - max) replaces the row for softmax; log-softmax keeps x and takes only the sum
         float sum = expAndSum(row, max, kind == Kind.SOFTMAX);
         if (kind == Kind.SOFTMAX) scaleAndShift(row, 1 / sum, 0);
-        else scaleAndShift(row, 1, -max - (float) Math.log(sum));
+        else {
+            // (x − max) first: near large x, max + log(sum) rounded to float would lose the small log
+            scaleAndShift(row, 1, -max);
+            scaleAndShift(row, 1, -(float) Math.log(sum));
+        }
         MemorySegment.copy(row, 0, out, ValueLayout.JAVA_FLOAT, start * Float.BYTES, n);
     }
 

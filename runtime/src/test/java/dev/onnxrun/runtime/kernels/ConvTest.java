@@ -2,6 +2,7 @@ package dev.onnxrun.runtime.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Random;
@@ -31,8 +32,8 @@ class ConvTest {
             Pooling.Params pool = new Pooling.Params(new long[] {3, 3}, new long[] {2, 2}, null, new long[] {1, 1, 1, 1},
                     Windows.AutoPad.NOTSET, true, false, 2, false);
             for (Pooling.Kind kind : Pooling.Kind.values()) {
-                assertArrayEquals(Pooling.pool(x, kind, pool, false, Parallel.SERIAL)[0].toFloatArray(),
-                        Pooling.pool(x, kind, pool, false, par)[0].toFloatArray());
+                assertArrayEquals(Pooling.pool(x, kind, pool, false, ExecContext.singleThreaded())[0].toFloatArray(),
+                        Pooling.pool(x, kind, pool, false, ArenaSlices.context(par))[0].toFloatArray());
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.onnxrun.runtime.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
@@ -37,7 +38,7 @@ class ElementwiseTest {
                 Tensor b = Tensor.of(values(n, n + 1000), n);
                 Tensor scalar = Tensor.of(new float[] {values(1, n + 7)[0] + 0.5f}, 1);
                 for (Tensor[] pair : new Tensor[][] {{a, b}, {a, scalar}, {scalar, b}}) {
-                    Tensor fast = Elementwise.binary(op, pair[0], pair[1], p);
+                    Tensor fast = Elementwise.binary(op, pair[0], pair[1], new ExecContext(ExecContext.Scope.EMPTY, p));
                     Broadcast bc = Broadcast.of(pair[0], pair[1]);
                     Tensor generic = Tensor.allocate(fast.dtype(), bc.outShape());
                     Elementwise.binaryGeneric(op, pair[0], pair[1], bc, generic, Parallel.SERIAL);
@@ -58,7 +59,7 @@ class ElementwiseTest {
                 for (long[][] shapes : shapePairs) {
                     Tensor a = Tensor.of(values((int) Shapes.size(shapes[0]), 11), shapes[0]);
                     Tensor b = Tensor.of(values((int) Shapes.size(shapes[1]), 12), shapes[1]);
-                    Tensor fast = Elementwise.binary(op, a, b, p);
+                    Tensor fast = Elementwise.binary(op, a, b, new ExecContext(ExecContext.Scope.EMPTY, p));
                     Broadcast bc = Broadcast.of(a, b);
                     Tensor generic = Tensor.allocate(DType.FLOAT, bc.outShape());
                     Elementwise.binaryGeneric(op, a, b, bc, generic, Parallel.SERIAL);
@@ -73,7 +74,7 @@ class ElementwiseTest {
         for (Unary f : new Unary[] {Unary.RELU, Unary.SIGMOID, Unary.TANH}) {
             for (int n : SIZES) {
                 Tensor x = Tensor.of(values(n, 3 * n), n);
-                Tensor fast = Elementwise.unary(f, x, 0, 0, Parallel.SERIAL);
+                Tensor fast = Elementwise.unary(f, x, 0, 0, new ExecContext(ExecContext.Scope.EMPTY, Parallel.SERIAL));
                 Tensor generic = Tensor.allocate(x.dtype(), x.shape());
                 Elementwise.unaryGeneric(f, x, 0, 0, generic, Parallel.SERIAL);
                 assertSameBits(generic.toFloatArray(), fast.toFloatArray(), f + " n=" + n);
@@ -86,10 +87,10 @@ class ElementwiseTest {
         int n = (int) Elementwise.PARALLEL_THRESHOLD * 3 + 5;
         Tensor a = Tensor.of(values(n, 1), n), b = Tensor.of(values(n, 2), n);
         try (Parallel p = new Parallel(4)) {
-            assertSameBits(Elementwise.binary(Binary.MUL, a, b, Parallel.SERIAL).toFloatArray(),
-                    Elementwise.binary(Binary.MUL, a, b, p).toFloatArray(), "parallel mul");
-            assertSameBits(Elementwise.binary(Binary.POW, a, b, Parallel.SERIAL).toFloatArray(),
-                    Elementwise.binary(Binary.POW, a, b, p).toFloatArray(), "parallel pow");
+            assertSameBits(Elementwise.binary(Binary.MUL, a, b, new ExecContext(ExecContext.Scope.EMPTY, Parallel.SERIAL)).toFloatArray(),
+                    Elementwise.binary(Binary.MUL, a, b, new ExecContext(ExecContext.Scope.EMPTY, p)).toFloatArray(), "parallel mul");
+            assertSameBits(Elementwise.binary(Binary.POW, a, b, new ExecContext(ExecContext.Scope.EMPTY, Parallel.SERIAL)).toFloatArray(),
+                    Elementwise.binary(Binary.POW, a, b, new ExecContext(ExecContext.Scope.EMPTY, p)).toFloatArray(), "parallel pow");
         }
     }
 

@@ -3,6 +3,7 @@ package dev.onnxrun.runtime.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Random;
@@ -117,7 +118,7 @@ class EpilogueTest {
             Tensor plain = MatrixOps.gemm(a, b, c, false, true, 0.5f, 2f, Parallel.SERIAL);
             Gemm.PackedB packed = MatrixOps.packRight(b, true);
             for (Gemm.PackedB pb : new Gemm.PackedB[] {null, packed}) {
-                float[] fused = FusedGemm.gemm(a, b, pb, c, null, false, true, 0.5f, 2f, gelu, Parallel.SERIAL).toFloatArray();
+                float[] fused = FusedGemm.gemm(a, b, pb, c, null, false, true, 0.5f, 2f, gelu, ExecContext.singleThreaded()).toFloatArray();
                 for (int i = 0; i < fused.length; i++) {
                     double expected = gelu.apply(plain.getFloat(i));
                     assertEquals(expected, fused[i], 1e-4 * Math.max(1, Math.abs(expected)), "m=" + m + " at " + i);
@@ -133,13 +134,26 @@ class EpilogueTest {
         Tensor product = MatrixOps.matMul(a, b, Parallel.SERIAL);
         Tensor skip = random(r, product.shape());
         Activation tanh = new Activation(Activation.Kind.TANH, 0, 0);
-        Tensor fused = FusedGemm.gemm(a, b, null, bias, skip, false, false, 1f, 1f, tanh, Parallel.SERIAL);
+        Tensor fused = FusedGemm.gemm(a, b, null, bias, skip, false, false, 1f, 1f, tanh, ExecContext.singleThreaded());
         assertEquals(java.util.Arrays.toString(product.shape()), java.util.Arrays.toString(fused.shape()));
         for (long i = 0; i < fused.size(); i++) {
             assertEquals(Math.tanh(product.getFloat(i) + bias.getFloat(i % 5) + skip.getFloat(i)), fused.getFloat(i), 1e-5);
         }
         Tensor doubles = FusedGemm.gemm(Cast.cast(a, DType.DOUBLE, false), Cast.cast(b, DType.DOUBLE, false), null,
-                Cast.cast(bias, DType.DOUBLE, false), Cast.cast(skip, DType.DOUBLE, false), false, false, 1f, 1f, tanh, Parallel.SERIAL);
+                Cast.cast(bias, DType.DOUBLE, false), Cast.cast(skip, DType.DOUBLE, false), false, false, 1f, 1f, tanh, ExecContext.singleThreaded());
         for (long i = 0; i < fused.size(); i++) assertEquals(fused.getFloat(i), doubles.getDouble(i), 1e-5);
+    }
+
+    @Test
+    void fusedGemmWritesIntoPlannedMemoryAtItsOffset() {
+        Random r = new Random(9);
+        Tensor a = random(r, 70, 33), b = random(r, 33, 20), bias = random(r, 20), skip = random(r, 70, 20);
+        Activation relu = new Activation(Activation.Kind.RELU, 0, 0);
+        for (Tensor residual : new Tensor[] {null, skip}) {
+            float[] expected = FusedGemm.gemm(a, b, null, bias, residual, false, false, 1f, 1f, relu, ExecContext.singleThreaded()).toFloatArray();
+            Tensor planned = FusedGemm.gemm(a, b, null, bias, residual, false, false, 1f, 1f, relu, ArenaSlices.context(new Parallel(2)));
+            assertEquals(37 * Float.BYTES, planned.segment().address(), "the kernel wrote into the memory it was given");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(expected, planned.toFloatArray());
+        }
     }
 }
