@@ -102,7 +102,7 @@ public final class RecurrentFloat {
     static Recurrent.Result run(Recurrent.Layer layer, Weights weights, Tensor x, int[] lengths, Tensor initialH, Tensor initialC,
                                 Parallel parallel) {
         Config cfg = layer.cfg;
-        float[] xs = FloatArrays.read(x);
+        FloatArrays.Slice xs = FloatArrays.slice(x);
         int stateSize = layer.dirs * layer.batch * layer.hidden;
         float[] y = new float[layer.seq * stateSize];
         float[] yH = new float[stateSize];
@@ -134,11 +134,11 @@ public final class RecurrentFloat {
     }
 
     /** X·Wᵀ + b of every step [seq·batch, G·Hp], rows in X's order (see {@link Recurrent.Layer#inputRow}). */
-    private static float[] project(Recurrent.Layer layer, DirectionWeights wts, float[] xs, Parallel parallel) {
+    private static float[] project(Recurrent.Layer layer, DirectionWeights wts, FloatArrays.Slice xs, Parallel parallel) {
         int rows = layer.seq * layer.batch, width = wts.inputT().cols();
         float[] out = new float[rows * width];
         for (int i = 0; i < rows; i++) System.arraycopy(wts.inputBias(), 0, out, i * width, width);
-        Gemm.multiply(rows, 1f, Gemm.Matrix.rowMajor(xs, 0, layer.input), wts.inputT(), out, 0, width, true, parallel);
+        Gemm.multiply(rows, 1f, Gemm.Matrix.rowMajor(xs.array(), xs.offset(), layer.input), wts.inputT(), out, 0, width, true, parallel);
         return out;
     }
 
