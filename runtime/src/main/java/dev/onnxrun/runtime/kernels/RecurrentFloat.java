@@ -112,11 +112,11 @@ public final class RecurrentFloat {
         // Directions and batch entries recur independently: given the work, threads take whole
         // recurrences (a direction's batch entries split in ranges) rather than meet at every step.
         long work = (long) layer.dirs * layer.seq * layer.batch * layer.gates * layer.hidden * layer.hidden;
-        int ranges = Work.pool(parallel, work) == Parallel.SERIAL ? 1
-                : Math.min(layer.batch, Math.max(1, parallel.threads() / layer.dirs));
+        boolean worthThreads = Work.pool(parallel, work) != Parallel.SERIAL;
+        int ranges = worthThreads ? Math.min(layer.batch, Math.max(1, parallel.threads() / layer.dirs)) : 1;
         int tasks = layer.dirs * ranges;
-        Parallel outer = tasks > 1 ? parallel : Parallel.SERIAL;
-        Parallel inner = tasks > 1 ? Parallel.SERIAL : parallel;
+        Parallel outer = worthThreads && tasks > 1 ? parallel : Parallel.SERIAL;
+        Parallel inner = outer == Parallel.SERIAL ? parallel : Parallel.SERIAL;
         outer.forRange(tasks, (from, to) -> {
             for (int task = (int) from; task < to; task++) {
                 int d = task / ranges, range = task % ranges;
