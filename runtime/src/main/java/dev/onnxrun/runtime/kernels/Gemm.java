@@ -43,6 +43,8 @@ public final class Gemm {
     static final int NC = NR * 128;
     /** Chunks of tiles per thread: small enough that a late or descheduled worker holds back little. */
     private static final int TILE_CHUNKS_PER_THREAD = 4;
+    /** Up to this many multiply-adds, a product with an unpacked B takes plain loops ({@link #tinyRow}). */
+    private static final long TINY_PRODUCT = 1 << 11;
     /** Below this many multiply-adds, threading costs more than it saves. */
     private static final long PARALLEL_THRESHOLD = 1L << 18;
 
@@ -129,6 +131,11 @@ public final class Gemm {
                     }
                 }
             });
+            return;
+        }
+        if ((long) m * n * k <= TINY_PRODUCT && b.colStride() == 1 && prepacked == null) {
+            // Attention heads of tiny models: plain loops over rows of B cost less than packing.
+            for (int i = 0; i < m; i++) tinyRow(i, n, k, alpha, a, b, c, cOffset + i * ldc);
             return;
         }
         if (m < MR && (b.colStride() == 1 || b.rowStride() == 1)) {
@@ -300,6 +307,16 @@ public final class Gemm {
         d1.intoArray(sums, NR + VL);
         d2.intoArray(sums, NR + 2 * VL);
         d3.intoArray(sums, NR + 3 * VL);
+    }
+
+    /** Row {@code i} of C += alpha · A[i, :] · B, B's rows contiguous: scalar axpys over B's rows. */
+    private static void tinyRow(int i, int n, int k, float alpha, Matrix a, Matrix b, float[] c, int cRow) {
+        float[] ad = a.data(), bd = b.data();
+        int aRow = a.offset() + i * a.rowStride(), acs = a.colStride(), brs = b.rowStride();
+        for (int p = 0, bRow = b.offset(); p < k; p++, bRow += brs) {
+            float av = alpha * ad[aRow + p * acs];
+            for (int j = 0; j < n; j++) c[cRow + j] += av * bd[bRow + j];
+        }
     }
 
     /** The textbook triple loop with the same contract as {@link #multiply}; the reference for tests. */
