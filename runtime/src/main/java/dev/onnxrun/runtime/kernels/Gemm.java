@@ -135,7 +135,8 @@ public final class Gemm {
         }
         if ((long) m * n * k <= TINY_PRODUCT && b.colStride() == 1 && prepacked == null) {
             // Attention heads of tiny models: plain loops over rows of B cost less than packing.
-            for (int i = 0; i < m; i++) tinyRow(i, n, k, alpha, a, b, c, cOffset + i * ldc);
+            float[] row = n <= VL ? new float[VL] : null;
+            for (int i = 0; i < m; i++) tinyRow(i, n, k, alpha, a, b, c, cOffset + i * ldc, row);
             return;
         }
         if (m < MR && (b.colStride() == 1 || b.rowStride() == 1)) {
@@ -309,11 +310,25 @@ public final class Gemm {
         d3.intoArray(sums, NR + 3 * VL);
     }
 
-    /** Row {@code i} of C += alpha · A[i, :] · B, B's rows contiguous: scalar axpys over B's rows. */
-    private static void tinyRow(int i, int n, int k, float alpha, Matrix a, Matrix b, float[] c, int cRow) {
+    /**
+     * Row {@code i} of C += alpha · A[i, :] · B, B's rows contiguous. A row of C no wider than a
+     * vector ({@code row} given) is summed in one vector: each step loads a whole vector from B's
+     * row, the lanes past the row's end landing in lanes that are dropped (B's last rows, whose
+     * vector would run past the array, in scalars). Wider rows take scalar axpys.
+     */
+    private static void tinyRow(int i, int n, int k, float alpha, Matrix a, Matrix b, float[] c, int cRow, float[] row) {
         float[] ad = a.data(), bd = b.data();
         int aRow = a.offset() + i * a.rowStride(), acs = a.colStride(), brs = b.rowStride();
-        for (int p = 0, bRow = b.offset(); p < k; p++, bRow += brs) {
+        int p = 0, bRow = b.offset();
+        if (row != null) {
+            FloatVector acc = FloatVector.zero(SPECIES);
+            for (; p < k && bRow + VL <= bd.length; p++, bRow += brs) {
+                acc = FloatVector.fromArray(SPECIES, bd, bRow).fma(FloatVector.broadcast(SPECIES, ad[aRow + p * acs]), acc);
+            }
+            acc.intoArray(row, 0);
+            for (int j = 0; j < n; j++) c[cRow + j] += alpha * row[j];
+        }
+        for (; p < k; p++, bRow += brs) {
             float av = alpha * ad[aRow + p * acs];
             for (int j = 0; j < n; j++) c[cRow + j] += av * bd[bRow + j];
         }
