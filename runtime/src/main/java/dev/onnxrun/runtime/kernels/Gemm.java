@@ -43,6 +43,8 @@ public final class Gemm {
     static final int NC = NR * 128;
     /** Chunks of tiles per thread: small enough that a late or descheduled worker holds back little. */
     private static final int TILE_CHUNKS_PER_THREAD = 4;
+    /** Up to this many multiply-adds, a product with packed B streams its panels a row pair at a time. */
+    private static final long SMALL_PACKED = 1 << 15;
     /** Up to this many multiply-adds, a product with an unpacked B takes plain loops ({@link #tinyRow}). */
     private static final long TINY_PRODUCT = 1 << 11;
     /** Below this many multiply-adds, threading costs more than it saves. */
@@ -119,8 +121,9 @@ public final class Gemm {
         }
         if (k <= 0) return;
         Parallel par = (long) m * n * k < PARALLEL_THRESHOLD ? Parallel.SERIAL : parallel;
-        if (m < MR && prepacked != null) {
-            // A few rows times packed weights: the panels stream through in order.
+        if ((m < MR || (long) m * n * k <= SMALL_PACKED) && prepacked != null) {
+            // A few rows (or a small product) times packed weights: the panels stream through in
+            // order, with no A to pack and no partial tiles.
             par.forRange((n + NR - 1) / NR, (from, to) -> {
                 float[] sums = new float[2 * NR];
                 for (int p = (int) from; p < to; p++) {
