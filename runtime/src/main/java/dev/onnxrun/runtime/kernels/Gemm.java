@@ -41,6 +41,10 @@ public final class Gemm {
     static final int MC = MR * 64;
     /** Columns of B packed at once (a multiple of NR). */
     static final int NC = NR * 128;
+    /** Up to this many multiply-adds, a product with packed B streams its panels a row pair at a time. */
+    private static final long SMALL_PACKED = 1 << 15;
+    /** Up to this many multiply-adds, a product with an unpacked B takes plain loops ({@link #tinyRow}). */
+    private static final long TINY_PRODUCT = 1 << 11;
     /** Below this many multiply-adds, threading costs more than it saves. */
     private static final long PARALLEL_THRESHOLD = 1L << 18;
     /** Where row p of a packed B panel starts: p·NR. */
@@ -148,8 +152,9 @@ public final class Gemm {
         }
         if (k <= 0) return;
         Parallel par = (long) m * n * k < PARALLEL_THRESHOLD ? Parallel.SERIAL : parallel;
-        if (m < MR && prepacked != null) {
-            // A few rows times packed weights: the panels stream through in order.
+        if ((m < MR || (long) m * n * k <= SMALL_PACKED) && prepacked != null) {
+            // A few rows (or a small product) times packed weights: the panels stream through in
+            // order, with no A to pack and no partial tiles.
             par.forRange((n + NR - 1) / NR, (from, to) -> {
                 float[] sums = new float[2 * NR];
                 for (int p = (int) from; p < to; p++) {
@@ -160,6 +165,12 @@ public final class Gemm {
                     }
                 }
             });
+            return;
+        }
+        if ((long) m * n * k <= TINY_PRODUCT && b.colStride() == 1 && prepacked == null) {
+            // Attention heads of tiny models: plain loops over rows of B cost less than packing.
+            float[] row = n <= VL ? new float[VL] : null;
+            for (int i = 0; i < m; i++) tinyRow(i, n, k, alpha, a, b, c, cOffset + i * ldc, row);
             return;
         }
         if (m < MR && (b.colStride() == 1 || b.rowStride() == 1)) {
@@ -331,6 +342,30 @@ public final class Gemm {
         d1.intoArray(sums, NR + VL);
         d2.intoArray(sums, NR + 2 * VL);
         d3.intoArray(sums, NR + 3 * VL);
+    }
+
+    /**
+     * Row {@code i} of C += alpha · A[i, :] · B, B's rows contiguous. A row of C no wider than a
+     * vector ({@code row} given) is summed in one vector: each step loads a whole vector from B's
+     * row, the lanes past the row's end landing in lanes that are dropped (B's last rows, whose
+     * vector would run past the array, in scalars). Wider rows take scalar axpys.
+     */
+    private static void tinyRow(int i, int n, int k, float alpha, Matrix a, Matrix b, float[] c, int cRow, float[] row) {
+        float[] ad = a.data(), bd = b.data();
+        int aRow = a.offset() + i * a.rowStride(), acs = a.colStride(), brs = b.rowStride();
+        int p = 0, bRow = b.offset();
+        if (row != null) {
+            FloatVector acc = FloatVector.zero(SPECIES);
+            for (; p < k && bRow + VL <= bd.length; p++, bRow += brs) {
+                acc = FloatVector.fromArray(SPECIES, bd, bRow).fma(FloatVector.broadcast(SPECIES, ad[aRow + p * acs]), acc);
+            }
+            acc.intoArray(row, 0);
+            for (int j = 0; j < n; j++) c[cRow + j] += alpha * row[j];
+        }
+        for (; p < k; p++, bRow += brs) {
+            float av = alpha * ad[aRow + p * acs];
+            for (int j = 0; j < n; j++) c[cRow + j] += av * bd[bRow + j];
+        }
     }
 
     /** The textbook triple loop with the same contract as {@link #multiply}; the reference for tests. */

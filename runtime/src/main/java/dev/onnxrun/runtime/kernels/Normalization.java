@@ -117,9 +117,10 @@ public final class Normalization {
         long rowLen = Shapes.size(normShape), rows = rowLen == 0 ? 0 : x.size() / rowLen;
         double[] sc = broadcastTo(scale, normShape, "scale"), bi = bias == null ? null : broadcastTo(bias, normShape, "B");
         // float32 is read and written in place, vectorized; other types go through doubles
-        float[] xf = x.dtype() == dev.onnxrun.runtime.DType.FLOAT ? FloatArrays.read(x) : null;
+        FloatArrays.Slice xslice = x.dtype() == dev.onnxrun.runtime.DType.FLOAT ? FloatArrays.slice(x) : null;
+        float[] xf = xslice != null ? xslice.array() : null;
         double[] xs = xf == null ? FloatArrays.doubles(x) : null;
-        float[] yf = xf != null ? new float[xf.length] : null;
+        float[] yf = xf != null ? new float[Math.toIntExact(x.size())] : null;
         double[] ys = xf == null ? new double[xs.length] : null;
         double[] shift = bi != null ? bi : new double[(int) rowLen];
         float[] scf = xf != null ? toFloats(sc) : null, shiftf = xf != null ? toFloats(shift) : null;
@@ -128,7 +129,7 @@ public final class Normalization {
             for (long r = from; r < to; r++) {
                 int at = (int) (r * rowLen);
                 if (xf != null) {
-                    layerNormRow(xf, yf, at, (int) rowLen, scf, shiftf, (float) epsilon, means, inv, (int) r);
+                    layerNormRow(xf, xslice.offset() + at, yf, at, (int) rowLen, scf, shiftf, (float) epsilon, means, inv, (int) r);
                     continue;
                 }
                 double sum = 0;
@@ -156,27 +157,27 @@ public final class Normalization {
      * One float32 row of LayerNormalization: mean and variance summed in vector lanes (then
      * across them), y = (x − mean)·invStd·scale + shift; records mean and invStd in row r.
      */
-    private static void layerNormRow(float[] x, float[] y, int at, int len, float[] scale, float[] shift, float epsilon,
+    private static void layerNormRow(float[] x, int xAt, float[] y, int at, int len, float[] scale, float[] shift, float epsilon,
                                      double[] means, double[] inv, int r) {
         int upper = SPECIES.loopBound(len), vl = SPECIES.length(), i = 0;
         FloatVector acc = FloatVector.zero(SPECIES);
-        for (; i < upper; i += vl) acc = acc.add(FloatVector.fromArray(SPECIES, x, at + i));
+        for (; i < upper; i += vl) acc = acc.add(FloatVector.fromArray(SPECIES, x, xAt + i));
         float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < len; i++) sum += x[at + i];
+        for (; i < len; i++) sum += x[xAt + i];
         float mean = sum / len;
         FloatVector sq = FloatVector.zero(SPECIES);
         for (i = 0; i < upper; i += vl) {
-            FloatVector d = FloatVector.fromArray(SPECIES, x, at + i).sub(mean);
+            FloatVector d = FloatVector.fromArray(SPECIES, x, xAt + i).sub(mean);
             sq = d.fma(d, sq);
         }
         float squares = sq.reduceLanes(VectorOperators.ADD);
-        for (; i < len; i++) squares += (x[at + i] - mean) * (x[at + i] - mean);
+        for (; i < len; i++) squares += (x[xAt + i] - mean) * (x[xAt + i] - mean);
         float invStd = (float) (1 / Math.sqrt(squares / len + epsilon));
         for (i = 0; i < upper; i += vl) {
-            FloatVector.fromArray(SPECIES, x, at + i).sub(mean).mul(invStd)
+            FloatVector.fromArray(SPECIES, x, xAt + i).sub(mean).mul(invStd)
                     .fma(FloatVector.fromArray(SPECIES, scale, i), FloatVector.fromArray(SPECIES, shift, i)).intoArray(y, at + i);
         }
-        for (; i < len; i++) y[at + i] = (x[at + i] - mean) * invStd * scale[i] + shift[i];
+        for (; i < len; i++) y[at + i] = (x[xAt + i] - mean) * invStd * scale[i] + shift[i];
         means[r] = mean;
         inv[r] = invStd;
     }

@@ -117,13 +117,13 @@ public final class Recurrent {
         FloatVector apply(FloatVector x, float alpha, float beta) {
             return switch (this) {
                 case SIGMOID -> dev.onnxrun.runtime.kernels.Activation.sigmoid(x);
-                case TANH -> x.lanewise(VectorOperators.TANH);
+                case TANH -> dev.onnxrun.runtime.kernels.Activation.tanh(x);
                 case RELU -> x.max(0f);
                 case HARD_SIGMOID -> x.fma(alpha, beta).max(0f).min(1f);
                 case AFFINE -> x.fma(alpha, beta);
                 case LEAKY_RELU -> x.blend(x.mul(alpha), x.lt(0f));
                 case THRESHOLDED_RELU -> x.blend(0f, x.compare(VectorOperators.GT, alpha).not());
-                case SCALED_TANH -> x.mul(beta).lanewise(VectorOperators.TANH).mul(alpha);
+                case SCALED_TANH -> dev.onnxrun.runtime.kernels.Activation.tanh(x.mul(beta)).mul(alpha);
                 case ELU -> x.blend(x.lanewise(VectorOperators.EXPM1).mul(alpha), x.lt(0f));
                 case SOFTSIGN -> x.div(x.abs().add(1f));
                 case SOFTPLUS -> x.lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P).blend(x, x.compare(VectorOperators.GT, 30f));

@@ -7,7 +7,6 @@ import dev.onnxrun.runtime.kernels.Recurrent.Cell;
 import dev.onnxrun.runtime.kernels.Recurrent.Config;
 import dev.onnxrun.runtime.kernels.Recurrent.Direction;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -103,7 +102,7 @@ public final class RecurrentFloat {
     static Recurrent.Result run(Recurrent.Layer layer, Weights weights, Tensor x, int[] lengths, Tensor initialH, Tensor initialC,
                                 Parallel parallel) {
         Config cfg = layer.cfg;
-        float[] xs = FloatArrays.read(x);
+        FloatArrays.Slice xs = FloatArrays.slice(x);
         int stateSize = layer.dirs * layer.batch * layer.hidden;
         float[] y = new float[layer.seq * stateSize];
         float[] yH = new float[stateSize];
@@ -113,11 +112,11 @@ public final class RecurrentFloat {
         // Directions and batch entries recur independently: given the work, threads take whole
         // recurrences (a direction's batch entries split in ranges) rather than meet at every step.
         long work = (long) layer.dirs * layer.seq * layer.batch * layer.gates * layer.hidden * layer.hidden;
-        int ranges = Work.pool(parallel, work) == Parallel.SERIAL ? 1
-                : Math.min(layer.batch, Math.max(1, parallel.threads() / layer.dirs));
+        boolean worthThreads = Work.pool(parallel, work) != Parallel.SERIAL;
+        int ranges = worthThreads ? Math.min(layer.batch, Math.max(1, parallel.threads() / layer.dirs)) : 1;
         int tasks = layer.dirs * ranges;
-        Parallel outer = tasks > 1 ? parallel : Parallel.SERIAL;
-        Parallel inner = tasks > 1 ? Parallel.SERIAL : parallel;
+        Parallel outer = worthThreads && tasks > 1 ? parallel : Parallel.SERIAL;
+        Parallel inner = outer == Parallel.SERIAL ? parallel : Parallel.SERIAL;
         outer.forRange(tasks, (from, to) -> {
             for (int task = (int) from; task < to; task++) {
                 int d = task / ranges, range = task % ranges;
@@ -135,11 +134,11 @@ public final class RecurrentFloat {
     }
 
     /** X·Wᵀ + b of every step [seq·batch, G·Hp], rows in X's order (see {@link Recurrent.Layer#inputRow}). */
-    private static float[] project(Recurrent.Layer layer, DirectionWeights wts, float[] xs, Parallel parallel) {
+    private static float[] project(Recurrent.Layer layer, DirectionWeights wts, FloatArrays.Slice xs, Parallel parallel) {
         int rows = layer.seq * layer.batch, width = wts.inputT().cols();
         float[] out = new float[rows * width];
         for (int i = 0; i < rows; i++) System.arraycopy(wts.inputBias(), 0, out, i * width, width);
-        Gemm.multiply(rows, 1f, Gemm.Matrix.rowMajor(xs, 0, layer.input), wts.inputT(), out, 0, width, true, parallel);
+        Gemm.multiply(rows, 1f, Gemm.Matrix.rowMajor(xs.array(), xs.offset(), layer.input), wts.inputT(), out, 0, width, true, parallel);
         return out;
     }
 
@@ -330,7 +329,7 @@ public final class RecurrentFloat {
             }
             case TANH -> {
                 for (int j = from; j < to; j += VL) {
-                    FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip).lanewise(VectorOperators.TANH).intoArray(v, j);
+                    dev.onnxrun.runtime.kernels.Activation.tanh(FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip)).intoArray(v, j);
                 }
             }
             default -> {

@@ -3,8 +3,6 @@ package dev.onnxrun.runtime.kernels;
 import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -26,16 +24,23 @@ public final class Softmax {
 
     /** Applies {@code kind} to every line of {@code x} along the middle dimension of {@code layout}. */
     public static Tensor apply(Tensor x, AxisLayout layout, Kind kind, Parallel parallel) {
+        if (x.dtype() == DType.FLOAT && layout.inner() == 1 && kind != Kind.HARDMAX && layout.length() > 0) {
+            FloatArrays.Slice xs = FloatArrays.slice(x);
+            float[] out = new float[Math.toIntExact(x.size())];
+            int n = Math.toIntExact(layout.length());
+            Work.pool(parallel, x.size()).forRange(layout.lines(), (from, to) -> {
+                float[] row = new float[(n + FLOATS.length() - 1) / FLOATS.length() * FLOATS.length()];
+                for (long line = from; line < to; line++) {
+                    int start = Math.toIntExact(layout.lineStart(line));
+                    floatLine(xs.array(), xs.offset() + start, out, start, n, kind, row);
+                }
+            });
+            return Tensor.of(out, x.shape());
+        }
         Tensor out = Tensor.allocate(x.dtype(), x.shape());
         if (layout.length() == 0) return out;
-        boolean fast = x.dtype() == DType.FLOAT && layout.inner() == 1 && kind != Kind.HARDMAX;
         Work.pool(parallel, x.size()).forRange(layout.lines(), (from, to) -> {
-            float[] row = fast ? new float[Math.toIntExact((layout.length() + FLOATS.length() - 1) / FLOATS.length() * FLOATS.length())] : null;
-            for (long line = from; line < to; line++) {
-                long start = layout.lineStart(line);
-                if (fast) floatLine(x.segment(), out.segment(), start, (int) layout.length(), kind, row);
-                else line(x, out, start, layout.length(), layout.inner(), kind);
-            }
+            for (long line = from; line < to; line++) line(x, out, layout.lineStart(line), layout.length(), layout.inner(), kind);
         });
         return out;
     }
@@ -74,8 +79,8 @@ public final class Softmax {
      * of the tensor takes the Vector API's slow path. Lines of attention over a few tokens are
      * shorter than one vector.
      */
-    private static void floatLine(MemorySegment x, MemorySegment out, long start, int n, Kind kind, float[] row) {
-        MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, start * Float.BYTES, row, 0, n);
+    private static void floatLine(float[] x, int xAt, float[] out, int at, int n, Kind kind, float[] row) {
+        System.arraycopy(x, xAt, row, 0, n);
         Arrays.fill(row, n, row.length, Float.NEGATIVE_INFINITY);
         float max = maxOf(row);
         // exp(x - max) replaces the row for softmax; log-softmax keeps x and takes only the sum
@@ -86,7 +91,7 @@ public final class Softmax {
             scaleAndShift(row, 1, -max);
             scaleAndShift(row, 1, -(float) Math.log(sum));
         }
-        MemorySegment.copy(row, 0, out, ValueLayout.JAVA_FLOAT, start * Float.BYTES, n);
+        System.arraycopy(row, 0, out, at, n);
     }
 
     // One pass per method: as one method C2 would not inline all the vector operations.

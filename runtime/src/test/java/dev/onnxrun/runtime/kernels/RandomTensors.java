@@ -7,6 +7,16 @@ import java.util.Random;
 final class RandomTensors {
     private RandomTensors() {}
 
+    /** A float32 copy of {@code t} lying at an odd offset inside a larger NaN-filled array, as a session's arena hands inputs to kernels. */
+    static Tensor sliced(Tensor t) {
+        int offset = 13, size = Math.toIntExact(t.size());
+        float[] arena = new float[offset + size + 7];
+        java.util.Arrays.fill(arena, Float.NaN);
+        for (int i = 0; i < size; i++) arena[offset + i] = t.getFloat(i);
+        return Tensor.wrap(dev.onnxrun.runtime.DType.FLOAT,
+                java.lang.foreign.MemorySegment.ofArray(arena).asSlice((long) offset * Float.BYTES, (long) size * Float.BYTES), t.shape());
+    }
+
     /** Values uniform in [-1, 1). */
     static Tensor uniform(Random r, long... shape) {
         int n = 1;

@@ -19,7 +19,7 @@ class SoftmaxTest {
                 for (long i = 0; i < x.size(); i++) x.setFloat(i, x.getFloat(i) * 20);
                 AxisLayout layout = AxisLayout.around(x.shape(), 1);
                 for (Softmax.Kind kind : new Softmax.Kind[] {Softmax.Kind.SOFTMAX, Softmax.Kind.LOG_SOFTMAX}) {
-                    Tensor fast = Softmax.apply(x, layout, kind, trial % 2 == 0 ? threads : Parallel.SERIAL);
+                    Tensor fast = Softmax.apply(trial % 3 == 0 ? RandomTensors.sliced(x) : x, layout, kind, trial % 2 == 0 ? threads : Parallel.SERIAL);
                     Tensor reference = Softmax.apply(RecurrentTest.asDouble(x), layout, kind, Parallel.SERIAL);
                     for (long i = 0; i < x.size(); i++) {
                         double want = reference.getDouble(i);
