@@ -34,20 +34,32 @@ public final class CompareWithOnnxRuntime {
     record Row(String model, int threads, double oursMs, double ortMs, double oursFirstMs, double ortFirstMs, double maxDiff) {}
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 4 && args[0].equals("--cold-child")) {
+            FirstInference.child(args[1], Path.of(args[2]), Integer.parseInt(args[3]));
+            return;
+        }
         List<Path> models = new ArrayList<>();
         int[] threads = {1, 2};
         int warmup = 200, iterations = 50; // the JIT needs a few hundred runs to compile the kernels
+        boolean cold = false;
+        int coldRuns = 5;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--iterations" -> iterations = Integer.parseInt(args[++i]);
+                case "--cold" -> cold = true;
+                case "--runs" -> coldRuns = Integer.parseInt(args[++i]);
                 default -> models.addAll(find(Path.of(args[i])));
             }
         }
         if (models.isEmpty()) {
             models.addAll(find(Path.of("testmodels", "cases")));
             if (Files.isDirectory(Path.of("benchmarks", "models"))) models.addAll(find(Path.of("benchmarks", "models")));
+        }
+        if (cold) {
+            FirstInference.compare(models, threads, coldRuns);
+            return;
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         List<Row> rows = new ArrayList<>();
