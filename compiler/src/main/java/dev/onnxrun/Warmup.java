@@ -105,10 +105,10 @@ final class Warmup {
 
     private Warmup() {}
 
-    /** Marks a compile as started and builds the op registry in the background, while the caller reads the model file. */
+    /** Marks a compile as started and, while the caller reads the model file, builds the registry's elementwise family (every model needs it, and it costs the most). */
     static void begin() {
         COMPILING.incrementAndGet();
-        submit(OpRegistry::get);
+        submit(() -> OpRegistry.get().knows("", "Add"));
     }
 
     /** Queues the workloads {@code model}'s ops call for that this JVM has not run yet. */

@@ -41,7 +41,7 @@ public final class CompareWithOnnxRuntime {
         List<Path> models = new ArrayList<>();
         int[] threads = {1, 2};
         int warmup = 200, iterations = 50; // the JIT needs a few hundred runs to compile the kernels
-        boolean cold = false;
+        boolean cold = false, compileWarmup = true;
         int coldRuns = 5;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -50,6 +50,7 @@ public final class CompareWithOnnxRuntime {
                 case "--iterations" -> iterations = Integer.parseInt(args[++i]);
                 case "--cold" -> cold = true;
                 case "--runs" -> coldRuns = Integer.parseInt(args[++i]);
+                case "--no-warmup" -> compileWarmup = false;
                 default -> models.addAll(find(Path.of(args[i])));
             }
         }
@@ -58,7 +59,7 @@ public final class CompareWithOnnxRuntime {
             if (Files.isDirectory(Path.of("benchmarks", "models"))) models.addAll(find(Path.of("benchmarks", "models")));
         }
         if (cold) {
-            FirstInference.compare(models, threads, coldRuns);
+            FirstInference.compare(models, threads, coldRuns, compileWarmup);
             return;
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();

@@ -32,16 +32,17 @@ final class FirstInference {
 
     static void child(String runtime, Path model, int threads) throws Exception {
         Times t = switch (runtime) {
-            case "onnxrun" -> onnxrun(model, threads);
+            case "onnxrun" -> onnxrun(model, threads, true);
+            case "onnxrun-nowarmup" -> onnxrun(model, threads, false);
             case "ort" -> ort(model, threads);
             default -> throw new IllegalArgumentException("unknown runtime " + runtime);
         };
         System.out.printf(Locale.ROOT, "%.3f %.3f%n", t.prepareMs(), t.firstRunMs());
     }
 
-    private static Times onnxrun(Path model, int threads) {
+    private static Times onnxrun(Path model, int threads, boolean warmup) {
         long t0 = System.nanoTime();
-        try (CompiledModel m = CompiledModel.compile(model, new CompiledModel.Options(threads)); Session s = m.newSession()) {
+        try (CompiledModel m = CompiledModel.compile(model, new CompiledModel.Options(threads).withWarmup(warmup)); Session s = m.newSession()) {
             long t1 = System.nanoTime();
             Map<String, Tensor> inputs = CompareWithOnnxRuntime.inputs(m.inputs());
             long t2 = System.nanoTime();
@@ -72,10 +73,12 @@ final class FirstInference {
         return new Times(Double.parseDouble(ms[0]), Double.parseDouble(ms[1]));
     }
 
-    /** Runs every model {@code runs} times per runtime and thread count; prints the Markdown table. */
-    static void compare(List<Path> models, int[] threads, int runs) throws Exception {
+    /** Runs every model {@code runs} times per runtime and thread count (onnxrun with or without warm-up); prints the Markdown table. */
+    static void compare(List<Path> models, int[] threads, int runs, boolean warmup) throws Exception {
+        String ourRuntime = warmup ? "onnxrun" : "onnxrun-nowarmup";
         StringBuilder table = new StringBuilder();
-        table.append(String.format(Locale.ROOT, "First inference in a fresh JVM, median of %d JVMs per cell; load = load + compile (ONNX Runtime: environment + session).%n%n", runs));
+        table.append(String.format(Locale.ROOT, "First inference in a fresh JVM, median of %d JVMs per cell; load = load + compile (ONNX Runtime: environment + session)%s.%n%n",
+                runs, warmup ? "" : "; onnxrun without warm-up"));
         table.append("| model | threads | onnxrun load ms | onnxrun first run ms | onnxrun total ms | ONNX Runtime load ms | ONNX Runtime first run ms | ONNX Runtime total ms | ratio |\n");
         table.append("|---|---|---|---|---|---|---|---|---|\n");
         for (int t : threads) {
@@ -83,11 +86,11 @@ final class FirstInference {
                 Times[] ours = new Times[runs], ort = new Times[runs];
                 for (int r = 0; r < runs; r++) {
                     if (r % 2 == 0) {
-                        ours[r] = spawn("onnxrun", m, t);
+                        ours[r] = spawn(ourRuntime, m, t);
                         ort[r] = spawn("ort", m, t);
                     } else {
                         ort[r] = spawn("ort", m, t);
-                        ours[r] = spawn("onnxrun", m, t);
+                        ours[r] = spawn(ourRuntime, m, t);
                     }
                 }
                 String name = m.getParent().getFileName().toString();
