@@ -16,6 +16,9 @@ import dev.onnxrun.runtime.kernels.Normalization;
 import dev.onnxrun.runtime.kernels.Pooling;
 import dev.onnxrun.runtime.kernels.Softmax;
 import dev.onnxrun.runtime.kernels.Windows;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.Set;
@@ -34,7 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * calls the kernels the model's ops use on small tensors, many times over with short loops, so
  * the JIT sees them invoked often enough to compile whole methods. It stops when no compile is
  * in progress, after {@link #BUDGET_NANOS} or after {@link Workload#calls} rounds; each workload
- * runs once per JVM. Off with {@link CompiledModel.Options#warmup}.
+ * runs once per JVM, and only when the machine has cores to spare ({@link #coresToSpare}).
+ * Off with {@link CompiledModel.Options#warmup}.
  */
 final class Warmup {
     /** The longest one workload runs. */
@@ -105,23 +109,52 @@ final class Warmup {
 
     private Warmup() {}
 
-    /** Marks a compile as started and, while the caller reads the model file, builds the registry's elementwise family (every model needs it, and it costs the most). */
+    /**
+     * Marks a compile as started and, when a core is free for it, starts building the registry's
+     * elementwise family (every model needs it, and it costs the most) while the caller reads the
+     * model file.
+     */
     static void begin() {
         COMPILING.incrementAndGet();
-        submit(() -> OpRegistry.get().knows("", "Add"));
+        if (coresToSpare()) submit(() -> OpRegistry.get().knows("", "Add"));
     }
 
-    /** Queues the workloads {@code model}'s ops call for that this JVM has not run yet. */
+    /**
+     * Whether the machine has at least two idle cores, one for the compile and one for the
+     * warm-up: on a busy machine the warm-up only takes CPU time from the compile and the JIT
+     * (measured on a loaded 2-core VM: first inference no faster, often slower). Linux reports
+     * its load average in /proc/loadavg; elsewhere four or more cores count as enough.
+     */
+    private static boolean coresToSpare() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        try {
+            String loadAverage = Files.readString(Path.of("/proc/loadavg"));
+            return cores - Double.parseDouble(loadAverage.substring(0, loadAverage.indexOf(' '))) >= 2;
+        } catch (IOException | RuntimeException e) {
+            return cores >= 4;
+        }
+    }
+
+    /** Queues the workloads {@code model}'s ops call for that this JVM has not run yet, when a core is free for them. */
     static void forModel(Model model) {
-        Set<String> ops = new HashSet<>();
-        collectOps(model.graph(), ops);
-        for (Workload w : Workload.values()) {
-            if (w.ops.stream().noneMatch(ops::contains)) continue;
+        if (!coresToSpare()) return;
+        for (Workload w : workloadsFor(model.graph())) {
             synchronized (STARTED) {
                 if (!STARTED.add(w)) continue;
             }
             submit(() -> w.run(System.nanoTime() + BUDGET_NANOS));
         }
+    }
+
+    /** The workloads whose kernels the ops of {@code g} (and its subgraphs) use. */
+    static Set<Workload> workloadsFor(Graph g) {
+        Set<String> ops = new HashSet<>();
+        collectOps(g, ops);
+        Set<Workload> out = EnumSet.noneOf(Workload.class);
+        for (Workload w : Workload.values()) {
+            if (w.ops.stream().anyMatch(ops::contains)) out.add(w);
+        }
+        return out;
     }
 
     /** Marks a compile begun with {@link #begin} as finished. */
