@@ -38,10 +38,14 @@ public final class CompareWithOnnxRuntime {
             FirstInference.child(args[1], Path.of(args[2]), Integer.parseInt(args[3]));
             return;
         }
+        if (args.length > 2 && args[0].equals("--cold-train")) {
+            FirstInference.train(Arrays.stream(args, 2, args.length).map(Path::of).toList(), Integer.parseInt(args[1]));
+            return;
+        }
         List<Path> models = new ArrayList<>();
         int[] threads = {1, 2};
         int warmup = 200, iterations = 50; // the JIT needs a few hundred runs to compile the kernels
-        boolean cold = false, compileWarmup = true;
+        boolean cold = false, compileWarmup = true, aot = false;
         int coldRuns = 5;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -51,6 +55,7 @@ public final class CompareWithOnnxRuntime {
                 case "--cold" -> cold = true;
                 case "--runs" -> coldRuns = Integer.parseInt(args[++i]);
                 case "--no-warmup" -> compileWarmup = false;
+                case "--aot" -> aot = true;
                 default -> models.addAll(find(Path.of(args[i])));
             }
         }
@@ -59,7 +64,7 @@ public final class CompareWithOnnxRuntime {
             if (Files.isDirectory(Path.of("benchmarks", "models"))) models.addAll(find(Path.of("benchmarks", "models")));
         }
         if (cold) {
-            FirstInference.compare(models, threads, coldRuns, compileWarmup);
+            FirstInference.compare(models, threads, coldRuns, compileWarmup, aot);
             return;
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();

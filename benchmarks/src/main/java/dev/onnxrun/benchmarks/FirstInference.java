@@ -9,6 +9,7 @@ import dev.onnxrun.Session;
 import dev.onnxrun.runtime.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -20,7 +21,8 @@ import java.util.Map;
  * runs in its own child JVM with this JVM's flags, which times loading and compiling the model
  * (ONNX Runtime: creating its environment and session) and then the first run; making the inputs
  * is not timed. The two runtimes alternate which goes first, and each figure is the median of
- * {@code --runs} children.
+ * {@code --runs} children. {@code --aot} measures both starting from a JVM AOT cache, as an
+ * embedder would deploy one.
  */
 final class FirstInference {
     /** What one child measured, in milliseconds. */
@@ -68,17 +70,37 @@ final class FirstInference {
         }
     }
 
-    static Times spawn(String runtime, Path model, int threads) throws Exception {
-        String[] ms = ChildJvm.run(CompareWithOnnxRuntime.class, List.of(), List.of("--cold-child", runtime, model.toString(), Integer.toString(threads))).split(" ");
+    /** Runs each model once in each runtime: the training run of the JVM's AOT cache ({@code --aot}). */
+    static void train(List<Path> models, int threads) throws Exception {
+        for (Path m : models) {
+            onnxrun(m, threads, false);
+            ort(m, threads);
+        }
+    }
+
+    static Times spawn(String runtime, Path model, int threads, List<String> jvmFlags) throws Exception {
+        String[] ms = ChildJvm.run(CompareWithOnnxRuntime.class, jvmFlags, List.of("--cold-child", runtime, model.toString(), Integer.toString(threads))).split(" ");
         return new Times(Double.parseDouble(ms[0]), Double.parseDouble(ms[1]));
     }
 
-    /** Runs every model {@code runs} times per runtime and thread count (onnxrun with or without warm-up); prints the Markdown table. */
-    static void compare(List<Path> models, int[] threads, int runs, boolean warmup) throws Exception {
+    /**
+     * Runs every model {@code runs} times per runtime and thread count (onnxrun with or without
+     * warm-up) and prints the Markdown table. With {@code aot}, a training run over all the models
+     * first writes a JVM AOT cache, and both runtimes' children start from it.
+     */
+    static void compare(List<Path> models, int[] threads, int runs, boolean warmup, boolean aot) throws Exception {
         String ourRuntime = warmup ? "onnxrun" : "onnxrun-nowarmup";
+        List<String> flags = List.of();
+        if (aot) {
+            Path cache = Path.of("benchmarks", "target", "first-inference.aot").toAbsolutePath();
+            List<String> args = new ArrayList<>(List.of("--cold-train", Integer.toString(threads[0])));
+            models.forEach(m -> args.add(m.toString()));
+            ChildJvm.run(CompareWithOnnxRuntime.class, List.of("-XX:AOTCacheOutput=" + cache, "-Xlog:aot*=off", "-Xlog:cds*=off"), args);
+            flags = List.of("-XX:AOTCache=" + cache, "-Xlog:aot*=off", "-Xlog:cds*=off");
+        }
         StringBuilder table = new StringBuilder();
-        table.append(String.format(Locale.ROOT, "First inference in a fresh JVM, median of %d JVMs per cell; load = load + compile (ONNX Runtime: environment + session)%s.%n%n",
-                runs, warmup ? "" : "; onnxrun without warm-up"));
+        table.append(String.format(Locale.ROOT, "First inference in a fresh JVM, median of %d JVMs per cell; load = load + compile (ONNX Runtime: environment + session)%s%s.%n%n",
+                runs, warmup ? "" : "; onnxrun without warm-up", aot ? "; both JVMs start from an AOT cache" : ""));
         table.append("| model | threads | onnxrun load ms | onnxrun first run ms | onnxrun total ms | ONNX Runtime load ms | ONNX Runtime first run ms | ONNX Runtime total ms | ratio |\n");
         table.append("|---|---|---|---|---|---|---|---|---|\n");
         for (int t : threads) {
@@ -86,11 +108,11 @@ final class FirstInference {
                 Times[] ours = new Times[runs], ort = new Times[runs];
                 for (int r = 0; r < runs; r++) {
                     if (r % 2 == 0) {
-                        ours[r] = spawn(ourRuntime, m, t);
-                        ort[r] = spawn("ort", m, t);
+                        ours[r] = spawn(ourRuntime, m, t, flags);
+                        ort[r] = spawn("ort", m, t, flags);
                     } else {
-                        ort[r] = spawn("ort", m, t);
-                        ours[r] = spawn(ourRuntime, m, t);
+                        ort[r] = spawn("ort", m, t, flags);
+                        ours[r] = spawn(ourRuntime, m, t, flags);
                     }
                 }
                 String name = m.getParent().getFileName().toString();

@@ -33,9 +33,9 @@ public final class OpRegistry {
     private static List<Supplier<List<OpDef>>> families() {
         return List.of(
                 ElementwiseOps::defs,
-                TensorOps::defs,
                 NnOps::defs,
                 FusedOps::defs,
+                TensorOps::defs,
                 ReduceOps::defs,
                 RnnOps::defs,
                 ControlFlowOps::defs,
