@@ -95,7 +95,7 @@ public final class OnnxImporter {
     private Model model(ModelProto m) {
         Map<String, Integer> versions = new LinkedHashMap<>();
         for (OnnxWire.OperatorSetIdProto o : m.opsetImport) {
-            versions.put(o.domain(), (int) o.version());
+            versions.put(o.domain, (int) o.version);
         }
         // IR versions before 3 had no opset_import: those models used opset 1.
         if (versions.isEmpty()) versions.put("", 1);
@@ -106,13 +106,13 @@ public final class OnnxImporter {
             functions.put(def.key(), def);
         }
         Map<String, String> metadata = new LinkedHashMap<>();
-        m.metadataProps.forEach(e -> metadata.put(e.key(), e.value()));
+        m.metadataProps.forEach(e -> metadata.put(e.key, e.value));
         return new Model(m.irVersion, m.producerName, m.producerVersion, opsets, graph(m.graph), functions, metadata);
     }
 
     private FunctionDef function(FunctionProto f, OpsetImports modelOpsets) {
         Map<String, Integer> versions = new LinkedHashMap<>();
-        f.opsetImport.forEach(o -> versions.put(o.domain(), (int) o.version()));
+        f.opsetImport.forEach(o -> versions.put(o.domain, (int) o.version));
         Map<String, Attribute> defaults = new LinkedHashMap<>();
         for (AttributeProto a : f.attributeProto) defaults.put(a.name, attribute(a, "function " + f.name));
         List<String> attributeNames = new ArrayList<>(f.attribute);
@@ -256,7 +256,7 @@ public final class OnnxImporter {
     }
 
     private static ValueInfo valueInfo(ValueInfoProto v) {
-        return new ValueInfo(v.name(), v.type() != null ? type(v.type()) : ValueType.UNKNOWN);
+        return new ValueInfo(v.name, v.type != null ? type(v.type) : ValueType.UNKNOWN);
     }
 
     /** The IR type of a TypeProto message. */
@@ -286,11 +286,11 @@ public final class OnnxImporter {
         if (shape == null) return ValueType.TensorType.unknownShape(dtype);
         List<Dim> dims = new ArrayList<>();
         for (OnnxWire.Dimension d : shape) {
-            if (d.dimValue() != null) {
-                if (d.dimValue() < 0) throw OnnxrunException.invalidModel("negative dimension " + d.dimValue() + " in a declared shape");
-                dims.add(Dim.of(d.dimValue()));
-            } else if (d.dimParam() != null && !d.dimParam().isEmpty()) {
-                dims.add(new Dim.Symbolic(d.dimParam()));
+            if (d.dimValue != null) {
+                if (d.dimValue < 0) throw OnnxrunException.invalidModel("negative dimension " + d.dimValue + " in a declared shape");
+                dims.add(Dim.of(d.dimValue));
+            } else if (d.dimParam != null && !d.dimParam.isEmpty()) {
+                dims.add(new Dim.Symbolic(d.dimParam));
             } else {
                 dims.add(Dim.UNKNOWN);
             }

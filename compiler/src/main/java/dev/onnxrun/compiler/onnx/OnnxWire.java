@@ -33,9 +33,14 @@ final class OnnxWire {
         final List<FunctionProto> functions = new ArrayList<>();
     }
 
-    record OperatorSetIdProto(String domain, long version) {}
+    static final class OperatorSetIdProto {
+        String domain = "";
+        long version;
+    }
 
-    record StringStringEntryProto(String key, String value) {}
+    static final class StringStringEntryProto {
+        String key = "", value = "";
+    }
 
     static final class GraphProto {
         String name = "";
@@ -99,7 +104,11 @@ final class OnnxWire {
         final List<Long> dims = new ArrayList<>();
     }
 
-    record ValueInfoProto(String name, TypeProto type) {}
+    static final class ValueInfoProto {
+        String name = "";
+        /** Null when absent. */
+        TypeProto type;
+    }
 
     /**
      * TypeProto with its oneof flattened: {@link #valueCase} is the field number of the value
@@ -116,8 +125,11 @@ final class OnnxWire {
         TypeProto elem;
     }
 
-    /** One dimension: a value, a parameter name, or neither. */
-    record Dimension(Long dimValue, String dimParam) {}
+    /** One dimension: a value, a parameter name (the oneof keeps the last one read), or neither. */
+    static final class Dimension {
+        Long dimValue;
+        String dimParam;
+    }
 
     private final CodedInputStream in;
     private final int maxDepth;
@@ -188,24 +200,27 @@ final class OnnxWire {
     }
 
     private OperatorSetIdProto operatorSetId() throws IOException {
-        String[] domain = {""};
-        long[] version = {0};
-        message(null, tag -> switch (tag) {
-            case 1 << 3 | LEN -> { domain[0] = in.readString(); yield true; }
-            case 2 << 3 | VARINT -> { version[0] = in.readInt64(); yield true; }
-            default -> false;
+        OperatorSetIdProto o = new OperatorSetIdProto();
+        return message(o, tag -> {
+            switch (tag) {
+                case 1 << 3 | LEN -> o.domain = in.readString();
+                case 2 << 3 | VARINT -> o.version = in.readInt64();
+                default -> { return false; }
+            }
+            return true;
         });
-        return new OperatorSetIdProto(domain[0], version[0]);
     }
 
     private StringStringEntryProto stringPair() throws IOException {
-        String[] kv = {"", ""};
-        message(null, tag -> switch (tag) {
-            case 1 << 3 | LEN -> { kv[0] = in.readString(); yield true; }
-            case 2 << 3 | LEN -> { kv[1] = in.readString(); yield true; }
-            default -> false;
+        StringStringEntryProto e = new StringStringEntryProto();
+        return message(e, tag -> {
+            switch (tag) {
+                case 1 << 3 | LEN -> e.key = in.readString();
+                case 2 << 3 | LEN -> e.value = in.readString();
+                default -> { return false; }
+            }
+            return true;
         });
-        return new StringStringEntryProto(kv[0], kv[1]);
     }
 
     private FunctionProto function() throws IOException {
@@ -346,14 +361,15 @@ final class OnnxWire {
     }
 
     private ValueInfoProto valueInfo() throws IOException {
-        String[] name = {""};
-        TypeProto[] type = {null};
-        message(null, tag -> switch (tag) {
-            case 1 << 3 | LEN -> { name[0] = in.readString(); yield true; }
-            case 2 << 3 | LEN -> { type[0] = typeProto(); yield true; }
-            default -> false;
+        ValueInfoProto v = new ValueInfoProto();
+        return message(v, tag -> {
+            switch (tag) {
+                case 1 << 3 | LEN -> v.name = in.readString();
+                case 2 << 3 | LEN -> v.type = typeProto();
+                default -> { return false; }
+            }
+            return true;
         });
-        return new ValueInfoProto(name[0], type[0]);
     }
 
     private TypeProto typeProto() throws IOException {
@@ -397,20 +413,30 @@ final class OnnxWire {
 
     private List<Dimension> tensorShape() throws IOException {
         List<Dimension> dims = new ArrayList<>();
-        message(null, tag -> {
+        return message(dims, tag -> {
             if (tag != (1 << 3 | LEN)) return false;
-            Long[] value = {null};
-            String[] param = {null};
-            message(null, inner -> switch (inner) {
-                // dim_value and dim_param are a oneof: the last one read wins
-                case 1 << 3 | VARINT -> { value[0] = in.readInt64(); param[0] = null; yield true; }
-                case 2 << 3 | LEN -> { param[0] = in.readString(); value[0] = null; yield true; }
-                default -> false;
-            });
-            dims.add(new Dimension(value[0], param[0]));
+            dims.add(dimension());
             return true;
         });
-        return dims;
+    }
+
+    private Dimension dimension() throws IOException {
+        Dimension d = new Dimension();
+        return message(d, tag -> {
+            switch (tag) {
+                // dim_value and dim_param are a oneof: the last one read wins
+                case 1 << 3 | VARINT -> {
+                    d.dimValue = in.readInt64();
+                    d.dimParam = null;
+                }
+                case 2 << 3 | LEN -> {
+                    d.dimParam = in.readString();
+                    d.dimValue = null;
+                }
+                default -> { return false; }
+            }
+            return true;
+        });
     }
 
     /** Reads values until the end of a packed field's bytes. */

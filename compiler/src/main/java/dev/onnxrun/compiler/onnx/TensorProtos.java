@@ -115,10 +115,10 @@ public final class TensorProtos {
         String location = null;
         long offset = 0, length = -1;
         for (var e : p.externalData) {
-            switch (e.key()) {
-                case "location" -> location = e.value();
-                case "offset" -> offset = parseLong(e.value(), "offset");
-                case "length" -> length = parseLong(e.value(), "length");
+            switch (e.key) {
+                case "location" -> location = e.value;
+                case "offset" -> offset = parseLong(e.value, "offset");
+                case "length" -> length = parseLong(e.value, "length");
                 default -> { }
             }
         }

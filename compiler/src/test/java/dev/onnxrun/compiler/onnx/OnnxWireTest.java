@@ -65,7 +65,7 @@ class OnnxWireTest {
         byte[] b = type.toBuilder().setSequenceType(Onnx.TypeProto.Sequence.newBuilder().setElemType(type)).build().toByteArray();
         byte[] both = concat(type.toByteArray(), b);
         assertEquals(Reference.type(Onnx.TypeProto.parseFrom(both)), Wire.type(OnnxWire.type(both, DEPTH)));
-        assertEquals("N", OnnxWire.type(type.toByteArray(), DEPTH).shape.getFirst().dimParam());
+        assertEquals("N", OnnxWire.type(type.toByteArray(), DEPTH).shape.getFirst().dimParam);
     }
 
     @Test
@@ -177,13 +177,13 @@ class OnnxWireTest {
     private static final class Wire {
         static String model(OnnxWire.ModelProto m) {
             return "ir " + m.irVersion + " producer " + m.producerName + " " + m.producerVersion
-                    + " opsets " + m.opsetImport.stream().map(o -> o.domain() + ":" + o.version()).toList()
-                    + " meta " + m.metadataProps.stream().map(e -> e.key() + "=" + e.value()).toList()
+                    + " opsets " + m.opsetImport.stream().map(o -> o.domain + ":" + o.version).toList()
+                    + " meta " + m.metadataProps.stream().map(e -> e.key + "=" + e.value).toList()
                     + " graph " + (m.graph != null ? graph(m.graph) : "none")
                     + " functions " + m.functions.stream().map(f -> f.domain + "." + f.name + f.input + f.output
                     + f.attribute + f.attributeProto.stream().map(Wire::attribute).toList()
                     + f.node.stream().map(Wire::node).toList()
-                    + f.opsetImport.stream().map(o -> o.domain() + ":" + o.version()).toList()).toList();
+                    + f.opsetImport.stream().map(o -> o.domain + ":" + o.version).toList()).toList();
         }
 
         static String graph(OnnxWire.GraphProto g) {
@@ -216,11 +216,11 @@ class OnnxWireTest {
                     + " raw " + (t.rawData != null ? ByteString.copyFrom(t.rawData.duplicate()).hashCode() : "none") + " f " + t.floatData
                     + " i32 " + t.int32Data + " s " + t.stringData.stream().map(ByteString::toStringUtf8).toList() + " i64 " + t.int64Data
                     + " d " + t.doubleData + " u64 " + t.uint64Data
-                    + " ext " + t.externalData.stream().map(e -> e.key() + "=" + e.value()).toList();
+                    + " ext " + t.externalData.stream().map(e -> e.key + "=" + e.value).toList();
         }
 
         static String valueInfo(OnnxWire.ValueInfoProto v) {
-            return v.name() + ":" + (v.type() != null ? type(v.type()) : "none");
+            return v.name + ":" + (v.type != null ? type(v.type) : "none");
         }
 
         static String type(OnnxWire.TypeProto t) {
@@ -237,7 +237,7 @@ class OnnxWireTest {
         }
 
         static String shape(List<OnnxWire.Dimension> dims) {
-            return dims.stream().map(d -> d.dimValue() != null ? Long.toString(d.dimValue()) : d.dimParam() != null ? "'" + d.dimParam() + "'" : "_")
+            return dims.stream().map(d -> d.dimValue != null ? Long.toString(d.dimValue) : d.dimParam != null ? "'" + d.dimParam + "'" : "_")
                     .collect(Collectors.joining(",", "[", "]"));
         }
     }
