@@ -13,6 +13,7 @@ import dev.onnxrun.runtime.Parallel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * A model compiled for the CPU: load once, then create a cheap {@link Session} per request.
@@ -37,23 +38,35 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     public static CompiledModel compile(Path file) {
-        return compile(ModelFiles.load(file), Options.DEFAULTS);
+        return compile(file, Options.DEFAULTS);
     }
 
     public static CompiledModel compile(Path file, Options options) {
-        return compile(ModelFiles.load(file), options);
+        return compile(() -> ModelFiles.load(file), options);
     }
 
     public static CompiledModel compile(byte[] onnxBytes) {
-        return compile(OnnxImporter.load(onnxBytes), Options.DEFAULTS);
+        return compile(() -> OnnxImporter.load(onnxBytes), Options.DEFAULTS);
     }
 
     /** Validates, type-checks and lowers an imported model; every unsupported part is named at once. */
     public static CompiledModel compile(Model imported, Options options) {
+        return compile(() -> imported, options);
+    }
+
+    /** Loads the model (the warm-up builds the op registry meanwhile) and compiles it, warming the JIT up alongside. */
+    private static CompiledModel compile(Supplier<Model> load, Options options) {
+        if (options.warmup()) Warmup.begin();
         try {
-            return lower(imported, options);
-        } catch (StackOverflowError e) {
-            throw new OnnxrunException(OnnxrunException.Kind.LIMIT, "the model's graphs nest too deeply to compile");
+            Model imported = load.get();
+            if (options.warmup()) Warmup.forModel(imported);
+            try {
+                return lower(imported, options);
+            } catch (StackOverflowError e) {
+                throw new OnnxrunException(OnnxrunException.Kind.LIMIT, "the model's graphs nest too deeply to compile");
+            }
+        } finally {
+            if (options.warmup()) Warmup.end();
         }
     }
 
@@ -68,8 +81,11 @@ public final class CompiledModel implements AutoCloseable {
      *
      * @param threads worker threads for kernels
      * @param passes  optimization passes to run (see {@link Optimizer#DEFAULT_PASSES}); empty for none
+     * @param warmup  while compiling, warm the JIT up in a background thread by calling the
+     *                kernels the model's ops use on small tensors, so the first run is fast (see
+     *                {@link Warmup}); costs up to two seconds of one core, once per JVM and kind of model
      */
-    public record Options(int threads, List<Pass> passes) {
+    public record Options(int threads, List<Pass> passes, boolean warmup) {
         public static final Options DEFAULTS = new Options(Runtime.getRuntime().availableProcessors());
 
         public Options {
@@ -77,12 +93,19 @@ public final class CompiledModel implements AutoCloseable {
             passes = List.copyOf(passes);
         }
 
-        /** {@code threads} workers and the default passes. */
+        /** {@code threads} workers, the default passes and warm-up. */
         public Options(int threads) {
             this(threads, Optimizer.DEFAULT_PASSES);
         }
 
-        public Options withPasses(List<Pass> p) { return new Options(threads, p); }
+        /** {@code threads} workers, these passes and warm-up. */
+        public Options(int threads, List<Pass> passes) {
+            this(threads, passes, true);
+        }
+
+        public Options withPasses(List<Pass> p) { return new Options(threads, p, warmup); }
+
+        public Options withWarmup(boolean on) { return new Options(threads, passes, on); }
     }
 
     /** A new session; sessions are cheap and each is meant for one thread at a time. */

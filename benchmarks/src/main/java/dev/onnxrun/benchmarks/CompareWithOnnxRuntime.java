@@ -39,22 +39,40 @@ public final class CompareWithOnnxRuntime {
     private static final int MAX_TIMED_RUNS = 1 << 14;
 
     public static void main(String[] args) throws Exception {
+        if (args.length == 4 && args[0].equals("--cold-child")) {
+            FirstInference.child(args[1], Path.of(args[2]), Integer.parseInt(args[3]));
+            return;
+        }
+        if (args.length > 2 && args[0].equals("--cold-train")) {
+            FirstInference.train(Arrays.stream(args, 2, args.length).map(Path::of).toList(), Integer.parseInt(args[1]));
+            return;
+        }
         List<Path> models = new ArrayList<>();
         int[] threads = {1, 2};
         long[] batches = {1};
         int warmup = 200, iterations = 50; // the JIT needs a few hundred runs to compile the kernels
+        boolean cold = false, compileWarmup = true, aot = false;
+        int coldRuns = 5;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
                 case "--batch" -> batches = Arrays.stream(args[++i].split(",")).mapToLong(Long::parseLong).toArray();
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--iterations" -> iterations = Integer.parseInt(args[++i]);
+                case "--cold" -> cold = true;
+                case "--runs" -> coldRuns = Integer.parseInt(args[++i]);
+                case "--no-warmup" -> compileWarmup = false;
+                case "--aot" -> aot = true;
                 default -> models.addAll(find(Path.of(args[i])));
             }
         }
         if (models.isEmpty()) {
             models.addAll(find(Path.of("testmodels", "cases")));
             if (Files.isDirectory(Path.of("benchmarks", "models"))) models.addAll(find(Path.of("benchmarks", "models")));
+        }
+        if (cold) {
+            FirstInference.compare(models, threads, coldRuns, compileWarmup, aot);
+            return;
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         List<Row> rows = new ArrayList<>();

@@ -65,15 +65,9 @@ public final class PeakMemory {
 
     /** Runs one child JVM with this JVM's flags and reads its figures. */
     static Figures spawn(String runtime, Path model, int runs, int threads) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PeakMemory.class.getName(), "--child", runtime));
-        if (model != null) cmd.addAll(List.of(model.toString(), Integer.toString(runs), Integer.toString(threads)));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes()).trim();
-        if (p.waitFor() != 0) throw new IllegalStateException(runtime + " on " + model + " failed (exit " + p.exitValue() + ")");
-        String[] figures = out.split(" ");
+        List<String> args = new ArrayList<>(List.of("--child", runtime));
+        if (model != null) args.addAll(List.of(model.toString(), Integer.toString(runs), Integer.toString(threads)));
+        String[] figures = ChildJvm.run(PeakMemory.class, List.of(), args).split(" ");
         return new Figures(Long.parseLong(figures[0]), Long.parseLong(figures[1]), Long.parseLong(figures[2]));
     }
 
@@ -115,7 +109,7 @@ public final class PeakMemory {
     }
 
     /** Zeros of a declared input (symbolic dimensions 1), read from ONNX Runtime's own view of the model so this child loads nothing of onnxrun's. */
-    private static OnnxTensor zeros(OrtEnvironment env, TensorInfo info) throws OrtException {
+    static OnnxTensor zeros(OrtEnvironment env, TensorInfo info) throws OrtException {
         long[] shape = info.getShape().clone();
         for (int i = 0; i < shape.length; i++) if (shape[i] < 0) shape[i] = 1;
         Tensor t = Tensor.allocate(switch (info.type) {

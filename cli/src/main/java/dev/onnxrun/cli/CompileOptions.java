@@ -21,6 +21,9 @@ final class CompileOptions {
                     + "matmul-add-to-gemm, fold-scale-shift, fuse-epilogues, common-subexpressions, dead-code.")
     List<String> passes;
 
+    @Option(names = "--no-warmup", description = "Do not warm the JIT up in the background while compiling.")
+    boolean noWarmup;
+
     @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
     CommandLine.Model.CommandSpec spec;
 
@@ -29,6 +32,6 @@ final class CompileOptions {
         if (t < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1");
         if (noOptimize && passes != null) throw new CommandLine.ParameterException(spec.commandLine(), "--no-optimize and --passes exclude each other");
         List<Pass> chosen = noOptimize ? List.of() : passes == null ? Optimizer.DEFAULT_PASSES : Optimizer.select(String.join(",", passes));
-        return new CompiledModel.Options(t, chosen);
+        return new CompiledModel.Options(t, chosen, !noWarmup);
     }
 }

@@ -1,6 +1,5 @@
 package dev.onnxrun.compiler.onnx;
 
-import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.onnxrun.compiler.ir.Attribute;
 import dev.onnxrun.compiler.ir.Dim;
@@ -11,6 +10,14 @@ import dev.onnxrun.compiler.ir.Node;
 import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.compiler.ir.ValueInfo;
 import dev.onnxrun.compiler.ir.ValueType;
+import dev.onnxrun.compiler.onnx.OnnxWire.AttributeProto;
+import dev.onnxrun.compiler.onnx.OnnxWire.FunctionProto;
+import dev.onnxrun.compiler.onnx.OnnxWire.GraphProto;
+import dev.onnxrun.compiler.onnx.OnnxWire.ModelProto;
+import dev.onnxrun.compiler.onnx.OnnxWire.NodeProto;
+import dev.onnxrun.compiler.onnx.OnnxWire.SparseTensorProto;
+import dev.onnxrun.compiler.onnx.OnnxWire.TypeProto;
+import dev.onnxrun.compiler.onnx.OnnxWire.ValueInfoProto;
 import dev.onnxrun.onnx.Onnx;
 import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.OnnxrunException;
@@ -35,7 +42,7 @@ import java.util.Map;
  */
 public final class OnnxImporter {
     /** Protobuf's own nesting guard; deeper models are rejected rather than overflowing the stack. */
-    private static final int MAX_PROTO_DEPTH = 400;
+    static final int MAX_PROTO_DEPTH = 400;
 
     private final Path baseDir;
 
@@ -67,14 +74,10 @@ public final class OnnxImporter {
         return load(in.readAllBytes());
     }
 
-    private static Onnx.ModelProto parse(byte[] bytes) {
+    private static ModelProto parse(byte[] bytes) {
         try {
-            CodedInputStream in = CodedInputStream.newInstance(bytes);
-            in.setRecursionLimit(MAX_PROTO_DEPTH);
-            in.enableAliasing(true); // raw tensor data stays a view of the file's bytes until converted, not a second copy
-            Onnx.ModelProto m = Onnx.ModelProto.parseFrom(in);
-            in.checkLastTagWas(0);
-            if (!m.hasGraph()) throw OnnxrunException.invalidModel("not an ONNX model: no graph (truncated or not a model file?)");
+            ModelProto m = OnnxWire.model(bytes, MAX_PROTO_DEPTH);
+            if (m.graph == null) throw OnnxrunException.invalidModel("not an ONNX model: no graph (truncated or not a model file?)");
             return m;
         } catch (InvalidProtocolBufferException e) {
             throw OnnxrunException.invalidModel("not a valid ONNX model (truncated or corrupted protobuf): " + firstLine(e.getMessage()));
@@ -89,107 +92,107 @@ public final class OnnxImporter {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
-    private Model model(Onnx.ModelProto m) {
+    private Model model(ModelProto m) {
         Map<String, Integer> versions = new LinkedHashMap<>();
-        for (Onnx.OperatorSetIdProto o : m.getOpsetImportList()) {
-            versions.put(o.getDomain(), (int) o.getVersion());
+        for (OnnxWire.OperatorSetIdProto o : m.opsetImport) {
+            versions.put(o.domain, (int) o.version);
         }
         // IR versions before 3 had no opset_import: those models used opset 1.
         if (versions.isEmpty()) versions.put("", 1);
         OpsetImports opsets = new OpsetImports(versions);
         Map<String, FunctionDef> functions = new LinkedHashMap<>();
-        for (Onnx.FunctionProto f : m.getFunctionsList()) {
+        for (FunctionProto f : m.functions) {
             FunctionDef def = function(f, opsets);
             functions.put(def.key(), def);
         }
         Map<String, String> metadata = new LinkedHashMap<>();
-        m.getMetadataPropsList().forEach(e -> metadata.put(e.getKey(), e.getValue()));
-        return new Model(m.getIrVersion(), m.getProducerName(), m.getProducerVersion(), opsets,
-                graph(m.getGraph()), functions, metadata);
+        m.metadataProps.forEach(e -> metadata.put(e.key, e.value));
+        return new Model(m.irVersion, m.producerName, m.producerVersion, opsets, graph(m.graph), functions, metadata);
     }
 
-    private FunctionDef function(Onnx.FunctionProto f, OpsetImports modelOpsets) {
+    private FunctionDef function(FunctionProto f, OpsetImports modelOpsets) {
         Map<String, Integer> versions = new LinkedHashMap<>();
-        f.getOpsetImportList().forEach(o -> versions.put(o.getDomain(), (int) o.getVersion()));
+        f.opsetImport.forEach(o -> versions.put(o.domain, (int) o.version));
         Map<String, Attribute> defaults = new LinkedHashMap<>();
-        for (Onnx.AttributeProto a : f.getAttributeProtoList()) defaults.put(a.getName(), attribute(a, "function " + f.getName()));
-        List<String> attributeNames = new ArrayList<>(f.getAttributeList());
+        for (AttributeProto a : f.attributeProto) defaults.put(a.name, attribute(a, "function " + f.name));
+        List<String> attributeNames = new ArrayList<>(f.attribute);
         attributeNames.addAll(defaults.keySet());
         List<Node> nodes = new ArrayList<>();
-        for (Onnx.NodeProto n : f.getNodeList()) nodes.add(node(n));
-        return new FunctionDef(f.getDomain(), f.getName(), f.getInputList(), f.getOutputList(), attributeNames, defaults,
+        for (NodeProto n : f.node) nodes.add(node(n));
+        return new FunctionDef(f.domain, f.name, List.copyOf(f.input), List.copyOf(f.output), attributeNames, defaults,
                 nodes, new OpsetImports(versions).merge(modelOpsets));
     }
 
-    Graph graph(Onnx.GraphProto g) {
+    Graph graph(GraphProto g) {
         Map<String, Tensor> initializers = new LinkedHashMap<>();
-        for (Onnx.TensorProto t : g.getInitializerList()) {
-            initializers.put(t.getName(), TensorProtos.fromProto(t, baseDir));
+        for (OnnxWire.TensorProto t : g.initializer) {
+            initializers.put(t.name, TensorProtos.fromWire(t, baseDir));
         }
-        for (Onnx.SparseTensorProto s : g.getSparseInitializerList()) {
+        for (SparseTensorProto s : g.sparseInitializer) {
             Tensor dense = sparseToDense(s);
-            initializers.put(s.getValues().getName(), dense);
+            initializers.put(s.values.name, dense);
         }
         Map<String, ValueType> types = new HashMap<>();
         List<ValueInfo> inputs = new ArrayList<>();
-        for (Onnx.ValueInfoProto v : g.getInputList()) {
+        for (ValueInfoProto v : g.input) {
             ValueInfo vi = valueInfo(v);
             inputs.add(vi);
             types.put(vi.name(), vi.type());
         }
         List<ValueInfo> outputs = new ArrayList<>();
-        for (Onnx.ValueInfoProto v : g.getOutputList()) {
+        for (ValueInfoProto v : g.output) {
             ValueInfo vi = valueInfo(v);
             outputs.add(vi);
             types.put(vi.name(), vi.type());
         }
-        for (Onnx.ValueInfoProto v : g.getValueInfoList()) {
+        for (ValueInfoProto v : g.valueInfo) {
             ValueInfo vi = valueInfo(v);
             types.putIfAbsent(vi.name(), vi.type());
         }
         initializers.forEach((name, t) -> types.putIfAbsent(name, tensorTypeOf(t)));
-        List<Node> nodes = new ArrayList<>(g.getNodeCount());
-        for (Onnx.NodeProto n : g.getNodeList()) nodes.add(node(n));
-        return new Graph(g.getName(), inputs, outputs, initializers, nodes, types);
+        List<Node> nodes = new ArrayList<>(g.node.size());
+        for (NodeProto n : g.node) nodes.add(node(n));
+        return new Graph(g.name, inputs, outputs, initializers, nodes, types);
     }
 
     static ValueType.TensorType tensorTypeOf(Tensor t) {
         return ValueType.TensorType.of(t.dtype(), t.shape());
     }
 
-    private Node node(Onnx.NodeProto n) {
+    private Node node(NodeProto n) {
         Map<String, Attribute> attrs = new LinkedHashMap<>();
-        String where = n.getName().isEmpty() ? "node (" + n.getOpType() + ")" : "node '" + n.getName() + "' (" + n.getOpType() + ")";
-        for (Onnx.AttributeProto a : n.getAttributeList()) {
-            if (attrs.put(a.getName(), attribute(a, where)) != null) {
-                throw OnnxrunException.invalidModel(where + ": duplicate attribute '" + a.getName() + "'");
+        String where = n.name.isEmpty() ? "node (" + n.opType + ")" : "node '" + n.name + "' (" + n.opType + ")";
+        for (AttributeProto a : n.attribute) {
+            if (attrs.put(a.name, attribute(a, where)) != null) {
+                throw OnnxrunException.invalidModel(where + ": duplicate attribute '" + a.name + "'");
             }
         }
-        if (n.getOpType().isEmpty()) throw OnnxrunException.invalidModel(where + ": node has no op_type");
-        return new Node(n.getName(), n.getDomain(), n.getOpType(), n.getInputList(), n.getOutputList(), attrs);
+        if (n.opType.isEmpty()) throw OnnxrunException.invalidModel(where + ": node has no op_type");
+        return new Node(n.name, n.domain, n.opType, List.copyOf(n.input), List.copyOf(n.output), attrs);
     }
 
-    private Attribute attribute(Onnx.AttributeProto a, String where) {
-        String name = a.getName();
-        if (!a.getRefAttrName().isEmpty()) {
-            return new Attribute(name, kindOf(a, where), null, a.getRefAttrName());
+    private Attribute attribute(AttributeProto a, String where) {
+        String name = a.name;
+        if (!a.refAttrName.isEmpty()) {
+            return new Attribute(name, kindOf(a, where), null, a.refAttrName);
         }
         Attribute.Kind kind = kindOf(a, where);
         try {
+            // an absent value reads as its field's default, as protobuf's getters give it
             Object value = switch (kind) {
-                case FLOAT -> a.getF();
-                case INT -> a.getI();
-                case STRING -> a.getS().toString(StandardCharsets.UTF_8);
-                case TENSOR -> TensorProtos.fromProto(a.getT(), baseDir);
-                case SPARSE_TENSOR -> sparseToDense(a.getSparseTensor());
-                case GRAPH -> graph(a.getG());
-                case FLOATS -> List.copyOf(a.getFloatsList());
-                case INTS -> List.copyOf(a.getIntsList());
-                case STRINGS -> a.getStringsList().stream().map(s -> s.toString(StandardCharsets.UTF_8)).toList();
-                case TENSORS -> a.getTensorsList().stream().map(t -> TensorProtos.fromProto(t, baseDir)).toList();
-                case GRAPHS -> a.getGraphsList().stream().map(this::graph).toList();
-                case TYPE -> type(a.getTp());
-                case TYPES -> a.getTypeProtosList().stream().map(OnnxImporter::type).toList();
+                case FLOAT -> a.f == null ? 0f : a.f;
+                case INT -> a.i == null ? 0L : a.i;
+                case STRING -> a.s == null ? "" : a.s.toString(StandardCharsets.UTF_8);
+                case TENSOR -> TensorProtos.fromWire(a.t == null ? new OnnxWire.TensorProto() : a.t, baseDir);
+                case SPARSE_TENSOR -> sparseToDense(a.sparseTensor == null ? new SparseTensorProto() : a.sparseTensor);
+                case GRAPH -> graph(a.g == null ? new GraphProto() : a.g);
+                case FLOATS -> List.copyOf(a.floats);
+                case INTS -> List.copyOf(a.ints);
+                case STRINGS -> a.strings.stream().map(s -> s.toString(StandardCharsets.UTF_8)).toList();
+                case TENSORS -> a.tensors.stream().map(t -> TensorProtos.fromWire(t, baseDir)).toList();
+                case GRAPHS -> a.graphs.stream().map(this::graph).toList();
+                case TYPE -> type(a.tp == null ? new TypeProto() : a.tp);
+                case TYPES -> a.typeProtos.stream().map(OnnxImporter::type).toList();
             };
             return new Attribute(name, kind, value, null);
         } catch (OnnxrunException e) {
@@ -197,44 +200,44 @@ public final class OnnxImporter {
         }
     }
 
-    private static Attribute.Kind kindOf(Onnx.AttributeProto a, String where) {
-        return switch (a.getType()) {
-            case FLOAT -> Attribute.Kind.FLOAT;
-            case INT -> Attribute.Kind.INT;
-            case STRING -> Attribute.Kind.STRING;
-            case TENSOR -> Attribute.Kind.TENSOR;
-            case GRAPH -> Attribute.Kind.GRAPH;
-            case SPARSE_TENSOR -> Attribute.Kind.SPARSE_TENSOR;
-            case TYPE_PROTO -> Attribute.Kind.TYPE;
-            case FLOATS -> Attribute.Kind.FLOATS;
-            case INTS -> Attribute.Kind.INTS;
-            case STRINGS -> Attribute.Kind.STRINGS;
-            case TENSORS -> Attribute.Kind.TENSORS;
-            case GRAPHS -> Attribute.Kind.GRAPHS;
-            case TYPE_PROTOS -> Attribute.Kind.TYPES;
-            // Files from before IR version 2 may leave the type unset; infer it from the field present.
-            case UNDEFINED, SPARSE_TENSORS -> inferKind(a, where);
+    private static Attribute.Kind kindOf(AttributeProto a, String where) {
+        return switch (a.type) {
+            case AttributeProto.FLOAT -> Attribute.Kind.FLOAT;
+            case AttributeProto.INT -> Attribute.Kind.INT;
+            case AttributeProto.STRING -> Attribute.Kind.STRING;
+            case AttributeProto.TENSOR -> Attribute.Kind.TENSOR;
+            case AttributeProto.GRAPH -> Attribute.Kind.GRAPH;
+            case AttributeProto.SPARSE_TENSOR -> Attribute.Kind.SPARSE_TENSOR;
+            case AttributeProto.TYPE_PROTO -> Attribute.Kind.TYPE;
+            case AttributeProto.FLOATS -> Attribute.Kind.FLOATS;
+            case AttributeProto.INTS -> Attribute.Kind.INTS;
+            case AttributeProto.STRINGS -> Attribute.Kind.STRINGS;
+            case AttributeProto.TENSORS -> Attribute.Kind.TENSORS;
+            case AttributeProto.GRAPHS -> Attribute.Kind.GRAPHS;
+            case AttributeProto.TYPE_PROTOS -> Attribute.Kind.TYPES;
+            // Files from before IR version 2 may leave the type unset (UNDEFINED); infer it from the field present.
+            default -> inferKind(a, where);
         };
     }
 
-    private static Attribute.Kind inferKind(Onnx.AttributeProto a, String where) {
-        if (a.hasF()) return Attribute.Kind.FLOAT;
-        if (a.hasI()) return Attribute.Kind.INT;
-        if (a.hasS()) return Attribute.Kind.STRING;
-        if (a.hasT()) return Attribute.Kind.TENSOR;
-        if (a.hasG()) return Attribute.Kind.GRAPH;
-        if (a.getFloatsCount() > 0) return Attribute.Kind.FLOATS;
-        if (a.getIntsCount() > 0) return Attribute.Kind.INTS;
-        if (a.getStringsCount() > 0) return Attribute.Kind.STRINGS;
-        if (a.getTensorsCount() > 0) return Attribute.Kind.TENSORS;
-        if (a.getGraphsCount() > 0) return Attribute.Kind.GRAPHS;
-        throw OnnxrunException.invalidModel(where + ": attribute '" + a.getName() + "' has no type and no value");
+    private static Attribute.Kind inferKind(AttributeProto a, String where) {
+        if (a.f != null) return Attribute.Kind.FLOAT;
+        if (a.i != null) return Attribute.Kind.INT;
+        if (a.s != null) return Attribute.Kind.STRING;
+        if (a.t != null) return Attribute.Kind.TENSOR;
+        if (a.g != null) return Attribute.Kind.GRAPH;
+        if (!a.floats.isEmpty()) return Attribute.Kind.FLOATS;
+        if (!a.ints.isEmpty()) return Attribute.Kind.INTS;
+        if (!a.strings.isEmpty()) return Attribute.Kind.STRINGS;
+        if (!a.tensors.isEmpty()) return Attribute.Kind.TENSORS;
+        if (!a.graphs.isEmpty()) return Attribute.Kind.GRAPHS;
+        throw OnnxrunException.invalidModel(where + ": attribute '" + a.name + "' has no type and no value");
     }
 
-    private Tensor sparseToDense(Onnx.SparseTensorProto s) {
-        Tensor values = TensorProtos.fromProto(s.getValues(), baseDir);
-        Tensor indices = TensorProtos.fromProto(s.getIndices(), baseDir);
-        long[] shape = s.getDimsList().stream().mapToLong(Long::longValue).toArray();
+    private Tensor sparseToDense(SparseTensorProto s) {
+        Tensor values = TensorProtos.fromWire(s.values, baseDir);
+        Tensor indices = TensorProtos.fromWire(s.indices, baseDir);
+        long[] shape = s.dims.stream().mapToLong(Long::longValue).toArray();
         Tensor dense = Tensor.allocate(values.dtype(), shape);
         long[] strides = Shapes.strides(shape);
         long nnz = values.size();
@@ -252,32 +255,42 @@ public final class OnnxImporter {
         return dense;
     }
 
-    private static ValueInfo valueInfo(Onnx.ValueInfoProto v) {
-        return new ValueInfo(v.getName(), v.hasType() ? type(v.getType()) : ValueType.UNKNOWN);
+    private static ValueInfo valueInfo(ValueInfoProto v) {
+        return new ValueInfo(v.name, v.type != null ? type(v.type) : ValueType.UNKNOWN);
     }
 
+    /** The IR type of a TypeProto message. */
     public static ValueType type(Onnx.TypeProto t) {
-        return switch (t.getValueCase()) {
-            case TENSOR_TYPE -> tensorType(t.getTensorType().getElemType(), t.getTensorType().hasShape() ? t.getTensorType().getShape() : null);
-            case SPARSE_TENSOR_TYPE -> tensorType(t.getSparseTensorType().getElemType(), t.getSparseTensorType().hasShape() ? t.getSparseTensorType().getShape() : null);
-            case SEQUENCE_TYPE -> new ValueType.SequenceType(type(t.getSequenceType().getElemType()));
-            case OPTIONAL_TYPE -> new ValueType.OptionalType(type(t.getOptionalType().getElemType()));
-            case MAP_TYPE -> new ValueType.MapType(DType.fromOnnx(t.getMapType().getKeyType()), type(t.getMapType().getValueType()));
+        try {
+            return type(OnnxWire.type(t.toByteArray(), MAX_PROTO_DEPTH));
+        } catch (IOException e) {
+            throw new IllegalStateException("protobuf did not read back its own bytes", e);
+        }
+    }
+
+    private static ValueType type(TypeProto t) {
+        // an absent element type reads as the default message, as protobuf's getters give it
+        TypeProto elem = t.elem == null ? new TypeProto() : t.elem;
+        return switch (t.valueCase) {
+            case TypeProto.TENSOR_TYPE, TypeProto.SPARSE_TENSOR_TYPE -> tensorType(t.elemType, t.shape);
+            case TypeProto.SEQUENCE_TYPE -> new ValueType.SequenceType(type(elem));
+            case TypeProto.OPTIONAL_TYPE -> new ValueType.OptionalType(type(elem));
+            case TypeProto.MAP_TYPE -> new ValueType.MapType(DType.fromOnnx(t.keyType), type(elem));
             default -> ValueType.UNKNOWN;
         };
     }
 
-    private static ValueType tensorType(int elemType, Onnx.TensorShapeProto shape) {
+    private static ValueType tensorType(int elemType, List<OnnxWire.Dimension> shape) {
         if (elemType == 0) return ValueType.UNKNOWN;
         DType dtype = DType.fromOnnx(elemType);
         if (shape == null) return ValueType.TensorType.unknownShape(dtype);
         List<Dim> dims = new ArrayList<>();
-        for (Onnx.TensorShapeProto.Dimension d : shape.getDimList()) {
-            if (d.hasDimValue()) {
-                if (d.getDimValue() < 0) throw OnnxrunException.invalidModel("negative dimension " + d.getDimValue() + " in a declared shape");
-                dims.add(Dim.of(d.getDimValue()));
-            } else if (d.hasDimParam() && !d.getDimParam().isEmpty()) {
-                dims.add(new Dim.Symbolic(d.getDimParam()));
+        for (OnnxWire.Dimension d : shape) {
+            if (d.dimValue != null) {
+                if (d.dimValue < 0) throw OnnxrunException.invalidModel("negative dimension " + d.dimValue + " in a declared shape");
+                dims.add(Dim.of(d.dimValue));
+            } else if (d.dimParam != null && !d.dimParam.isEmpty()) {
+                dims.add(new Dim.Symbolic(d.dimParam));
             } else {
                 dims.add(Dim.UNKNOWN);
             }

@@ -26,25 +26,38 @@ public final class TensorProtos {
         return fromProto(p, null);
     }
 
-    /**
-     * Decodes a tensor; external data is read relative to {@code baseDir} (null forbids external data).
-     * The declared shape is checked against the data present before anything is allocated, so a
-     * corrupted dimension cannot trigger a huge allocation.
-     */
+    /** Decodes a tensor; external data is read relative to {@code baseDir} (null forbids external data). */
     public static Tensor fromProto(TensorProto p, Path baseDir) {
-        String what = p.getName().isEmpty() ? "tensor" : "tensor '" + p.getName() + "'";
+        return decode(p.toByteArray(), baseDir);
+    }
+
+    /** Decodes a serialized TensorProto; external data is read relative to {@code baseDir} (null forbids external data). */
+    public static Tensor decode(byte[] bytes, Path baseDir) {
         try {
-            if (!p.hasDataType() || p.getDataType() == 0) {
+            return fromWire(OnnxWire.tensor(bytes, OnnxImporter.MAX_PROTO_DEPTH), baseDir);
+        } catch (IOException e) {
+            throw OnnxrunException.invalidModel("not a valid TensorProto (truncated or corrupted protobuf): " + e.getMessage());
+        }
+    }
+
+    /**
+     * Decodes a tensor read by {@link OnnxWire}. The declared shape is checked against the data
+     * present before anything is allocated, so a corrupted dimension cannot trigger a huge allocation.
+     */
+    static Tensor fromWire(OnnxWire.TensorProto p, Path baseDir) {
+        String what = p.name.isEmpty() ? "tensor" : "tensor '" + p.name + "'";
+        try {
+            if (p.dataType == null || p.dataType == 0) {
                 throw OnnxrunException.invalidModel(what + " has no element type");
             }
-            DType dtype = DType.fromOnnx(p.getDataType());
-            long[] shape = p.getDimsList().stream().mapToLong(Long::longValue).toArray();
+            DType dtype = DType.fromOnnx(p.dataType);
+            long[] shape = p.dims.stream().mapToLong(Long::longValue).toArray();
             long n = Shapes.size(shape);
-            if (p.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+            if (p.dataLocation == OnnxWire.TensorProto.EXTERNAL) {
                 return fromBytes(dtype, shape, n, readExternal(p, baseDir, n * dtype.byteSize()), what);
             }
-            if (p.hasRawData()) {
-                return fromBytes(dtype, shape, n, p.getRawData().asReadOnlyByteBuffer(), what);
+            if (p.rawData != null) {
+                return fromBytes(dtype, shape, n, p.rawData, what);
             }
             return fromTypedFields(p, dtype, shape, n, what);
         } catch (OnnxrunException e) {
@@ -65,14 +78,14 @@ public final class TensorProtos {
         return t;
     }
 
-    private static Tensor fromTypedFields(TensorProto p, DType dtype, long[] shape, long n, String what) {
+    private static Tensor fromTypedFields(OnnxWire.TensorProto p, DType dtype, long[] shape, long n, String what) {
         int count = switch (dtype) {
-            case FLOAT, COMPLEX64 -> p.getFloatDataCount();
-            case DOUBLE, COMPLEX128 -> p.getDoubleDataCount();
-            case INT64 -> p.getInt64DataCount();
-            case UINT32, UINT64 -> p.getUint64DataCount();
-            case STRING -> p.getStringDataCount();
-            default -> p.getInt32DataCount();
+            case FLOAT, COMPLEX64 -> p.floatData.size();
+            case DOUBLE, COMPLEX128 -> p.doubleData.size();
+            case INT64 -> p.int64Data.size();
+            case UINT32, UINT64 -> p.uint64Data.size();
+            case STRING -> p.stringData.size();
+            default -> p.int32Data.size();
         };
         long expected = n * dtype.carrierLanes();
         if (count != expected) {
@@ -83,29 +96,29 @@ public final class TensorProtos {
         MemorySegment seg = t.segment();
         for (int i = 0; i < count; i++) {
             switch (dtype) {
-                case FLOAT, COMPLEX64 -> seg.setAtIndex(ValueLayout.JAVA_FLOAT, i, p.getFloatData(i));
-                case DOUBLE, COMPLEX128 -> seg.setAtIndex(ValueLayout.JAVA_DOUBLE, i, p.getDoubleData(i));
-                case INT64 -> t.setLong(i, p.getInt64Data(i));
-                case UINT32, UINT64 -> t.setLong(i, p.getUint64Data(i));
-                case STRING -> t.setString(i, p.getStringData(i).toString(StandardCharsets.UTF_8));
+                case FLOAT, COMPLEX64 -> seg.setAtIndex(ValueLayout.JAVA_FLOAT, i, p.floatData.get(i));
+                case DOUBLE, COMPLEX128 -> seg.setAtIndex(ValueLayout.JAVA_DOUBLE, i, p.doubleData.get(i));
+                case INT64 -> t.setLong(i, p.int64Data.get(i));
+                case UINT32, UINT64 -> t.setLong(i, p.uint64Data.get(i));
+                case STRING -> t.setString(i, p.stringData.get(i).toString(StandardCharsets.UTF_8));
                 // float16, bfloat16 and float8 keep their bits in int32_data
-                case FLOAT16, BFLOAT16, INT16, UINT16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) p.getInt32Data(i));
+                case FLOAT16, BFLOAT16, INT16, UINT16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) (int) p.int32Data.get(i));
                 case INT8, UINT8, BOOL, FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2, FLOAT8E5M2FNUZ ->
-                        seg.set(ValueLayout.JAVA_BYTE, i, (byte) p.getInt32Data(i));
-                default -> t.setLong(i, p.getInt32Data(i));
+                        seg.set(ValueLayout.JAVA_BYTE, i, (byte) (int) p.int32Data.get(i));
+                default -> t.setLong(i, p.int32Data.get(i));
             }
         }
         return t;
     }
 
-    private static ByteBuffer readExternal(TensorProto p, Path baseDir, long expectedBytes) {
+    private static ByteBuffer readExternal(OnnxWire.TensorProto p, Path baseDir, long expectedBytes) {
         String location = null;
         long offset = 0, length = -1;
-        for (var e : p.getExternalDataList()) {
-            switch (e.getKey()) {
-                case "location" -> location = e.getValue();
-                case "offset" -> offset = parseLong(e.getValue(), "offset");
-                case "length" -> length = parseLong(e.getValue(), "length");
+        for (var e : p.externalData) {
+            switch (e.key) {
+                case "location" -> location = e.value;
+                case "offset" -> offset = parseLong(e.value, "offset");
+                case "length" -> length = parseLong(e.value, "length");
                 default -> { }
             }
         }
@@ -159,8 +172,7 @@ public final class TensorProtos {
     /** Reads a serialized TensorProto file ({@code input_0.pb}). */
     public static Tensor read(Path file) {
         try {
-            byte[] bytes = Files.readAllBytes(file);
-            return fromProto(TensorProto.parseFrom(bytes), file.toAbsolutePath().getParent());
+            return decode(Files.readAllBytes(file), file.toAbsolutePath().getParent());
         } catch (IOException e) {
             throw OnnxrunException.invalidInput("cannot read tensor file " + file + ": " + e.getMessage());
         }

@@ -16,6 +16,12 @@ final class GraphEdits {
     private GraphEdits() {}
 
     /** How many node inputs (in this graph and its subgraphs) and graph outputs read each value. */
+    /** True when a top-level node of {@code g} is {@code domain}'s {@code op}: passes check this before inferring types for a pattern that cannot match. */
+    static boolean hasNode(Graph g, String domain, String op) {
+        for (Node n : g.nodes()) if (n.opType().equals(op) && n.domain().equals(domain)) return true;
+        return false;
+    }
+
     static Map<String, Integer> useCounts(Graph g) {
         Map<String, Integer> uses = new HashMap<>();
         countUses(g, uses);

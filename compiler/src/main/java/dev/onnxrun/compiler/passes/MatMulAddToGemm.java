@@ -22,6 +22,7 @@ public final class MatMulAddToGemm implements Pass {
 
     @Override
     public Graph run(Graph g, OpsetImports opsets) {
+        if (!GraphEdits.hasNode(g, "", "MatMul")) return g;
         Graph typed = InferTypes.run(g, opsets).graph(); // ranks of A and B decide the op
         Rewriter rw = new Rewriter(g);
         for (Node add : g.nodes()) {

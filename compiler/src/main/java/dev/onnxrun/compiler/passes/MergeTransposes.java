@@ -21,6 +21,7 @@ public final class MergeTransposes implements Pass {
 
     @Override
     public Graph run(Graph g, OpsetImports opsets) {
+        if (!GraphEdits.hasNode(g, "", "Transpose")) return g;
         Graph typed = InferTypes.run(g, opsets).graph(); // the default permutation needs the rank
         Rewriter rw = new Rewriter(g);
         for (Node n : g.nodes()) {

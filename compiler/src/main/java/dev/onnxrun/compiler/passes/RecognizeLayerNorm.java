@@ -29,6 +29,7 @@ public final class RecognizeLayerNorm implements Pass {
 
     @Override
     public Graph run(Graph g, OpsetImports opsets) {
+        if (!GraphEdits.hasNode(g, "", "ReduceMean") && !GraphEdits.hasNode(g, FuseEpilogues.DOMAIN, "LayerNormalization")) return g;
         Graph typed = InferTypes.run(g, opsets).graph(); // the reduced axes must be the trailing ones
         Rewriter rw = new Rewriter(g);
         for (Node n : g.nodes()) {

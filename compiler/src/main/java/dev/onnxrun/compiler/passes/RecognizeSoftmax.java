@@ -23,6 +23,7 @@ public final class RecognizeSoftmax implements Pass {
 
     @Override
     public Graph run(Graph g, OpsetImports opsets) {
+        if (!GraphEdits.hasNode(g, "", "Exp")) return g;
         Graph typed = InferTypes.run(g, opsets).graph(); // negative axes need the rank
         Rewriter rw = new Rewriter(g);
         for (Node div : g.nodes()) {

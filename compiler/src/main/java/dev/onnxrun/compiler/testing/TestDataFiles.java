@@ -27,7 +27,7 @@ public final class TestDataFiles {
                 case ValueType.SequenceType s -> sequence(Onnx.SequenceProto.parseFrom(bytes));
                 case ValueType.OptionalType o -> optional(Onnx.OptionalProto.parseFrom(bytes));
                 default -> {
-                    Tensor t = TensorProtos.fromProto(Onnx.TensorProto.parseFrom(bytes), file.toAbsolutePath().getParent());
+                    Tensor t = TensorProtos.decode(bytes, file.toAbsolutePath().getParent());
                     // ONNX 1.12 and older wrote bfloat16 test data as its uint16 bit patterns
                     yield type instanceof ValueType.TensorType tt && tt.dtype() == DType.BFLOAT16 && t.dtype() == DType.UINT16
                             ? Tensor.wrap(DType.BFLOAT16, t.segment(), t.shape()) : t;

@@ -1,0 +1,207 @@
+package dev.onnxrun;
+
+import dev.onnxrun.compiler.ir.Graph;
+import dev.onnxrun.compiler.ir.Model;
+import dev.onnxrun.compiler.ir.Node;
+import dev.onnxrun.compiler.ops.OpRegistry;
+import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
+import dev.onnxrun.runtime.Parallel;
+import dev.onnxrun.runtime.Tensor;
+import dev.onnxrun.runtime.kernels.Activation;
+import dev.onnxrun.runtime.kernels.AxisLayout;
+import dev.onnxrun.runtime.kernels.Conv;
+import dev.onnxrun.runtime.kernels.FusedGemm;
+import dev.onnxrun.runtime.kernels.MatrixOps;
+import dev.onnxrun.runtime.kernels.Normalization;
+import dev.onnxrun.runtime.kernels.Pooling;
+import dev.onnxrun.runtime.kernels.Softmax;
+import dev.onnxrun.runtime.kernels.Windows;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Warms the JIT up in the background while a model compiles, so that its first run finds the hot
+ * kernels compiled. Vector API code runs boxed, one object per vector operation, until C2 compiles
+ * it, and a cold JVM's first run of a CNN used to spend most of its time there; worse, a long
+ * kernel loop met cold gets compiled twice (on-stack replacement, then the method), each costing
+ * C2 a large share of a second. While the compiler works on the model (one thread), a daemon
+ * thread builds the op registry (which the compiler needs right after reading the file) and then
+ * calls the kernels the model's ops use on small tensors, many times over with short loops, so
+ * the JIT sees them invoked often enough to compile whole methods. It stops when no compile is
+ * in progress, after {@link #BUDGET_NANOS} or after {@link Workload#calls} rounds; each workload
+ * runs once per JVM, and only when the machine has cores to spare ({@link #coresToSpare}).
+ * Off with {@link CompiledModel.Options#warmup}.
+ */
+final class Warmup {
+    /** The longest one workload runs. */
+    private static final long BUDGET_NANOS = 2_000_000_000L;
+
+    /** Kernel calls on small tensors standing for a kind of model, and the ops that call for them. */
+    enum Workload {
+        CONVOLUTION(Set.of("Conv"), 1500) {
+            @Override
+            Runnable prepare() {
+                Tensor x = random(1, 4, 8, 8), w = random(16, 4, 3, 3), bias = random(16), residual = random(1, 16, 8, 8);
+                Tensor pointwise = random(16, 16, 1, 1), depthwise = random(16, 1, 3, 3);
+                Tensor fc = random(10, 16), fcBias = random(10);
+                var fcPacked = MatrixOps.packRight(fc, true);
+                Activation relu = new Activation(Activation.Kind.RELU, 0, 0), relu6 = new Activation(Activation.Kind.CLIP, 0, 6);
+                Conv.Params same = conv(3, 1, 1), one = conv(1, 1, 1), dw = conv(3, 1, 16), strided = conv(3, 2, 1);
+                Conv.PackedWeights packedSame = Conv.pack(w, same), packedPointwise = Conv.pack(pointwise, one);
+                Conv.PackedWeights packedDepthwise = Conv.pack(depthwise, dw), packedStrided = Conv.pack(w, strided);
+                Pooling.Params pool = new Pooling.Params(new long[] {3, 3}, new long[] {2, 2}, null, new long[] {1, 1, 1, 1},
+                        Windows.AutoPad.NOTSET, false, false, 2, false);
+                return () -> {
+                    Tensor y = Conv.conv(x, w, packedSame, bias, residual, relu, same, Parallel.SERIAL);
+                    Tensor z = Conv.conv(y, pointwise, packedPointwise, null, null, Activation.NONE, one, Parallel.SERIAL);
+                    Conv.conv(z, depthwise, packedDepthwise, bias, null, relu6, dw, Parallel.SERIAL);
+                    Conv.conv(x, w, packedStrided, bias, null, relu, strided, Parallel.SERIAL);
+                    Tensor p = Pooling.pool(y, Pooling.Kind.MAX, pool, false, ExecContext.singleThreaded())[0];
+                    Tensor g = Pooling.global(p, Pooling.Kind.AVERAGE, 2).reshape(1, 16);
+                    FusedGemm.gemm(g, fc, fcPacked, fcBias, null, false, true, 1, 1, Activation.NONE, ExecContext.singleThreaded());
+                };
+            }
+        },
+        MATRIX_PRODUCT(Set.of("Gemm", "MatMul"), 1500) {
+            @Override
+            Runnable prepare() {
+                Tensor rows = random(2, 32), sequence = random(1, 10, 32), w = random(32, 32), bias = random(32);
+                Tensor keys = random(1, 2, 16, 10), gamma = random(32), beta = random(32);
+                var packed = MatrixOps.packRight(w, false);
+                Activation relu = new Activation(Activation.Kind.RELU, 0, 0);
+                return () -> {
+                    FusedGemm.gemm(rows, w, packed, bias, null, false, false, 1, 1, relu, ExecContext.singleThreaded());
+                    Tensor h = FusedGemm.gemm(sequence, w, packed, bias, null, false, false, 1, 1, Activation.NONE, ExecContext.singleThreaded());
+                    Tensor scores = MatrixOps.matMul(h.reshape(1, 2, 10, 16), keys, Parallel.SERIAL);
+                    Softmax.apply(scores, AxisLayout.around(scores.shape(), 3), Softmax.Kind.SOFTMAX, Parallel.SERIAL);
+                    Normalization.layerNorm(h, gamma, beta, -1, 1e-5, DType.FLOAT, Parallel.SERIAL);
+                };
+            }
+        };
+
+        private final Set<String> ops;
+        private final int calls;
+
+        Workload(Set<String> ops, int calls) {
+            this.ops = ops;
+            this.calls = calls;
+        }
+
+        /** Makes the inputs; returns one round of kernel calls on them. */
+        abstract Runnable prepare();
+
+        void run(long deadline) {
+            Runnable round = prepare();
+            for (int i = 0; i < calls && COMPILING.get() > 0 && System.nanoTime() < deadline; i++) round.run();
+        }
+    }
+
+    private static final Set<Workload> STARTED = EnumSet.noneOf(Workload.class);
+    /** Compiles in progress: the warm-up only runs while the JVM has nothing better to do with a core. */
+    private static final AtomicInteger COMPILING = new AtomicInteger();
+    private static ExecutorService worker;
+
+    private Warmup() {}
+
+    /**
+     * Marks a compile as started and, when a core is free for it, starts building the registry's
+     * elementwise family (every model needs it, and it costs the most) while the caller reads the
+     * model file.
+     */
+    static void begin() {
+        COMPILING.incrementAndGet();
+        if (coresToSpare()) submit(() -> OpRegistry.get().knows("", "Add"));
+    }
+
+    /**
+     * Whether the machine has at least two idle cores, one for the compile and one for the
+     * warm-up: on a busy machine the warm-up only takes CPU time from the compile and the JIT
+     * (measured on a loaded 2-core VM: first inference no faster, often slower). Linux reports
+     * its load average in /proc/loadavg; elsewhere four or more cores count as enough.
+     */
+    private static boolean coresToSpare() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        try {
+            String loadAverage = Files.readString(Path.of("/proc/loadavg"));
+            return cores - Double.parseDouble(loadAverage.substring(0, loadAverage.indexOf(' '))) >= 2;
+        } catch (IOException | RuntimeException e) {
+            return cores >= 4;
+        }
+    }
+
+    /** Queues the workloads {@code model}'s ops call for that this JVM has not run yet, when a core is free for them. */
+    static void forModel(Model model) {
+        if (!coresToSpare()) return;
+        for (Workload w : workloadsFor(model.graph())) {
+            synchronized (STARTED) {
+                if (!STARTED.add(w)) continue;
+            }
+            submit(() -> w.run(System.nanoTime() + BUDGET_NANOS));
+        }
+    }
+
+    /** The workloads whose kernels the ops of {@code g} (and its subgraphs) use. */
+    static Set<Workload> workloadsFor(Graph g) {
+        Set<String> ops = new HashSet<>();
+        collectOps(g, ops);
+        Set<Workload> out = EnumSet.noneOf(Workload.class);
+        for (Workload w : Workload.values()) {
+            if (w.ops.stream().anyMatch(ops::contains)) out.add(w);
+        }
+        return out;
+    }
+
+    /** Marks a compile begun with {@link #begin} as finished. */
+    static void end() {
+        COMPILING.decrementAndGet();
+    }
+
+    private static void collectOps(Graph g, Set<String> ops) {
+        for (Node n : g.nodes()) {
+            if (n.domain().isEmpty()) ops.add(n.opType());
+            n.attributes().values().forEach(a -> {
+                if (a.value() instanceof Graph sub) collectOps(sub, ops);
+            });
+        }
+    }
+
+    private static synchronized void submit(Runnable task) {
+        if (worker == null) {
+            worker = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "onnxrun-warmup");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        worker.execute(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                // the warm-up only saves time; a kernel that rejects these shapes costs nothing else
+            }
+        });
+    }
+
+    private static Conv.Params conv(long kernel, long stride, long group) {
+        long pad = kernel / 2;
+        return new Conv.Params(new long[] {kernel, kernel}, new long[] {stride, stride}, null, new long[] {pad, pad, pad, pad},
+                Windows.AutoPad.NOTSET, group, null, null);
+    }
+
+    /** Seeded float32 values in [-1, 1). */
+    private static Tensor random(long... shape) {
+        SplittableRandom r = new SplittableRandom(shape.length);
+        Tensor t = Tensor.allocate(DType.FLOAT, shape);
+        for (long i = 0; i < t.size(); i++) t.setFloat(i, (float) r.nextDouble(-1, 1));
+        return t;
+    }
+}
