@@ -17,12 +17,6 @@ class FlatF32PathsTest {
         return t;
     }
 
-    static Tensor asDouble(Tensor f) {
-        Tensor d = Tensor.allocate(DType.DOUBLE, f.shape());
-        for (long i = 0; i < f.size(); i++) d.setDouble(i, f.getDouble(i));
-        return d;
-    }
-
     @Test
     void compareAndWhereMatchTheGenericPath() {
         try (Parallel threads = new Parallel(3)) {
@@ -31,14 +25,14 @@ class FlatF32PathsTest {
                 for (Comparison c : Comparison.values()) {
                     for (Tensor right : new Tensor[] {b, scalar}) {
                         Tensor fast = Elementwise.compare(c, a, right, threads);
-                        Tensor generic = Elementwise.compare(c, asDouble(a), asDouble(right), threads);
+                        Tensor generic = Elementwise.compare(c, RandomTensors.asDouble(a), RandomTensors.asDouble(right), threads);
                         for (int i = 0; i < n; i++) assertEquals(generic.getBoolean(i), fast.getBoolean(i), c + " n=" + n + " at " + i);
                     }
                 }
                 Tensor cond = Elementwise.compare(Comparison.GREATER, a, scalar, threads);
                 for (Tensor other : new Tensor[] {b, scalar}) {
                     Tensor fast = Elementwise.where(cond, a, other, threads);
-                    Tensor generic = Elementwise.where(cond, asDouble(a), asDouble(other), threads);
+                    Tensor generic = Elementwise.where(cond, RandomTensors.asDouble(a), RandomTensors.asDouble(other), threads);
                     for (int i = 0; i < n; i++) assertEquals(generic.getDouble(i), fast.getDouble(i), 0, "Where n=" + n + " at " + i);
                 }
             }

@@ -21,8 +21,8 @@ class NormalizationTest {
                 for (long i = 0; i < x.size(); i++) x.setFloat(i, x.getFloat(i) * 3 + 5);
                 Tensor scale = RandomTensors.uniform(rnd, len), bias = rnd.nextBoolean() ? RandomTensors.uniform(rnd, len) : null;
                 Tensor[] fast = Normalization.layerNorm(trial % 3 == 0 ? RandomTensors.sliced(x) : x, scale, bias, -1, 1e-5, DType.FLOAT, trial % 2 == 0 ? threads : Parallel.SERIAL);
-                Tensor[] reference = Normalization.layerNorm(RecurrentTest.asDouble(x), RecurrentTest.asDouble(scale),
-                        RecurrentTest.asDouble(bias), -1, 1e-5, DType.DOUBLE, Parallel.SERIAL);
+                Tensor[] reference = Normalization.layerNorm(RandomTensors.asDouble(x), RandomTensors.asDouble(scale),
+                        RandomTensors.asDouble(bias), -1, 1e-5, DType.DOUBLE, Parallel.SERIAL);
                 for (int k = 0; k < 3; k++) {
                     for (long i = 0; i < reference[k].size(); i++) {
                         double want = reference[k].getDouble(i);

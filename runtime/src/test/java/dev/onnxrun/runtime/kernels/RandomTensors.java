@@ -17,6 +17,14 @@ final class RandomTensors {
                 java.lang.foreign.MemorySegment.ofArray(arena).asSlice((long) offset * Float.BYTES, (long) size * Float.BYTES), t.shape());
     }
 
+    /** A double tensor of the same values (null stays null): the input of a kernel's generic twin. */
+    static Tensor asDouble(Tensor f) {
+        if (f == null) return null;
+        Tensor d = Tensor.allocate(dev.onnxrun.runtime.DType.DOUBLE, f.shape());
+        for (long i = 0; i < f.size(); i++) d.setDouble(i, f.getDouble(i));
+        return d;
+    }
+
     /** Values uniform in [-1, 1). */
     static Tensor uniform(Random r, long... shape) {
         int n = 1;

@@ -52,8 +52,8 @@ class RecurrentTest {
                 Parallel pool = trial % 2 == 0 ? threads : Parallel.SERIAL;
                 Recurrent.Result fast = Recurrent.run(cfg, trial % 3 == 0 ? RandomTensors.sliced(x) : x, w, r, b, lens, h0, c0, p, pool);
                 Recurrent.Result prepared = Recurrent.run(cfg, x, w, r, b, lens, h0, c0, p, Recurrent.prepare(cfg, w, r, b, p), pool);
-                Recurrent.Result reference = Recurrent.run(cfg, asDouble(x), asDouble(w), asDouble(r), asDouble(b), lens, asDouble(h0),
-                        asDouble(c0), asDouble(p), pool);
+                Recurrent.Result reference = Recurrent.run(cfg, RandomTensors.asDouble(x), RandomTensors.asDouble(w), RandomTensors.asDouble(r), RandomTensors.asDouble(b), lens, RandomTensors.asDouble(h0),
+                        RandomTensors.asDouble(c0), RandomTensors.asDouble(p), pool);
                 assertClose(reference.y(), fast.y(), what + " Y");
                 assertClose(reference.yH(), fast.yH(), what + " Y_h");
                 if (cell == Cell.LSTM) assertClose(reference.yC(), fast.yC(), what + " Y_c");
@@ -101,13 +101,6 @@ class RecurrentTest {
     static Tensor scaled(Tensor t, int fanIn) {
         for (long i = 0; i < t.size(); i++) t.setFloat(i, (float) (t.getFloat(i) / Math.sqrt(fanIn)));
         return t;
-    }
-
-    static Tensor asDouble(Tensor f) {
-        if (f == null) return null;
-        Tensor d = Tensor.allocate(DType.DOUBLE, f.shape());
-        for (long i = 0; i < f.size(); i++) d.setDouble(i, f.getDouble(i));
-        return d;
     }
 
     static void assertClose(Tensor want, Tensor got, String what) {
