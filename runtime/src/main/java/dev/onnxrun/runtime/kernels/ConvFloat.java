@@ -74,7 +74,6 @@ final class ConvFloat {
                 int cpFrom = block * blockPanels, cpTo = Math.min(colPanels, cpFrom + blockPanels);
                 int tAt = b * imageStride + grp * cg * (pl.direct ? pr.inSp() : pl.channelStride);
                 Gemm.PackedA a = weights[grp];
-                Arrays.fill(acc, 0, chunkPanels * MR * ldc, 0f);
                 for (int pc = 0; pc < depth; pc += KC) {
                     int kc = Math.min(KC, depth - pc);
                     boolean lastDepth = pc + kc == depth;
@@ -98,7 +97,7 @@ final class ConvFloat {
                         }
                         for (int rp = rpFrom; rp < rpTo; rp++) {
                             int cAt = (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR;
-                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, acc, cAt, ldc);
+                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, acc, cAt, ldc, pc > 0);
                             if (!lastDepth) continue;
                             int filter = grp * mg + rp * MR;
                             pl.store(acc, cAt, ldc, Math.min(MR, mg - rp * MR), q0, Math.min(pl.columns, q0 + NR), pr.y(),
