@@ -171,30 +171,26 @@ final class ConvFloat {
             s1.intoArray(sums, VL);
             s2.intoArray(sums, 2 * VL);
             s3.intoArray(sums, 3 * VL);
-            for (int i = 0; i < 4; i++) finish(sums, i * VL, pr, pl, v + i, yAt);
+            for (int i = 0; i < 4; i++) put(sums, i * VL, pr.y(), yAt + pl.vectorOut[v + i], pl.vectorLength[v + i]);
         }
         for (; v < vectors; v++) {
             FloatVector s0 = bias;
             for (int k = 0; k < taps; k++) s0 = FloatVector.fromArray(SPECIES, t, tapAt[k] + column[v]).fma(FloatVector.broadcast(SPECIES, w[wAt + k]), s0);
             s0.intoArray(sums, 0);
-            finish(sums, 0, pr, pl, v, yAt);
+            put(sums, 0, pr.y(), yAt + pl.vectorOut[v], pl.vectorLength[v]);
         }
+        pr.act().apply(pr.y(), yAt, yAt + pr.outSp(), pr.residual());
     }
 
     /**
-     * Stores output vector {@code v} of one depthwise filter (its output channel at {@code yAt})
-     * from {@code sums[at]}: residual, activation. (Vectors go through an array: passed to a
-     * helper C2 might not inline, they would be boxed.)
+     * Copies the first {@code n} (at most a vector) of {@code src[from..]} to {@code y[at..]}.
+     * (Vectors go through an array: passed to a helper C2 might not inline, they would be boxed.)
      */
-    private static void finish(float[] sums, int from, Problem pr, WindowPlanes pl, int v, int yAt) {
-        int at = yAt + pl.vectorOut[v], n = pl.vectorLength[v];
-        float[] residual = pr.residual();
-        Activation act = pr.act();
-        VectorMask<Float> inside = SPECIES.indexInRange(0, n);
-        FloatVector sum = FloatVector.fromArray(SPECIES, sums, from);
-        if (residual != null) sum = sum.add(FloatVector.fromArray(SPECIES, residual, at, inside));
-        if (act.vectorized()) sum = act.apply(sum);
-        sum.intoArray(pr.y(), at, inside);
-        if (!act.vectorized()) act.apply(pr.y(), at, at + n);
+    private static void put(float[] src, int from, float[] y, int at, int n) {
+        if (n == VL) {
+            FloatVector.fromArray(SPECIES, src, from).intoArray(y, at);
+        } else {
+            FloatVector.fromArray(SPECIES, src, from).intoArray(y, at, SPECIES.indexInRange(0, n));
+        }
     }
 }
