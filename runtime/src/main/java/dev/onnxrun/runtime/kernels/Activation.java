@@ -183,6 +183,22 @@ public record Activation(Kind kind, float alpha, float beta) {
         return c.mul(p.div(q)).max(-1f).min(1f);
     }
 
+    /** y[i] = f(y[i] + residual[i]) for i in [from, to), in place; a null residual adds nothing. */
+    public void apply(float[] y, int from, int to, float[] residual) {
+        if (residual == null) {
+            apply(y, from, to);
+            return;
+        }
+        int i = from;
+        for (int upper = from + SPECIES.loopBound(to - from); i < upper; i += SPECIES.length()) {
+            FloatVector v = FloatVector.fromArray(SPECIES, y, i).add(FloatVector.fromArray(SPECIES, residual, i));
+            (vectorized() ? apply(v) : v).intoArray(y, i);
+        }
+        int tail = i;
+        for (; i < to; i++) y[i] += residual[i];
+        apply(y, vectorized() ? tail : from, to); // the vector part has f applied already when it has a vector form
+    }
+
     /**
      * Applies f to {@code rows} rows of {@code cols} floats starting at {@code at}, rows
      * {@code stride} apart, spreading the rows over the pool when there are enough of them.

@@ -74,7 +74,6 @@ final class ConvFloat {
                 int cpFrom = block * blockPanels, cpTo = Math.min(colPanels, cpFrom + blockPanels);
                 int tAt = b * imageStride + grp * cg * (pl.direct ? pr.inSp() : pl.channelStride);
                 Gemm.PackedA a = weights[grp];
-                Arrays.fill(acc, 0, chunkPanels * MR * ldc, 0f);
                 for (int pc = 0; pc < depth; pc += KC) {
                     int kc = Math.min(KC, depth - pc);
                     boolean lastDepth = pc + kc == depth;
@@ -98,7 +97,7 @@ final class ConvFloat {
                         }
                         for (int rp = rpFrom; rp < rpTo; rp++) {
                             int cAt = (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR;
-                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, acc, cAt, ldc);
+                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, acc, cAt, ldc, pc > 0);
                             if (!lastDepth) continue;
                             int filter = grp * mg + rp * MR;
                             pl.store(acc, cAt, ldc, Math.min(MR, mg - rp * MR), q0, Math.min(pl.columns, q0 + NR), pr.y(),
@@ -172,30 +171,26 @@ final class ConvFloat {
             s1.intoArray(sums, VL);
             s2.intoArray(sums, 2 * VL);
             s3.intoArray(sums, 3 * VL);
-            for (int i = 0; i < 4; i++) finish(sums, i * VL, pr, pl, v + i, yAt);
+            for (int i = 0; i < 4; i++) put(sums, i * VL, pr.y(), yAt + pl.vectorOut[v + i], pl.vectorLength[v + i]);
         }
         for (; v < vectors; v++) {
             FloatVector s0 = bias;
             for (int k = 0; k < taps; k++) s0 = FloatVector.fromArray(SPECIES, t, tapAt[k] + column[v]).fma(FloatVector.broadcast(SPECIES, w[wAt + k]), s0);
             s0.intoArray(sums, 0);
-            finish(sums, 0, pr, pl, v, yAt);
+            put(sums, 0, pr.y(), yAt + pl.vectorOut[v], pl.vectorLength[v]);
         }
+        pr.act().apply(pr.y(), yAt, yAt + pr.outSp(), pr.residual());
     }
 
     /**
-     * Stores output vector {@code v} of one depthwise filter (its output channel at {@code yAt})
-     * from {@code sums[at]}: residual, activation. (Vectors go through an array: passed to a
-     * helper C2 might not inline, they would be boxed.)
+     * Copies the first {@code n} (at most a vector) of {@code src[from..]} to {@code y[at..]}.
+     * (Vectors go through an array: passed to a helper C2 might not inline, they would be boxed.)
      */
-    private static void finish(float[] sums, int from, Problem pr, WindowPlanes pl, int v, int yAt) {
-        int at = yAt + pl.vectorOut[v], n = pl.vectorLength[v];
-        float[] residual = pr.residual();
-        Activation act = pr.act();
-        VectorMask<Float> inside = SPECIES.indexInRange(0, n);
-        FloatVector sum = FloatVector.fromArray(SPECIES, sums, from);
-        if (residual != null) sum = sum.add(FloatVector.fromArray(SPECIES, residual, at, inside));
-        if (act.vectorized()) sum = act.apply(sum);
-        sum.intoArray(pr.y(), at, inside);
-        if (!act.vectorized()) act.apply(pr.y(), at, at + n);
+    private static void put(float[] src, int from, float[] y, int at, int n) {
+        if (n == VL) {
+            FloatVector.fromArray(SPECIES, src, from).intoArray(y, at);
+        } else {
+            FloatVector.fromArray(SPECIES, src, from).intoArray(y, at, SPECIES.indexInRange(0, n));
+        }
     }
 }

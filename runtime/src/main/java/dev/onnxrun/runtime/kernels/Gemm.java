@@ -147,6 +147,8 @@ public final class Gemm {
     private static void run(int m, int n, int k, float alpha, Matrix a, Matrix b, PackedB prepacked,
                             float[] c, int cOffset, int ldc, boolean accumulate, Parallel parallel) {
         if (m <= 0 || n <= 0) return;
+        boolean streamB = m < MR && (b.colStride() == 1 || b.rowStride() == 1);
+        // the few-row paths and the last rows of a tile add into C; full tiles write over it in their first depth block
         if (!accumulate) {
             for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOffset + i * ldc, cOffset + i * ldc + n, 0f);
         }
@@ -173,7 +175,7 @@ public final class Gemm {
             for (int i = 0; i < m; i++) tinyRow(i, n, k, alpha, a, b, c, cOffset + i * ldc, row);
             return;
         }
-        if (m < MR && (b.colStride() == 1 || b.rowStride() == 1)) {
+        if (streamB) {
             // A few rows (batch-1 inference): packing would cost as much as the product, so stream B.
             par.forRange(n, (from, to) -> {
                 for (int i = 0; i < m; i++) fewRows(i, (int) from, (int) to, k, alpha, a, b, c, cOffset + i * ldc);
@@ -188,6 +190,7 @@ public final class Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc), aPanel = roundUp(kc, VL) * MR;
                 final int jc0 = jc, pc0 = pc;
+                boolean add = accumulate || pc > 0;
                 float[] packedB = prepacked != null ? prepacked.panels : scratchB;
                 int bAt = prepacked != null ? prepacked.blockAt(jc, pc) : 0;
                 if (prepacked == null) {
@@ -211,16 +214,15 @@ public final class Gemm {
                             int cAt = cOffset + (ic0 + rp * MR) * ldc + jc0 + cp * NR;
                             int panel = bAt + cp * kc * NR;
                             if (rows == MR && cols == NR) {
-                                microKernel(kc, packedA, rp * aPanel, packedB, PANEL_ROWS, 0, panel, c, cAt, ldc);
+                                microKernel(kc, packedA, rp * aPanel, packedB, PANEL_ROWS, 0, panel, c, cAt, ldc, add);
                             } else if (rows < MR) {
                                 // The last rows: a row or two at a time reads B less than a full tile's worth of FMAs.
                                 panelRows(rows, a, ic0 + rp * MR, pc0, kc, alpha, packedB, panel, c, cAt, ldc, cols, edge);
                             } else {
-                                // Edge tile: compute the full tile into a scratch buffer, then add the part that exists.
-                                java.util.Arrays.fill(edge, 0f);
-                                microKernel(kc, packedA, rp * aPanel, packedB, PANEL_ROWS, 0, panel, edge, 0, NR);
+                                // Edge tile: compute the full tile into a scratch buffer, then add (or write) the part that exists.
+                                microKernel(kc, packedA, rp * aPanel, packedB, PANEL_ROWS, 0, panel, edge, 0, NR, false);
                                 for (int i = 0; i < rows; i++) {
-                                    for (int j = 0; j < cols; j++) c[cAt + i * ldc + j] += edge[i * NR + j];
+                                    for (int j = 0; j < cols; j++) c[cAt + i * ldc + j] = (add ? c[cAt + i * ldc + j] : 0f) + edge[i * NR + j];
                                 }
                             }
                         }
@@ -428,13 +430,16 @@ public final class Gemm {
     }
 
     /**
-     * Adds the product of one packed A panel and kc rows of B into the MR×NR tile of C at
-     * {@code cAt}. B's row p is the NR floats at {@code b[rowAt[rowFrom + p] + col]}: a packed
-     * panel ({@link #PANEL_ROWS}) or rows of a convolution's input read in place. The C update is
-     * written out here rather than in a helper taking vectors: a helper C2 declines to inline
-     * makes it box the accumulators, several times slower.
+     * The product of one packed A panel and kc rows of B, added to the MR×NR tile of C at
+     * {@code cAt} ({@code accumulate}) or written over it. B's row p is the NR floats at
+     * {@code b[rowAt[rowFrom + p] + col]}: a packed panel ({@link #PANEL_ROWS}) or rows of a
+     * convolution's input read in place. The C update is written out here rather than in a
+     * helper taking vectors: a helper C2 declines to inline makes it box the accumulators,
+     * several times slower.
      */
-    static void microKernel(int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, float[] c, int cAt, int ldc) {
+    static void microKernel(int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, float[] c, int cAt, int ldc,
+                            boolean accumulate) {
+        int r0 = cAt, r1 = cAt + ldc, r2 = cAt + 2 * ldc, r3 = cAt + 3 * ldc, r4 = cAt + 4 * ldc, r5 = cAt + 5 * ldc;
         FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c0_2 = FloatVector.zero(SPECIES), c0_3 = FloatVector.zero(SPECIES);
         FloatVector c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES), c1_2 = FloatVector.zero(SPECIES), c1_3 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c2_2 = FloatVector.zero(SPECIES), c2_3 = FloatVector.zero(SPECIES);
@@ -463,35 +468,43 @@ public final class Gemm {
                 c5_0 = a5.fma(b0, c5_0); c5_1 = a5.fma(b1, c5_1); c5_2 = a5.fma(b2, c5_2); c5_3 = a5.fma(b3, c5_3);
             }
         }
-        int r0 = cAt;
-        FloatVector.fromArray(SPECIES, c, r0).add(c0_0).intoArray(c, r0);
-        FloatVector.fromArray(SPECIES, c, r0 + VL).add(c0_1).intoArray(c, r0 + VL);
-        FloatVector.fromArray(SPECIES, c, r0 + 2 * VL).add(c0_2).intoArray(c, r0 + 2 * VL);
-        FloatVector.fromArray(SPECIES, c, r0 + 3 * VL).add(c0_3).intoArray(c, r0 + 3 * VL);
-        int r1 = cAt + 1 * ldc;
-        FloatVector.fromArray(SPECIES, c, r1).add(c1_0).intoArray(c, r1);
-        FloatVector.fromArray(SPECIES, c, r1 + VL).add(c1_1).intoArray(c, r1 + VL);
-        FloatVector.fromArray(SPECIES, c, r1 + 2 * VL).add(c1_2).intoArray(c, r1 + 2 * VL);
-        FloatVector.fromArray(SPECIES, c, r1 + 3 * VL).add(c1_3).intoArray(c, r1 + 3 * VL);
-        int r2 = cAt + 2 * ldc;
-        FloatVector.fromArray(SPECIES, c, r2).add(c2_0).intoArray(c, r2);
-        FloatVector.fromArray(SPECIES, c, r2 + VL).add(c2_1).intoArray(c, r2 + VL);
-        FloatVector.fromArray(SPECIES, c, r2 + 2 * VL).add(c2_2).intoArray(c, r2 + 2 * VL);
-        FloatVector.fromArray(SPECIES, c, r2 + 3 * VL).add(c2_3).intoArray(c, r2 + 3 * VL);
-        int r3 = cAt + 3 * ldc;
-        FloatVector.fromArray(SPECIES, c, r3).add(c3_0).intoArray(c, r3);
-        FloatVector.fromArray(SPECIES, c, r3 + VL).add(c3_1).intoArray(c, r3 + VL);
-        FloatVector.fromArray(SPECIES, c, r3 + 2 * VL).add(c3_2).intoArray(c, r3 + 2 * VL);
-        FloatVector.fromArray(SPECIES, c, r3 + 3 * VL).add(c3_3).intoArray(c, r3 + 3 * VL);
-        int r4 = cAt + 4 * ldc;
-        FloatVector.fromArray(SPECIES, c, r4).add(c4_0).intoArray(c, r4);
-        FloatVector.fromArray(SPECIES, c, r4 + VL).add(c4_1).intoArray(c, r4 + VL);
-        FloatVector.fromArray(SPECIES, c, r4 + 2 * VL).add(c4_2).intoArray(c, r4 + 2 * VL);
-        FloatVector.fromArray(SPECIES, c, r4 + 3 * VL).add(c4_3).intoArray(c, r4 + 3 * VL);
-        int r5 = cAt + 5 * ldc;
-        FloatVector.fromArray(SPECIES, c, r5).add(c5_0).intoArray(c, r5);
-        FloatVector.fromArray(SPECIES, c, r5 + VL).add(c5_1).intoArray(c, r5 + VL);
-        FloatVector.fromArray(SPECIES, c, r5 + 2 * VL).add(c5_2).intoArray(c, r5 + 2 * VL);
-        FloatVector.fromArray(SPECIES, c, r5 + 3 * VL).add(c5_3).intoArray(c, r5 + 3 * VL);
+        if (accumulate) {
+            c0_0 = c0_0.add(FloatVector.fromArray(SPECIES, c, r0)); c0_1 = c0_1.add(FloatVector.fromArray(SPECIES, c, r0 + VL));
+            c0_2 = c0_2.add(FloatVector.fromArray(SPECIES, c, r0 + 2 * VL)); c0_3 = c0_3.add(FloatVector.fromArray(SPECIES, c, r0 + 3 * VL));
+            c1_0 = c1_0.add(FloatVector.fromArray(SPECIES, c, r1)); c1_1 = c1_1.add(FloatVector.fromArray(SPECIES, c, r1 + VL));
+            c1_2 = c1_2.add(FloatVector.fromArray(SPECIES, c, r1 + 2 * VL)); c1_3 = c1_3.add(FloatVector.fromArray(SPECIES, c, r1 + 3 * VL));
+            c2_0 = c2_0.add(FloatVector.fromArray(SPECIES, c, r2)); c2_1 = c2_1.add(FloatVector.fromArray(SPECIES, c, r2 + VL));
+            c2_2 = c2_2.add(FloatVector.fromArray(SPECIES, c, r2 + 2 * VL)); c2_3 = c2_3.add(FloatVector.fromArray(SPECIES, c, r2 + 3 * VL));
+            c3_0 = c3_0.add(FloatVector.fromArray(SPECIES, c, r3)); c3_1 = c3_1.add(FloatVector.fromArray(SPECIES, c, r3 + VL));
+            c3_2 = c3_2.add(FloatVector.fromArray(SPECIES, c, r3 + 2 * VL)); c3_3 = c3_3.add(FloatVector.fromArray(SPECIES, c, r3 + 3 * VL));
+            c4_0 = c4_0.add(FloatVector.fromArray(SPECIES, c, r4)); c4_1 = c4_1.add(FloatVector.fromArray(SPECIES, c, r4 + VL));
+            c4_2 = c4_2.add(FloatVector.fromArray(SPECIES, c, r4 + 2 * VL)); c4_3 = c4_3.add(FloatVector.fromArray(SPECIES, c, r4 + 3 * VL));
+            c5_0 = c5_0.add(FloatVector.fromArray(SPECIES, c, r5)); c5_1 = c5_1.add(FloatVector.fromArray(SPECIES, c, r5 + VL));
+            c5_2 = c5_2.add(FloatVector.fromArray(SPECIES, c, r5 + 2 * VL)); c5_3 = c5_3.add(FloatVector.fromArray(SPECIES, c, r5 + 3 * VL));
+        }
+        c0_0.intoArray(c, r0);
+        c0_1.intoArray(c, r0 + VL);
+        c0_2.intoArray(c, r0 + 2 * VL);
+        c0_3.intoArray(c, r0 + 3 * VL);
+        c1_0.intoArray(c, r1);
+        c1_1.intoArray(c, r1 + VL);
+        c1_2.intoArray(c, r1 + 2 * VL);
+        c1_3.intoArray(c, r1 + 3 * VL);
+        c2_0.intoArray(c, r2);
+        c2_1.intoArray(c, r2 + VL);
+        c2_2.intoArray(c, r2 + 2 * VL);
+        c2_3.intoArray(c, r2 + 3 * VL);
+        c3_0.intoArray(c, r3);
+        c3_1.intoArray(c, r3 + VL);
+        c3_2.intoArray(c, r3 + 2 * VL);
+        c3_3.intoArray(c, r3 + 3 * VL);
+        c4_0.intoArray(c, r4);
+        c4_1.intoArray(c, r4 + VL);
+        c4_2.intoArray(c, r4 + 2 * VL);
+        c4_3.intoArray(c, r4 + 3 * VL);
+        c5_0.intoArray(c, r5);
+        c5_1.intoArray(c, r5 + VL);
+        c5_2.intoArray(c, r5 + 2 * VL);
+        c5_3.intoArray(c, r5 + 3 * VL);
     }
 }

@@ -52,19 +52,31 @@ public final class Pooling {
             FloatArrays.Slice xs = FloatArrays.slice(x);
             Tensor y = ctx.output(0, DType.FLOAT, outShape);
             FloatArrays.Slice ys = FloatArrays.slice(y);
-            WindowPlanes layout = new WindowPlanes(g);
+            float[] xf = xs.array(), yf = ys.array();
+            int xAt = xs.offset(), yAt = ys.offset();
             float[] counts = null;
             if (divisor != null) {
                 counts = new float[outSp];
                 for (int o = 0; o < outSp; o++) counts[o] = (float) divisor[o];
             }
             float[] divisors = counts;
+            boolean max = kind == Kind.MAX, rows = g.rank() == 2 && g.strides()[1] <= 2 && g.dilations()[0] == 1 && g.dilations()[1] == 1;
             Work.pool(parallel, (long) planes * outSp * kSize).forRange(planes, (from, to) -> {
+                if (rows) {
+                    // one padded row per output row, wide enough for whole vectors past the windows (and split in halves)
+                    int width = 2 * (int) ((Math.max(g.in()[1] + g.padBegin()[1], (g.out()[1] - 1) * g.strides()[1] + g.kernel()[1])
+                            + 4 * SPECIES.length() + 1) / 2);
+                    float[] reduced = new float[(int) g.out()[0] * width + SPECIES.length()], phases = new float[reduced.length];
+                    Arrays.fill(reduced, max ? Float.NEGATIVE_INFINITY : 0f); // padding never wins, or adds nothing
+                    for (int pl = (int) from; pl < to; pl++) poolRows(xf, xAt + pl * inSp, g, reduced, phases, width, yf, yAt + pl * outSp, max, divisors);
+                    return;
+                }
+                WindowPlanes layout = new WindowPlanes(g);
                 float[] t = new float[layout.channelStride + WindowPlanes.SLACK];
-                if (kind == Kind.MAX) Arrays.fill(t, Float.NEGATIVE_INFINITY); // padding never wins
+                if (max) Arrays.fill(t, Float.NEGATIVE_INFINITY); // padding never wins
                 for (int pl = (int) from; pl < to; pl++) {
-                    layout.fill(xs.array(), xs.offset() + pl * inSp, t, 0);
-                    poolPlane(t, layout, ys.array(), ys.offset() + pl * outSp, kind == Kind.MAX, divisors);
+                    layout.fill(xf, xAt + pl * inSp, t, 0);
+                    poolPlane(t, layout, yf, yAt + pl * outSp, max, divisors);
                 }
             });
             return new Tensor[] {y};
@@ -170,6 +182,63 @@ public final class Pooling {
             VectorMask<Float> inside = SPECIES.indexInRange(0, layout.vectorLength[v]);
             if (!max) acc = acc.div(FloatVector.fromArray(SPECIES, divisors, out, inside));
             acc.intoArray(y, yAt + out, inside);
+        }
+    }
+
+    /** Lane i picks lane 2i of two vectors: the even elements of 2·VL floats (the odd ones, read from one further on). */
+    private static final FloatVector EVERY_2ND = WindowPlanes.lanes(i -> 2 * i);
+
+    /**
+     * One plane of a 2-D max or average pool with horizontal stride 1 or 2 and no dilation: the
+     * window rows reduced into {@code rows} (one padded row per output row: the padding keeps the
+     * value it was filled with), then, for stride 2, each row split into its even and odd
+     * columns ({@code phases}), then the window columns reduced from contiguous runs. Each pass
+     * finishes the plane before the next reads it, so no load waits on a store just made.
+     */
+    private static void poolRows(float[] x, int xAt, Windows.Geometry g, float[] rows, float[] phases, int width, float[] y, int yAt,
+                                 boolean max, float[] divisors) {
+        int inH = (int) g.in()[0], inW = (int) g.in()[1], outH = (int) g.out()[0], outW = (int) g.out()[1];
+        int kh = (int) g.kernel()[0], kw = (int) g.kernel()[1], sh = (int) g.strides()[0], sw = (int) g.strides()[1];
+        int padTop = (int) g.padBegin()[0], padLeft = (int) g.padBegin()[1], vl = SPECIES.length();
+        // where a row's odd columns start in phases; column pairs the windows reach
+        int half = width / 2, pairs = (Math.max(padLeft + inW, (outW - 1) * sw + kw) + 1) / 2;
+        for (int oh = 0; oh < outH; oh++) {
+            int first = Math.max(0, oh * sh - padTop), last = Math.min(inH, oh * sh - padTop + kh);
+            for (int c = 0; c < inW; c += vl) {
+                VectorMask<Float> inside = SPECIES.indexInRange(c, inW);
+                FloatVector acc = FloatVector.fromArray(SPECIES, x, xAt + first * inW + c, inside);
+                for (int ih = first + 1; ih < last; ih++) {
+                    FloatVector e = FloatVector.fromArray(SPECIES, x, xAt + ih * inW + c, inside);
+                    acc = max ? acc.max(e) : acc.add(e);
+                }
+                acc.intoArray(rows, oh * width + padLeft + c, inside);
+            }
+        }
+        float[] from = rows;
+        if (sw == 2) {
+            for (int oh = 0; oh < outH; oh++) {
+                int at = oh * width;
+                for (int c = 0; c < pairs; c += vl) {
+                    EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, rows, at + 2 * c), FloatVector.fromArray(SPECIES, rows, at + 2 * c + vl))
+                            .intoArray(phases, at + c);
+                    EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, rows, at + 2 * c + 1), FloatVector.fromArray(SPECIES, rows, at + 2 * c + 1 + vl))
+                            .intoArray(phases, at + half + c);
+                }
+            }
+            from = phases;
+        }
+        for (int oh = 0; oh < outH; oh++) {
+            int at = oh * width, out = yAt + oh * outW;
+            for (int ow = 0; ow < outW; ow += vl) {
+                FloatVector acc = FloatVector.fromArray(SPECIES, from, at + ow);
+                for (int v = 1; v < kw; v++) {
+                    FloatVector e = FloatVector.fromArray(SPECIES, from, at + (sw == 2 ? (v % 2) * half + v / 2 : v) + ow);
+                    acc = max ? acc.max(e) : acc.add(e);
+                }
+                VectorMask<Float> inside = SPECIES.indexInRange(ow, outW);
+                if (!max) acc = acc.div(FloatVector.fromArray(SPECIES, divisors, oh * outW + ow, inside));
+                acc.intoArray(y, out + ow, inside);
+            }
         }
     }
 

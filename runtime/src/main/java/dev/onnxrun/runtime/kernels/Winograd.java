@@ -149,15 +149,11 @@ final class Winograd {
                 for (long task = from; task < to; task++) {
                     int xi = (int) (task / colPanels), cp = (int) (task % colPanels);
                     Gemm.PackedA a = u[xi];
-                    for (int k = 0; k < filtersPad; k++) {
-                        int at = (k * nn + xi) * rowStride + cp * NR;
-                        java.util.Arrays.fill(products, at, at + NR, 0f);
-                    }
                     for (int pc = 0; pc < channels; pc += KC) {
                         int kc = Math.min(KC, channels - pc);
                         for (int rp = 0; rp < filtersPad / MR; rp++) {
                             Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), v, rowAt, pc, xi * rowStride + cp * NR,
-                                    products, (rp * MR * nn + xi) * rowStride + cp * NR, nn * rowStride);
+                                    products, (rp * MR * nn + xi) * rowStride + cp * NR, nn * rowStride, pc > 0);
                         }
                     }
                 }
