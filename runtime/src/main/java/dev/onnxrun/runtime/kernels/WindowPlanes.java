@@ -195,17 +195,18 @@ final class WindowPlanes {
                 continue;
             }
             int j = 0;
-            if (copyStride == 2) {
-                for (; j + VL <= n && src + 2 * (j + VL) <= x.length; j += VL) {
+            if (copyStride == 2) { // whole vectors, the last one masked where the row ends
+                for (; j < n && src + 2 * (j + VL) <= x.length; j += VL) {
                     int from = src + 2 * j;
-                    EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, x, from), FloatVector.fromArray(SPECIES, x, from + VL)).intoArray(dst, to + j);
+                    EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, x, from), FloatVector.fromArray(SPECIES, x, from + VL))
+                            .intoArray(dst, to + j, SPECIES.indexInRange(j, n));
                 }
             } else if (copyStride == 4) { // Winograd F(4×4, 3×3) tiles
-                for (; j + VL <= n && src + 4 * (j + VL) <= x.length; j += VL) {
+                for (; j < n && src + 4 * (j + VL) <= x.length; j += VL) {
                     int from = src + 4 * j;
                     FloatVector low = EVERY_4TH.selectFrom(FloatVector.fromArray(SPECIES, x, from), FloatVector.fromArray(SPECIES, x, from + VL));
                     FloatVector high = EVERY_4TH.selectFrom(FloatVector.fromArray(SPECIES, x, from + 2 * VL), FloatVector.fromArray(SPECIES, x, from + 3 * VL));
-                    LOW_HALVES.selectFrom(low, high).intoArray(dst, to + j);
+                    LOW_HALVES.selectFrom(low, high).intoArray(dst, to + j, SPECIES.indexInRange(j, n));
                 }
             }
             for (; j < n; j++) dst[to + j] = x[src + j * copyStride];
