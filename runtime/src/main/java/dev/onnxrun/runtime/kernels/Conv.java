@@ -11,9 +11,12 @@ import java.util.Arrays;
 /**
  * N-dimensional grouped convolution and transposed convolution on [N, C, spatial...] tensors.
  *
- * <p>float32 runs as GEMM per (image, group): pointwise stride-1 convolutions multiply the input
- * directly, depthwise convolutions use a direct kernel, the rest go through im2col. Other float
- * types take the double-precision twin built on the same gather maps.
+ * <p>float32 convolutions run on the input laid out by {@link WindowPlanes} (used as it is where
+ * no tap reaches padding and strides are 1): one input channel per group by the depthwise
+ * kernel, 3×3 stride-1 layers by {@link Winograd} where its cost model says it is cheaper, the
+ * rest as an implicit GEMM per (image, group) ({@link ConvFloat}); weights are packed once by
+ * {@link #pack}. Other float types take the double-precision twin built on gather maps, as
+ * ConvTranspose does.
  */
 public final class Conv {
     private Conv() {}
