@@ -15,8 +15,7 @@ import java.util.Arrays;
  * no tap reaches padding and strides are 1): one input channel per group by the depthwise
  * kernel, 3×3 stride-1 layers by {@link Winograd} where its cost model says it is cheaper, the
  * rest as an implicit GEMM per (image, group) ({@link ConvFloat}); weights are packed once by
- * {@link #pack}. Other float types take the double-precision twin built on gather maps, as
- * ConvTranspose does.
+ * {@link #pack}. Other float types take the double-precision twin built on gather maps.
  */
 public final class Conv {
     private Conv() {}
