@@ -61,10 +61,10 @@ final class Warmup {
                 Pooling.Params pool = new Pooling.Params(new long[] {3, 3}, new long[] {2, 2}, null, new long[] {1, 1, 1, 1},
                         Windows.AutoPad.NOTSET, false, false, 2, false);
                 return () -> {
-                    Tensor y = Conv.conv(x, w, packedSame, bias, residual, relu, same, Parallel.SERIAL);
-                    Tensor z = Conv.conv(y, pointwise, packedPointwise, null, null, Activation.NONE, one, Parallel.SERIAL);
-                    Conv.conv(z, depthwise, packedDepthwise, bias, null, relu6, dw, Parallel.SERIAL);
-                    Conv.conv(x, w, packedStrided, bias, null, relu, strided, Parallel.SERIAL);
+                    Tensor y = Conv.conv(x, w, packedSame, bias, residual, relu, same, ExecContext.singleThreaded());
+                    Tensor z = Conv.conv(y, pointwise, packedPointwise, null, null, Activation.NONE, one, ExecContext.singleThreaded());
+                    Conv.conv(z, depthwise, packedDepthwise, bias, null, relu6, dw, ExecContext.singleThreaded());
+                    Conv.conv(x, w, packedStrided, bias, null, relu, strided, ExecContext.singleThreaded());
                     Tensor p = Pooling.pool(y, Pooling.Kind.MAX, pool, false, ExecContext.singleThreaded())[0];
                     Tensor g = Pooling.global(p, Pooling.Kind.AVERAGE, 2).reshape(1, 16);
                     FusedGemm.gemm(g, fc, fcPacked, fcBias, null, false, true, 1, 1, Activation.NONE, ExecContext.singleThreaded());

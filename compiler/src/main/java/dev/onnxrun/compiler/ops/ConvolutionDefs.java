@@ -24,7 +24,7 @@ final class ConvolutionDefs {
                             Conv.Params p = params(ctx);
                             Conv.PackedWeights packed = ctx.constantInput(1) == null ? null : Conv.pack(ctx.constantInput(1), p);
                             return (in, ec) -> new Value[] {Conv.conv(tensor(in, 0), tensor(in, 1), packed, TensorOps.optional(in, 2), null,
-                                    Activation.NONE, p, ec.parallel())};
+                                    Activation.NONE, p, ec)};
                         }).build(),
                 OpDef.onnx("ConvTranspose").types(DTypes.FLOATS).inputs(2, 3).outputs(1, 1).infer(ctx -> infer(ctx, true))
                         .cpu(ctx -> {

@@ -42,7 +42,7 @@ public final class FusedOps {
                             Activation act = activation(ctx);
                             Conv.PackedWeights packed = ctx.constantInput(1) == null ? null : Conv.pack(ctx.constantInput(1), p);
                             return (in, ec) -> new Value[] {Conv.conv((Tensor) in[0], (Tensor) in[1], packed, TensorOps.optional(in, 2),
-                                    TensorOps.optional(in, 3), act, p, ec.parallel())};
+                                    TensorOps.optional(in, 3), act, p, ec)};
                         }).build(),
                 // act(alpha·A'·B' + beta·C + R): Gemm's attributes; A may have batch axes when not transposed, R has Y's shape
                 OpDef.op(DOMAIN, "FusedGemm").until(1).types(DTypes.FLOATS).inputs(2, 4).outputs(1, 1)

@@ -183,19 +183,19 @@ public record Activation(Kind kind, float alpha, float beta) {
         return c.mul(p.div(q)).max(-1f).min(1f);
     }
 
-    /** y[i] = f(y[i] + residual[i]) for i in [from, to), in place; a null residual adds nothing. */
-    public void apply(float[] y, int from, int to, float[] residual) {
+    /** y[i] = f(y[i] + residual[i + shift]) for i in [from, to), in place; a null residual adds nothing. */
+    public void apply(float[] y, int from, int to, float[] residual, int shift) {
         if (residual == null) {
             apply(y, from, to);
             return;
         }
         int i = from;
         for (int upper = from + SPECIES.loopBound(to - from); i < upper; i += SPECIES.length()) {
-            FloatVector v = FloatVector.fromArray(SPECIES, y, i).add(FloatVector.fromArray(SPECIES, residual, i));
+            FloatVector v = FloatVector.fromArray(SPECIES, y, i).add(FloatVector.fromArray(SPECIES, residual, i + shift));
             (vectorized() ? apply(v) : v).intoArray(y, i);
         }
         int tail = i;
-        for (; i < to; i++) y[i] += residual[i];
+        for (; i < to; i++) y[i] += residual[i + shift];
         apply(y, vectorized() ? tail : from, to); // the vector part has f applied already when it has a vector form
     }
 

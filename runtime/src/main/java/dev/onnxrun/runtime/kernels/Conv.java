@@ -1,6 +1,7 @@
 package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
@@ -10,9 +11,11 @@ import java.util.Arrays;
 /**
  * N-dimensional grouped convolution and transposed convolution on [N, C, spatial...] tensors.
  *
- * <p>float32 runs as GEMM per (image, group): pointwise stride-1 convolutions multiply the input
- * directly, depthwise convolutions use a direct kernel, the rest go through im2col. Other float
- * types take the double-precision twin built on the same gather maps.
+ * <p>float32 convolutions run on the input laid out by {@link WindowPlanes} (used as it is where
+ * no tap reaches padding and strides are 1): one input channel per group by the depthwise
+ * kernel, 3×3 stride-1 layers by {@link Winograd} where its cost model says it is cheaper, the
+ * rest as an implicit GEMM per (image, group) ({@link ConvFloat}); weights are packed once by
+ * {@link #pack}. Other float types take the double-precision twin built on gather maps.
  */
 public final class Conv {
     private Conv() {}
@@ -41,8 +44,8 @@ public final class Conv {
     }
 
     /** Y = conv(X, W) + B. */
-    public static Tensor conv(Tensor x, Tensor w, Tensor bias, Params p, Parallel parallel) {
-        return conv(x, w, null, bias, null, Activation.NONE, p, parallel);
+    public static Tensor conv(Tensor x, Tensor w, Tensor bias, Params p, ExecContext ctx) {
+        return conv(x, w, null, bias, null, Activation.NONE, p, ctx);
     }
 
     /**
@@ -79,7 +82,8 @@ public final class Conv {
      * output tile as it is finished.
      */
     public static Tensor conv(Tensor x, Tensor w, PackedWeights packed, Tensor bias, Tensor residual, Activation act, Params p,
-                              Parallel parallel) {
+                              ExecContext ctx) {
+        Parallel parallel = ctx.parallel();
         checkRanks(x, w, "Conv");
         Windows.Geometry g = convGeometry(x.shape(), w.shape(), p);
         int batch = Math.toIntExact(x.dim(0)), channels = Math.toIntExact(x.dim(1)), filters = Math.toIntExact(w.dim(0));
@@ -103,18 +107,21 @@ public final class Conv {
         int inSp = Math.toIntExact(g.inSize()), outSp = Math.toIntExact(g.outSize()), kSize = Math.toIntExact(g.kernelSize());
 
         if (x.dtype() == DType.FLOAT) {
-            float[] ys = new float[Math.toIntExact(Shapes.size(outShape))];
+            Tensor y = ctx.output(0, DType.FLOAT, outShape);
+            FloatArrays.Slice ys = FloatArrays.slice(y);
             if (cg == 0) { // no input channels: the output is the epilogue alone
-                for (int i = 0; i < ys.length; i++) {
-                    ys[i] = (float) act.apply((bias == null ? 0 : bias.getFloat(i / outSp % filters)) + (residual == null ? 0 : residual.getFloat(i)));
+                for (int i = 0; i < y.size(); i++) {
+                    ys.array()[ys.offset() + i] = (float) act.apply((bias == null ? 0 : bias.getFloat(i / outSp % filters))
+                            + (residual == null ? 0 : residual.getFloat(i)));
                 }
             }
-            if (cg == 0 || ys.length == 0) return Tensor.of(ys, outShape);
+            if (cg == 0 || y.size() == 0) return y;
             float[] ws = FloatArrays.read(w);
             boolean prepacked = packed != null && packed.source == w;
             Winograd.Tiling tiling = Winograd.applies(g, groups) ? Winograd.choose(channels, filters, (int) g.out()[0], (int) g.out()[1]) : null;
-            ConvFloat.Problem pr = new ConvFloat.Problem(FloatArrays.read(x), ys, bias == null ? null : FloatArrays.read(bias),
-                    residual == null ? null : FloatArrays.read(residual), act, tiling != null ? null : new WindowPlanes(g),
+            FloatArrays.Slice xs = FloatArrays.slice(x), rs = residual == null ? null : FloatArrays.slice(residual);
+            ConvFloat.Problem pr = new ConvFloat.Problem(xs.array(), xs.offset(), ys.array(), ys.offset(), bias == null ? null : FloatArrays.read(bias),
+                    rs == null ? null : rs.array(), rs == null ? 0 : rs.offset() - ys.offset(), act, tiling != null ? null : new WindowPlanes(g),
                     batch, channels, filters, groups, inSp, outSp);
             if (tiling != null) {
                 Gemm.PackedA[] u = prepacked ? packed.winograd(tiling, filters, channels) : Winograd.packWeights(tiling, ws, filters, channels);
@@ -124,7 +131,7 @@ public final class Conv {
             } else {
                 ConvFloat.gemm(pr, prepacked ? packed.groups : ConvFloat.packWeights(ws, filters, groups, cg * kSize), parallel);
             }
-            return Tensor.of(ys, outShape);
+            return y;
         }
         int[] map = Windows.gatherMap(g.out(), g.in(), g);
         Tensor y = convGeneric(x, w, bias, outShape, groups, cg, mg, inSp, outSp, kSize, map, parallel);

@@ -21,9 +21,13 @@ final class ConvFloat {
     /** Below this many multiply-adds a convolution runs on one thread: handing work over costs more. */
     private static final long PARALLEL_THRESHOLD = 1L << 17;
 
-    /** One convolution's operands and output, float32, NCHW-like. */
-    record Problem(float[] x, float[] y, float[] bias, float[] residual, Activation act, WindowPlanes planes,
-                   int batch, int channels, int filters, int groups, int inSp, int outSp) {
+    /**
+     * One convolution's operands and output, float32, NCHW-like: X from {@code x[xAt]}, Y to
+     * {@code y[yAt]}, the residual (optional) laid out as Y with Y's element i at
+     * {@code residual[i + residualShift]}.
+     */
+    record Problem(float[] x, int xAt, float[] y, int yAt, float[] bias, float[] residual, int residualShift, Activation act,
+                   WindowPlanes planes, int batch, int channels, int filters, int groups, int inSp, int outSp) {
         int cg() { return channels / groups; }
 
         int mg() { return filters / groups; }
@@ -72,7 +76,7 @@ final class ConvFloat {
                 int block = (int) (unit % colBlocks), grp = (int) (unit / colBlocks % pr.groups()), b = (int) (unit / colBlocks / pr.groups());
                 int rpFrom = chunk * chunkPanels, rpTo = Math.min(rowPanels, rpFrom + chunkPanels);
                 int cpFrom = block * blockPanels, cpTo = Math.min(colPanels, cpFrom + blockPanels);
-                int tAt = b * imageStride + grp * cg * (pl.direct ? pr.inSp() : pl.channelStride);
+                int tAt = (pl.direct ? pr.xAt() : 0) + b * imageStride + grp * cg * (pl.direct ? pr.inSp() : pl.channelStride);
                 Gemm.PackedA a = weights[grp];
                 for (int pc = 0; pc < depth; pc += KC) {
                     int kc = Math.min(KC, depth - pc);
@@ -101,7 +105,8 @@ final class ConvFloat {
                             if (!lastDepth) continue;
                             int filter = grp * mg + rp * MR;
                             pl.store(acc, cAt, ldc, Math.min(MR, mg - rp * MR), q0, Math.min(pl.columns, q0 + NR), pr.y(),
-                                    (b * pr.filters() + filter) * pr.outSp(), pr.outSp(), pr.bias(), filter, pr.residual(), pr.act());
+                                    pr.yAt() + (b * pr.filters() + filter) * pr.outSp(), pr.outSp(), pr.bias(), filter, pr.residual(),
+                                    pr.residualShift(), pr.act());
                         }
                     }
                 }
@@ -117,7 +122,7 @@ final class ConvFloat {
         int planes = pr.batch() * pr.channels();
         float[] t = new float[planes * pl.channelStride + WindowPlanes.SLACK];
         Work.pool(parallel, (long) planes * pl.channelStride).forRange(planes, (from, to) -> {
-            for (int c = (int) from; c < to; c++) pl.fill(pr.x(), c * pr.inSp(), t, c * pl.channelStride);
+            for (int c = (int) from; c < to; c++) pl.fill(pr.x(), pr.xAt() + c * pr.inSp(), t, c * pl.channelStride);
         });
         return t;
     }
@@ -133,11 +138,11 @@ final class ConvFloat {
         Work.pool(parallel, work).forRange((long) pr.batch() * pr.channels(), (from, to) -> {
             float[] t = new float[pl.channelStride + WindowPlanes.SLACK], sums = new float[4 * VL];
             for (long bc = from; bc < to; bc++) {
-                pl.fill(pr.x(), (int) bc * pr.inSp(), t, 0);
+                pl.fill(pr.x(), pr.xAt() + (int) bc * pr.inSp(), t, 0);
                 int c = (int) (bc % pr.channels()), b = (int) (bc / pr.channels());
                 for (int m = 0; m < mg; m++) {
                     int filter = c * mg + m;
-                    depthwiseFilter(pr, t, w, filter * taps, filter, (b * pr.filters() + filter) * pr.outSp(), sums);
+                    depthwiseFilter(pr, t, w, filter * taps, filter, pr.yAt() + (b * pr.filters() + filter) * pr.outSp(), sums);
                 }
             }
         });
@@ -179,7 +184,7 @@ final class ConvFloat {
             s0.intoArray(sums, 0);
             put(sums, 0, pr.y(), yAt + pl.vectorOut[v], pl.vectorLength[v]);
         }
-        pr.act().apply(pr.y(), yAt, yAt + pr.outSp(), pr.residual());
+        pr.act().apply(pr.y(), yAt, yAt + pr.outSp(), pr.residual(), pr.residualShift());
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.onnxrun.runtime.Tensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Pooling over the spatial axes of [N, C, spatial...] tensors: windowed, global, and max-unpooling. */
@@ -242,19 +243,37 @@ public final class Pooling {
         }
     }
 
+    /** The mean (or the maximum) of the n floats at {@code x[at]}; the mean of none is NaN, the maximum −∞. */
+    private static float planeReduce(float[] x, int at, int n, boolean max) {
+        FloatVector acc = FloatVector.broadcast(SPECIES, max ? Float.NEGATIVE_INFINITY : 0f);
+        int i = 0;
+        for (int upper = SPECIES.loopBound(n); i < upper; i += SPECIES.length()) {
+            FloatVector v = FloatVector.fromArray(SPECIES, x, at + i);
+            acc = max ? acc.max(v) : acc.add(v);
+        }
+        float r = acc.reduceLanes(max ? VectorOperators.MAX : VectorOperators.ADD);
+        for (; i < n; i++) r = max ? Math.max(r, x[at + i]) : r + x[at + i];
+        return max ? r : r / n;
+    }
+
     /** GlobalAveragePool, GlobalMaxPool and GlobalLpPool: one value per (image, channel), spatial axes kept as 1. */
     public static Tensor global(Tensor x, Kind kind, double p) {
         if (x.rank() < 2) throw OnnxrunException.invalidInput("global pooling needs X of rank >= 2, got " + x.describe());
         long[] outShape = x.shape();
         for (int d = 2; d < outShape.length; d++) outShape[d] = 1;
         long planes = x.dim(0) * x.dim(1), plane = planes == 0 ? 0 : x.size() / planes;
-        // float32 is read in place; other types are widened once
-        float[] xf = x.dtype() == DType.FLOAT ? FloatArrays.read(x) : null;
-        double[] xs = xf == null ? FloatArrays.doubles(x) : null, ys = new double[(int) planes];
+        if (x.dtype() == DType.FLOAT && kind != Kind.LP) {
+            // float32 read where it lies, each plane summed (or maximized) a vector at a time
+            FloatArrays.Slice xs = FloatArrays.slice(x);
+            float[] ys = new float[(int) planes];
+            for (int pl = 0; pl < planes; pl++) ys[pl] = planeReduce(xs.array(), xs.offset() + (int) (pl * plane), (int) plane, kind == Kind.MAX);
+            return Tensor.of(ys, outShape);
+        }
+        double[] xs = FloatArrays.doubles(x), ys = new double[(int) planes];
         for (int pl = 0; pl < planes; pl++) {
             double acc = kind == Kind.MAX ? Double.NEGATIVE_INFINITY : 0;
             for (int i = (int) (pl * plane), end = (int) (i + plane); i < end; i++) {
-                double v = xf != null ? xf[i] : xs[i];
+                double v = xs[i];
                 acc = switch (kind) {
                     case MAX -> Math.max(acc, v);
                     case AVERAGE -> acc + v;

@@ -195,17 +195,18 @@ final class WindowPlanes {
                 continue;
             }
             int j = 0;
-            if (copyStride == 2) {
-                for (; j + VL <= n && src + 2 * (j + VL) <= x.length; j += VL) {
+            if (copyStride == 2) { // whole vectors, the last one masked where the row ends
+                for (; j < n && src + 2 * (j + VL) <= x.length; j += VL) {
                     int from = src + 2 * j;
-                    EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, x, from), FloatVector.fromArray(SPECIES, x, from + VL)).intoArray(dst, to + j);
+                    EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, x, from), FloatVector.fromArray(SPECIES, x, from + VL))
+                            .intoArray(dst, to + j, SPECIES.indexInRange(j, n));
                 }
             } else if (copyStride == 4) { // Winograd F(4×4, 3×3) tiles
-                for (; j + VL <= n && src + 4 * (j + VL) <= x.length; j += VL) {
+                for (; j < n && src + 4 * (j + VL) <= x.length; j += VL) {
                     int from = src + 4 * j;
                     FloatVector low = EVERY_4TH.selectFrom(FloatVector.fromArray(SPECIES, x, from), FloatVector.fromArray(SPECIES, x, from + VL));
                     FloatVector high = EVERY_4TH.selectFrom(FloatVector.fromArray(SPECIES, x, from + 2 * VL), FloatVector.fromArray(SPECIES, x, from + 3 * VL));
-                    LOW_HALVES.selectFrom(low, high).intoArray(dst, to + j);
+                    LOW_HALVES.selectFrom(low, high).intoArray(dst, to + j, SPECIES.indexInRange(j, n));
                 }
             }
             for (; j < n; j++) dst[to + j] = x[src + j * copyStride];
@@ -252,11 +253,12 @@ final class WindowPlanes {
     /**
      * Writes columns [q0, q1) of {@code rows} output channels to the output: row r, held at
      * {@code src[srcAt + r·srcStride + q - q0]}, goes to the channel at {@code y[yAt + r·yStride]}
-     * as act(value + bias[biasAt + r] + residual), bias and residual (laid out as y) optional.
+     * as act(value + bias[biasAt + r] + residual), bias and residual optional (y[i]'s residual
+     * at {@code residual[i + residualShift]}).
      * Columns outside the output are skipped. {@code src} must hold whole vectors past each row's end.
      */
     void store(float[] src, int srcAt, int srcStride, int rows, int q0, int q1, float[] y, int yAt, int yStride,
-               float[] bias, int biasAt, float[] residual, Activation act) {
+               float[] bias, int biasAt, float[] residual, int residualShift, Activation act) {
         boolean fused = act.vectorized();
         for (int q = q0; q < q1; ) {
             int row = q / rowWidth, col = q - row * rowWidth;
@@ -271,13 +273,13 @@ final class WindowPlanes {
                     int i = 0;
                     for (; i < upper; i += VL) {
                         FloatVector v = FloatVector.fromArray(SPECIES, src, from + i).add(b);
-                        if (residual != null) v = v.add(FloatVector.fromArray(SPECIES, residual, to + i));
+                        if (residual != null) v = v.add(FloatVector.fromArray(SPECIES, residual, to + i + residualShift));
                         if (fused) v = act.apply(v);
                         v.intoArray(y, to + i);
                     }
                     if (i < n) {
                         FloatVector v = FloatVector.fromArray(SPECIES, src, from + i).add(b);
-                        if (residual != null) v = v.add(FloatVector.fromArray(SPECIES, residual, to + i, tail));
+                        if (residual != null) v = v.add(FloatVector.fromArray(SPECIES, residual, to + i + residualShift, tail));
                         if (fused) v = act.apply(v);
                         v.intoArray(y, to + i, tail);
                     }

@@ -138,7 +138,7 @@ final class Winograd {
             Work.pool(parallel, (long) channels * tiles * nn * 8).forRange(channels, (from, to) -> {
                 float[] plane = new float[windows.channelStride + WindowPlanes.SLACK], d = new float[nn * VL], e = new float[nn * VL];
                 for (int c = (int) from; c < to; c++) {
-                    windows.fill(pr.x(), (image * channels + c) * pr.inSp(), plane, 0);
+                    windows.fill(pr.x(), pr.xAt() + (image * channels + c) * pr.inSp(), plane, 0);
                     // jobs in order: each one's whole-vector writes past its tiles are overwritten by the next
                     for (int j = 0; j < jobs; j++) transformInput(t, windows, j, plane, d, e, v, c * nn * rowStride, rowStride);
                 }
@@ -210,7 +210,7 @@ final class Winograd {
         for (int r = 0; r < n; r++) outputRows(t, products, pAt + r * n * rowStride + tile, rowStride, s, r * n * VL, VL); // M A along rows
         for (int c = 0; c < m; c++) outputRows(t, s, c * VL, n * VL, e, c * VL, n * VL); // Aᵀ (M A) down columns
         int tileRow = tile / tileCols, x0 = tile % tileCols * m, columns = Math.min(windows.vectorLength[j] * m, outW - x0);
-        int yAt = (image * pr.filters() + filter) * pr.outSp();
+        int yAt = pr.yAt() + (image * pr.filters() + filter) * pr.outSp();
         for (int i = 0; i < m && tileRow * m + i < outH; i++) {
             int row = i * n * VL, at = yAt + (tileRow * m + i) * outW + x0;
             // lane l of column vector c holds output column l·m + c: interleave the m vectors
@@ -237,7 +237,7 @@ final class Winograd {
         Activation act = pr.act();
         VectorMask<Float> inside = SPECIES.indexInRange(0, n);
         FloatVector out = FloatVector.fromArray(SPECIES, src, from).add(pr.bias() == null ? 0f : pr.bias()[filter]);
-        if (residual != null) out = out.add(FloatVector.fromArray(SPECIES, residual, at, inside));
+        if (residual != null) out = out.add(FloatVector.fromArray(SPECIES, residual, at + pr.residualShift(), inside));
         if (act.vectorized()) out = act.apply(out);
         out.intoArray(y, at, inside);
         if (!act.vectorized()) act.apply(y, at, at + n);

@@ -27,4 +27,12 @@ final class ArenaSlices {
         };
         return new ExecContext(ExecContext.Scope.EMPTY, parallel, memory);
     }
+
+    /** A copy of float tensor {@code t} lying at an odd offset inside a larger NaN-filled array, as an input from an arena does. */
+    static Tensor slice(Tensor t) {
+        float[] values = t.toFloatArray(), arena = new float[values.length + 41];
+        Arrays.fill(arena, Float.NaN);
+        System.arraycopy(values, 0, arena, 23, values.length);
+        return Tensor.wrap(DType.FLOAT, MemorySegment.ofArray(arena).asSlice(23L * Float.BYTES, (long) values.length * Float.BYTES), t.shape());
+    }
 }

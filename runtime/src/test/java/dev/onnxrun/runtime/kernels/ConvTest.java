@@ -62,12 +62,13 @@ class ConvTest {
     private static void checkAgainstDoubles(Case c, Random r, Parallel par) {
         Tensor x = RandomTensors.uniform(r, c.x()), w = RandomTensors.uniform(r, c.w()), b = RandomTensors.uniform(r, c.filters());
         Tensor expected = Conv.conv(Cast.cast(x, DType.DOUBLE, false), Cast.cast(w, DType.DOUBLE, false), Cast.cast(b, DType.DOUBLE, false),
-                c.params(), Parallel.SERIAL);
+                c.params(), ExecContext.singleThreaded());
         Tensor skip = RandomTensors.uniform(r, expected.shape());
         Activation relu = new Activation(Activation.Kind.RELU, 0, 0);
         for (Conv.PackedWeights packed : new Conv.PackedWeights[] {null, Conv.pack(w, c.params())}) {
-            Tensor plain = Conv.conv(x, w, packed, b, null, Activation.NONE, c.params(), par);
-            Tensor fused = Conv.conv(x, w, packed, b, skip, relu, c.params(), par);
+            // input, residual and output as arena slices: offsets into larger arrays holding NaN elsewhere
+            Tensor plain = Conv.conv(ArenaSlices.slice(x), w, packed, b, null, Activation.NONE, c.params(), ArenaSlices.context(par));
+            Tensor fused = Conv.conv(ArenaSlices.slice(x), w, packed, b, ArenaSlices.slice(skip), relu, c.params(), ArenaSlices.context(par));
             assertArrayEquals(expected.shape(), plain.shape(), c.toString());
             for (long i = 0; i < expected.size(); i++) {
                 double e = expected.getDouble(i), bound = 1e-4 * Math.max(1, Math.abs(e));
@@ -134,18 +135,20 @@ class ConvTest {
                     Case c = new Case(shape, 3 + r.nextInt(20), l(3, 3), l(1, 1), l(1, 1), pad, 1);
                     Tensor x = RandomTensors.uniform(r, c.x()), w = RandomTensors.uniform(r, c.w()), b = RandomTensors.uniform(r, c.filters());
                     Tensor expected = Conv.conv(Cast.cast(x, DType.DOUBLE, false), Cast.cast(w, DType.DOUBLE, false),
-                            Cast.cast(b, DType.DOUBLE, false), c.params(), Parallel.SERIAL);
+                            Cast.cast(b, DType.DOUBLE, false), c.params(), ExecContext.singleThreaded());
                     Tensor skip = RandomTensors.uniform(r, expected.shape());
                     Windows.Geometry g = Conv.convGeometry(x.shape(), w.shape(), c.params());
                     int channels = (int) shape[1], filters = (int) c.filters();
                     for (Winograd.Tiling tiling : Winograd.Tiling.values()) {
-                        float[] y = new float[(int) expected.size()];
-                        ConvFloat.Problem pr = new ConvFloat.Problem(x.toFloatArray(), y, b.toFloatArray(), skip.toFloatArray(), relu6, null,
-                                (int) shape[0], channels, filters, 1, (int) g.inSize(), (int) g.outSize());
+                        // operands at offsets into larger arrays (as arena slices are), NaN around them
+                        FloatArrays.Slice xs = FloatArrays.slice(ArenaSlices.slice(x)), rs = FloatArrays.slice(ArenaSlices.slice(skip));
+                        FloatArrays.Slice ys = FloatArrays.slice(ArenaSlices.context(par).output(0, DType.FLOAT, expected.shape()));
+                        ConvFloat.Problem pr = new ConvFloat.Problem(xs.array(), xs.offset(), ys.array(), ys.offset(), b.toFloatArray(),
+                                rs.array(), rs.offset() - ys.offset(), relu6, null, (int) shape[0], channels, filters, 1, (int) g.inSize(), (int) g.outSize());
                         Winograd.conv(pr, g, tiling, Winograd.packWeights(tiling, w.toFloatArray(), filters, channels), par);
-                        for (int i = 0; i < y.length; i++) {
+                        for (int i = 0; i < expected.size(); i++) {
                             double e = Math.min(6, Math.max(0, expected.getDouble(i) + skip.getFloat(i)));
-                            assertEquals(e, y[i], 1e-4 * Math.max(1, Math.abs(e)), tiling + " " + c + " at " + i);
+                            assertEquals(e, ys.array()[ys.offset() + i], 1e-4 * Math.max(1, Math.abs(e)), tiling + " " + c + " at " + i);
                         }
                     }
                 }
@@ -183,10 +186,12 @@ class ConvTest {
         try (Parallel par = new Parallel(3)) {
             Tensor w = RandomTensors.uniform(r, 24, 8, 3, 3), b = RandomTensors.uniform(r, 24);
             Conv.Params grouped = params(2, 1, 1, 1, 1);
-            assertArrayEquals(Conv.conv(x, w, b, grouped, Parallel.SERIAL).toFloatArray(), Conv.conv(x, w, b, grouped, par).toFloatArray());
+            assertArrayEquals(Conv.conv(x, w, b, grouped, ExecContext.singleThreaded()).toFloatArray(),
+                    Conv.conv(x, w, b, grouped, new ExecContext(ExecContext.Scope.EMPTY, par)).toFloatArray());
             Tensor dw = RandomTensors.uniform(r, 16, 1, 3, 3);
             Conv.Params depthwise = params(16, 1, 1, 1, 1);
-            assertArrayEquals(Conv.conv(x, dw, null, depthwise, Parallel.SERIAL).toFloatArray(), Conv.conv(x, dw, null, depthwise, par).toFloatArray());
+            assertArrayEquals(Conv.conv(x, dw, null, depthwise, ExecContext.singleThreaded()).toFloatArray(),
+                    Conv.conv(x, dw, null, depthwise, new ExecContext(ExecContext.Scope.EMPTY, par)).toFloatArray());
             Tensor wt = RandomTensors.uniform(r, 16, 4, 2, 2);
             Conv.Params transposed = params(1, 0, 0, 0, 0);
             assertArrayEquals(Conv.convTranspose(x, wt, null, transposed, Parallel.SERIAL).toFloatArray(),

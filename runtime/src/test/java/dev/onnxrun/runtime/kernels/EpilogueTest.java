@@ -70,11 +70,11 @@ class EpilogueTest {
                 Tensor x = random(r, 2, 6, 9, 11), w = random(r, weights[c]), b = random(r, weights[c][0]);
                 long pad = weights[c][2] / 2;
                 Conv.Params p = new Conv.Params(null, strides[c], null, new long[] {pad, pad, pad, pad}, Windows.AutoPad.NOTSET, groups[c], null, null);
-                Tensor plain = Conv.conv(x, w, b, p, Parallel.SERIAL);
+                Tensor plain = Conv.conv(x, w, b, p, ExecContext.singleThreaded());
                 Tensor skip = random(r, plain.shape());
                 for (Activation act : activations()) {
                     for (Parallel threads : new Parallel[] {Parallel.SERIAL, par}) {
-                        float[] fused = Conv.conv(x, w, null, b, skip, act, p, threads).toFloatArray();
+                        float[] fused = Conv.conv(x, w, null, b, skip, act, p, new ExecContext(ExecContext.Scope.EMPTY, threads)).toFloatArray();
                         for (int i = 0; i < fused.length; i++) {
                             double expected = act.apply(plain.getFloat(i) + skip.getFloat(i));
                             assertEquals(expected, fused[i], 1e-4 * Math.max(1, Math.abs(expected)), act + " conv " + c + " at " + i);
@@ -91,9 +91,9 @@ class EpilogueTest {
         Random r = new Random(9);
         Tensor x = random(r, 1, 64, 70, 70), w = random(r, 8, 64, 1, 1), b = random(r, 8);
         Conv.Params p = new Conv.Params(null, null, null, null, Windows.AutoPad.NOTSET, 1, null, null);
-        Tensor plain = Conv.conv(x, w, b, p, Parallel.SERIAL);
+        Tensor plain = Conv.conv(x, w, b, p, ExecContext.singleThreaded());
         Activation relu6 = new Activation(Activation.Kind.CLIP, 0f, 6f);
-        float[] fused = Conv.conv(x, w, null, b, null, relu6, p, Parallel.SERIAL).toFloatArray();
+        float[] fused = Conv.conv(x, w, null, b, null, relu6, p, ExecContext.singleThreaded()).toFloatArray();
         for (int i = 0; i < fused.length; i++) assertEquals(relu6.apply(plain.getFloat(i)), fused[i], 1e-4, "at " + i);
     }
 
@@ -102,10 +102,10 @@ class EpilogueTest {
         Random r = new Random(6);
         Tensor x = Cast.cast(random(r, 1, 2, 5, 5), DType.DOUBLE, false), w = Cast.cast(random(r, 3, 2, 3, 3), DType.DOUBLE, false);
         Conv.Params p = new Conv.Params(null, null, null, null, Windows.AutoPad.NOTSET, 1, null, null);
-        Tensor plain = Conv.conv(x, w, null, p, Parallel.SERIAL);
+        Tensor plain = Conv.conv(x, w, null, p, ExecContext.singleThreaded());
         Tensor skip = Cast.cast(random(r, plain.shape()), DType.DOUBLE, false);
         Activation relu = new Activation(Activation.Kind.RELU, 0, 0);
-        Tensor fused = Conv.conv(x, w, null, null, skip, relu, p, Parallel.SERIAL);
+        Tensor fused = Conv.conv(x, w, null, null, skip, relu, p, ExecContext.singleThreaded());
         for (long i = 0; i < fused.size(); i++) assertEquals(Math.max(0, plain.getDouble(i) + skip.getDouble(i)), fused.getDouble(i), 1e-12);
     }
 
