@@ -80,7 +80,7 @@ final class NormalizationDefs {
                         + ": BatchNormalization training outputs are supported from opset 14 on");
             }
             return (in, ec) -> Normalization.batchNormTraining(tensor(in, 0), tensor(in, 1), tensor(in, 2), tensor(in, 3),
-                    tensor(in, 4), eps, momentum);
+                    tensor(in, 4), eps, momentum, ec.parallel());
         }
         return (in, ec) -> new Value[] {Normalization.batchNorm(tensor(in, 0), tensor(in, 1), tensor(in, 2), tensor(in, 3),
                 tensor(in, 4), eps)};

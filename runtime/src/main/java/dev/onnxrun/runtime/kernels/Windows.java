@@ -158,6 +158,40 @@ public final class Windows {
     }
 
     /**
+     * The gather map of one kernel tap in runs, for kernels that copy or add whole stretches: a
+     * line is the window positions that differ only in the last axis, and along every line the
+     * tap lands inside {@code target} for positions [lo, hi), {@code step} elements apart.
+     * {@code starts[l]} is where position lo of line l (row-major over the other axes of the
+     * positions) lands in {@code target}, or -1 when the line falls outside it on another axis.
+     */
+    public record TapLines(int[] starts, int lo, int hi, int step, int length) {}
+
+    /** The {@link TapLines} of kernel tap {@code tap} (row-major over the kernel), positions and target as in {@link #gatherMap}. */
+    public static TapLines tapLines(long[] positions, long[] target, Geometry g, int tap) {
+        int n = positions.length, last = n - 1;
+        long[] k = new long[n];
+        unravel(tap, g.kernel(), k);
+        long shift = k[last] * g.dilations()[last] - g.padBegin()[last], step = g.strides()[last];
+        long lo = Math.max(0, ceilDiv(-shift, step));
+        long hi = Math.max(lo, Math.min(positions[last], Math.floorDiv(target[last] - 1 - shift, step) + 1));
+        long[] targetStrides = Shapes.strides(target);
+        int lines = Math.toIntExact(Shapes.size(positions) / Math.max(1, positions[last]));
+        int[] starts = new int[lines];
+        for (int l = 0; l < lines; l++) {
+            long rem = l, at = shift + lo * step;
+            boolean inside = true;
+            for (int d = last - 1; d >= 0; d--) {
+                long c = rem % positions[d] * g.strides()[d] - g.padBegin()[d] + k[d] * g.dilations()[d];
+                rem /= positions[d];
+                if (c < 0 || c >= target[d]) inside = false;
+                at += c * targetStrides[d];
+            }
+            starts[l] = inside ? Math.toIntExact(at) : -1;
+        }
+        return new TapLines(starts, (int) lo, (int) hi, (int) step, (int) positions[last]);
+    }
+
+    /**
      * The gather map of a window walk: for kernel position {@code kk} and window position
      * {@code o} (both row-major flat indices, over the kernel and {@code positions}), entry
      * {@code kk * prod(positions) + o} is the row-major offset within {@code target} of element
