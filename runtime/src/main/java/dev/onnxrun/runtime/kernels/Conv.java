@@ -242,7 +242,7 @@ public final class Conv {
                     int filter = grp * mg + m, yAt = (b * filters + filter) * outSp;
                     if (fast) {
                         if (bias != null) Arrays.fill(yf, yAt, yAt + outSp, bias.getFloat(filter));
-                        for (int k = 0; k < kSize; k++) scatterLines(colF, (m * kSize + k) * inSp, taps[k], yf, yAt);
+                        for (int k = 0; k < kSize; k++) Windows.addLines(colF, (m * kSize + k) * inSp, taps[k], yf, yAt);
                         continue;
                     }
                     if (bias != null) Arrays.fill(ys, yAt, yAt + outSp, bias.getDouble(filter));
@@ -259,31 +259,5 @@ public final class Conv {
         if (acrossPlanes) parallel.forRange(planes, body);
         else body.run(0, planes);
         return fast ? Tensor.of(yf, outShape) : FloatArrays.fromDoubles(x.dtype(), ys, outShape);
-    }
-
-    private static final VectorSpecies<Float> LINE_WIDE = FloatVector.SPECIES_256, LINE_NARROW = FloatVector.SPECIES_128;
-
-    /** Adds one tap's row of the column matrix (from {@code colAt}) into the output plane at {@code yAt}, a line at a time. */
-    private static void scatterLines(float[] col, int colAt, Windows.TapLines t, float[] y, int yAt) {
-        int count = t.hi() - t.lo();
-        for (int l = 0; l < t.starts().length; l++) {
-            int start = t.starts()[l];
-            if (start < 0) continue;
-            int src = colAt + l * t.length() + t.lo(), dst = yAt + start;
-            if (t.step() == 1) {
-                // lines are short (feature map rows): 8 and 4 lanes leave short scalar tails
-                int j = 0;
-                for (; j + LINE_WIDE.length() <= count; j += LINE_WIDE.length()) {
-                    FloatVector.fromArray(LINE_WIDE, y, dst + j).add(FloatVector.fromArray(LINE_WIDE, col, src + j)).intoArray(y, dst + j);
-                }
-                if (j + LINE_NARROW.length() <= count) {
-                    FloatVector.fromArray(LINE_NARROW, y, dst + j).add(FloatVector.fromArray(LINE_NARROW, col, src + j)).intoArray(y, dst + j);
-                    j += LINE_NARROW.length();
-                }
-                for (; j < count; j++) y[dst + j] += col[src + j];
-            } else {
-                for (int j = 0; j < count; j++) y[dst + j * t.step()] += col[src + j];
-            }
-        }
     }
 }

@@ -122,14 +122,7 @@ public final class WindowGradients {
                         int b = first + i, xAt = xs.offset() + (b * s.c() + grp * s.cPerGroup()) * s.inSp();
                         // only the taps that land inside X are written: the rest (padding) stays zero, the same for every image
                         for (int r = 0; r < rows; r++) {
-                            int channelAt = xAt + r / s.kSize() * s.inSp(), colAt = r * width + i * span;
-                            Windows.TapLines t = taps[r % s.kSize()];
-                            for (int l = 0; l < t.starts().length; l++) {
-                                int src = channelAt + t.starts()[l], dst = colAt + l * t.length() + t.lo();
-                                if (t.starts()[l] < 0) continue;
-                                if (t.step() == 1) System.arraycopy(xs.array(), src, col, dst, t.hi() - t.lo());
-                                else for (int j = 0; j < t.hi() - t.lo(); j++) col[dst + j] = xs.array()[src + j * t.step()];
-                            }
+                            Windows.gatherLines(xs.array(), xAt + r / s.kSize() * s.inSp(), taps[r % s.kSize()], col, r * width + i * span);
                         }
                         for (int mo = 0; mo < s.mPerGroup(); mo++) {
                             int dyAt = dys.offset() + (b * s.m() + grp * s.mPerGroup() + mo) * outSp;
