@@ -112,4 +112,18 @@ class ElementwiseTest {
         assertEquals(-1, Binary.powExact(-1, -3));
         assertEquals(0, Binary.powExact(2, 64));
     }
+
+    /** ReluGrad equals Where(Greater(X, 0), dY, 0) bit for bit, specials included, in float32 (arena slices) and double. */
+    @Test
+    void reluGradIsWhereGreaterThanZero() {
+        try (Parallel p = new Parallel(3)) {
+            for (int n : new int[] {1, 7, 8, 13, 100, 1023, 40_000}) {
+                Tensor x = Tensor.of(values(n, n), n), dy = Tensor.of(values(n, n + 1), n), zero = Tensor.scalar(0f);
+                Tensor expected = Elementwise.where(Elementwise.compare(Comparison.GREATER, x, zero, p), dy, zero, p);
+                assertSameBits(expected.toFloatArray(), Elementwise.reluGrad(dy, x, ArenaSlices.context(p)).toFloatArray(), "ReluGrad n=" + n);
+                Tensor wide = Elementwise.reluGrad(RecurrentTest.asDouble(dy), RecurrentTest.asDouble(x), new ExecContext(ExecContext.Scope.EMPTY, p));
+                for (int i = 0; i < n; i++) assertEquals(expected.getDouble(i), wide.getDouble(i), "double ReluGrad n=" + n + " at " + i);
+            }
+        }
+    }
 }

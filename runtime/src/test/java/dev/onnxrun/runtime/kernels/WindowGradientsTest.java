@@ -40,4 +40,54 @@ class WindowGradientsTest {
             }
         }
     }
+
+    /**
+     * MaxPoolGrad adds each dY where MaxPool's own Indices output points: ties (ReLU zeros), NaNs,
+     * padding, strides, dilations and ceil mode, on float32 (into NaN-filled arena slices) and double.
+     */
+    @Test
+    void maxPoolGradLandsWhereMaxPoolIndicesPoint() {
+        SplittableRandom r = new SplittableRandom(5);
+        // {kernel, stride, dilation, pad begin, pad end, ceil}
+        int[][] cases = {{2, 2, 1, 0, 0, 0}, {3, 2, 1, 1, 1, 1}, {3, 1, 2, 2, 0, 0}, {2, 3, 1, 1, 0, 1}, {1, 1, 1, 0, 0, 0}};
+        try (Parallel threads = new Parallel(2)) {
+            for (int[] c : cases) {
+                for (int rank = 1; rank <= 3; rank++) {
+                    long[] shape = new long[rank + 2], kernel = new long[rank], strides = new long[rank], dilations = new long[rank];
+                    long[] pads = new long[2 * rank];
+                    shape[0] = 2;
+                    shape[1] = 3;
+                    for (int d = 0; d < rank; d++) {
+                        shape[d + 2] = 5 + r.nextInt(rank == 3 ? 3 : 9);
+                        kernel[d] = c[0];
+                        strides[d] = c[1];
+                        dilations[d] = c[2];
+                        pads[d] = c[3];
+                        pads[rank + d] = c[4];
+                    }
+                    Pooling.Params p = new Pooling.Params(kernel, strides, dilations, pads, Windows.AutoPad.NOTSET, c[5] == 1, false, 2, false);
+                    Tensor x = random(r, shape);
+                    for (long i = 0; i < x.size(); i++) {
+                        // ReLU-like zeros make ties; a few NaNs win their windows
+                        x.setFloat(i, i % 37 == 5 ? Float.NaN : Math.max(0, x.getFloat(i)));
+                    }
+                    Tensor[] pooled = Pooling.pool(x, Pooling.Kind.MAX, p, true, dev.onnxrun.runtime.ExecContext.singleThreaded());
+                    Tensor dy = random(r, pooled[0].shape());
+                    double[] expected = new double[(int) x.size()];
+                    for (long o = 0; o < dy.size(); o++) {
+                        long at = pooled[1].getLong(o);
+                        if (at >= 0) expected[(int) at] += dy.getFloat(o);
+                    }
+                    Tensor fast = WindowGradients.maxPoolGrad(dy, x, p, ArenaSlices.context(threads));
+                    Tensor wide = WindowGradients.maxPoolGrad(RecurrentTest.asDouble(dy), RecurrentTest.asDouble(x), p,
+                            dev.onnxrun.runtime.ExecContext.singleThreaded());
+                    for (int i = 0; i < expected.length; i++) {
+                        String where = java.util.Arrays.toString(c) + " rank " + rank + " at " + i;
+                        assertEquals((float) expected[i], fast.getFloat(i), 1e-6, where);
+                        assertEquals(expected[i], wide.getDouble(i), 1e-12, where);
+                    }
+                }
+            }
+        }
+    }
 }
