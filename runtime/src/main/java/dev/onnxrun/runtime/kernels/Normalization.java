@@ -30,7 +30,7 @@ public final class Normalization {
      * over channel axis 1. The parameters are per channel ([C]) or, for the old spatial=0 form,
      * per element of [C, spatial...].
      */
-    public static Tensor batchNorm(Tensor x, Tensor scale, Tensor bias, Tensor mean, Tensor var, double epsilon) {
+    public static Tensor batchNorm(Tensor x, Tensor scale, Tensor bias, Tensor mean, Tensor var, double epsilon, ExecContext ctx) {
         if (x.rank() < 2) throw OnnxrunException.invalidInput("BatchNormalization needs X of rank >= 2, got " + x.describe());
         long channels = x.dim(1), spatial = spatialSize(x), batch = x.dim(0);
         long paramSize = scale.size();
@@ -47,13 +47,15 @@ public final class Normalization {
         }
         if (x.dtype() == DType.FLOAT && !perElement) {
             FloatArrays.Slice xs = FloatArrays.slice(x);
-            float[] xf = xs.array(), yf = new float[Math.toIntExact(x.size())];
-            int shift = xs.offset();
-            for (long bc = 0; bc < batch * channels; bc++) {
-                float m = (float) mul[(int) (bc % channels)], a = (float) add[(int) (bc % channels)];
-                for (int i = (int) (bc * spatial), end = (int) (i + spatial); i < end; i++) yf[i] = xf[shift + i] * m + a;
-            }
-            return Tensor.of(yf, x.shape());
+            Tensor y = ctx.output(0, DType.FLOAT, x.shape());
+            FloatArrays.Slice ys = FloatArrays.slice(y);
+            Work.pool(ctx.parallel(), x.size()).forRange(batch * channels, (from, to) -> {
+                for (long bc = from; bc < to; bc++) {
+                    int at = (int) (bc * spatial), c = (int) (bc % channels);
+                    scaleShift(xs.array(), xs.offset() + at, ys.array(), ys.offset() + at, (int) spatial, (float) mul[c], (float) add[c]);
+                }
+            });
+            return y;
         }
         double[] xs = FloatArrays.doubles(x), ys = new double[xs.length];
         for (long b = 0; b < batch; b++) {
@@ -74,7 +76,7 @@ public final class Normalization {
      * ({@code running · momentum + batch · (1 - momentum)}).
      */
     public static Tensor[] batchNormTraining(Tensor x, Tensor scale, Tensor bias, Tensor runMean, Tensor runVar,
-                                             double epsilon, double momentum, Parallel parallel) {
+                                             double epsilon, double momentum, ExecContext ctx) {
         if (x.rank() < 2) throw OnnxrunException.invalidInput("BatchNormalization needs X of rank >= 2, got " + x.describe());
         long channels = x.dim(1), spatial = spatialSize(x), batch = x.dim(0);
         for (Tensor t : new Tensor[] {scale, bias, runMean, runVar}) {
@@ -82,9 +84,9 @@ public final class Normalization {
                 throw OnnxrunException.invalidInput("BatchNormalization parameter " + t.describe() + " must hold one value per channel of X " + x.describe());
             }
         }
-        double[][] moments = channelMoments(x, parallel);
+        double[][] moments = channelMoments(x, ctx.parallel());
         double[] mean = moments[0], var = moments[1];
-        Tensor y = batchNorm(x, scale, bias, Tensor.of(mean, channels), Tensor.of(var, channels), epsilon);
+        Tensor y = batchNorm(x, scale, bias, Tensor.of(mean, channels), Tensor.of(var, channels), epsilon, ctx);
         double[] newMean = new double[(int) channels], newVar = new double[(int) channels];
         for (int c = 0; c < channels; c++) {
             newMean[c] = runMean.getDouble(c) * momentum + mean[c] * (1 - momentum);
@@ -213,6 +215,16 @@ public final class Normalization {
         }
         return new Tensor[] {dx, FloatArrays.fromDoubles(scale.dtype(), dScale, channels),
                 FloatArrays.fromDoubles(scale.dtype(), dBias, channels)};
+    }
+
+    /** y[i] = x[i]·mul + add over n elements. */
+    private static void scaleShift(float[] x, int xAt, float[] y, int yAt, int n, float mul, float add) {
+        FloatVector vm = FloatVector.broadcast(SPECIES, mul), va = FloatVector.broadcast(SPECIES, add);
+        int i = 0;
+        for (int bound = SPECIES.loopBound(n); i < bound; i += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, x, xAt + i).fma(vm, va).intoArray(y, yAt + i);
+        }
+        for (; i < n; i++) y[yAt + i] = x[xAt + i] * mul + add;
     }
 
     /** {Σ dy, Σ dy·(x − m)} over n elements, into {@code sums}. */
