@@ -100,33 +100,68 @@ public final class WindowGradients {
      * vectors, so a 4×4 micro-tile of dW accumulates one vector of partial sums per entry over
      * the whole block (8 loads feed 16 FMAs) and reduces its lanes only once, at the end. The
      * batch is split over the threads; each keeps its own partial sums, added in double at the end.
+     *
+     * <p>Patch rows are gathered a line of the output at a time ({@link Windows#tapLines}),
+     * except for 2-D stride-1 windows over finite X: there the columns are numbered across a
+     * zero-padded copy of the image, where every patch row is one contiguous run (the copy
+     * shifted by the tap), and the few columns past each output row's end meet zeros in dY's
+     * rows. A NaN or infinity would not vanish there, so such X is gathered line by line.
      */
     private static Tensor convWeightGradF32(Tensor x, Tensor dy, WeightGradShape s, Parallel parallel) {
         Windows.Geometry geo = s.geo();
         FloatArrays.Slice xs = FloatArrays.slice(x), dys = FloatArrays.slice(dy);
         int rows = s.cPerGroup() * s.kSize(), outSp = s.outSp(), groups = s.m() / s.mPerGroup();
-        int lanes = SPECIES.length(), span = roundUp(outSp, lanes);
+        boolean padded = geo.rank() == 2 && geo.strides()[0] == 1 && geo.strides()[1] == 1 && allFinite(xs, x.size());
+        int inH = (int) geo.in()[0], inW = geo.rank() == 2 ? (int) geo.in()[1] : 0, outH = (int) geo.out()[0];
+        int outW = geo.rank() == 2 ? (int) geo.out()[1] : 0;
+        // padded layout: row width wp, channel planes planeLength apart, tap k starting tapAt[k] into its channel's plane
+        int wp = padded ? (int) (inW + geo.padBegin()[1] + geo.padEnd()[1]) : 0;
+        int lanes = SPECIES.length(), span = roundUp(padded ? outH * wp : outSp, lanes);
+        int[] tapAt = new int[s.kSize()];
+        int kw = geo.rank() == 2 ? (int) geo.kernel()[1] : 1;
+        for (int k = 0; padded && k < tapAt.length; k++) {
+            tapAt[k] = (int) ((k / kw) * geo.dilations()[0] * wp + (k % kw) * geo.dilations()[1]);
+        }
+        int planeLength = padded ? Math.max((int) (inH + geo.padBegin()[0] + geo.padEnd()[0]) * wp, tapAt[tapAt.length - 1] + span) : 0;
         int rowsPad = roundUp(rows, TILE), mPad = roundUp(s.mPerGroup(), TILE);
         int perBlock = Math.max(1, Math.min(s.n(), BLOCK_FLOATS / ((rowsPad + mPad) * span)));
         Windows.TapLines[] taps = new Windows.TapLines[s.kSize()];
-        for (int k = 0; k < taps.length; k++) taps[k] = Windows.tapLines(geo.out(), geo.in(), geo, k);
+        for (int k = 0; !padded && k < taps.length; k++) taps[k] = Windows.tapLines(geo.out(), geo.in(), geo, k);
         double[] dw = new double[Math.toIntExact(Shapes.size(s.wShape()))];
         Work.pool(parallel, (long) s.n() * s.m() * rows * outSp).forRange(s.n(), (from, to) -> {
             int width = perBlock * span;
             float[] col = new float[rowsPad * width], dyRows = new float[mPad * width];
+            float[] image = new float[s.cPerGroup() * planeLength];
             float[] acc = new float[groups * mPad * rowsPad * lanes];
             for (int first = (int) from; first < to; first += perBlock) {
                 int images = Math.min(perBlock, (int) to - first), used = images * span;
                 for (int grp = 0; grp < groups; grp++) {
                     for (int i = 0; i < images; i++) {
                         int b = first + i, xAt = xs.offset() + (b * s.c() + grp * s.cPerGroup()) * s.inSp();
-                        // only the taps that land inside X are written: the rest (padding) stays zero, the same for every image
+                        int dyAt = dys.offset() + (b * s.m() + grp * s.mPerGroup()) * outSp;
+                        // only the positions of X and dY are written: padding stays zero, the same for every image
+                        if (padded) {
+                            for (int ci = 0; ci < s.cPerGroup(); ci++) {
+                                for (int ih = 0; ih < inH; ih++) {
+                                    System.arraycopy(xs.array(), xAt + ci * s.inSp() + ih * inW, image,
+                                            ci * planeLength + (int) ((ih + geo.padBegin()[0]) * wp + geo.padBegin()[1]), inW);
+                                }
+                            }
+                            for (int r = 0; r < rows; r++) {
+                                System.arraycopy(image, r / s.kSize() * planeLength + tapAt[r % s.kSize()], col, r * width + i * span, span);
+                            }
+                            for (int mo = 0; mo < s.mPerGroup(); mo++) {
+                                for (int oh = 0; oh < outH; oh++) {
+                                    System.arraycopy(dys.array(), dyAt + mo * outSp + oh * outW, dyRows, mo * width + i * span + oh * wp, outW);
+                                }
+                            }
+                            continue;
+                        }
                         for (int r = 0; r < rows; r++) {
                             Windows.gatherLines(xs.array(), xAt + r / s.kSize() * s.inSp(), taps[r % s.kSize()], col, r * width + i * span);
                         }
                         for (int mo = 0; mo < s.mPerGroup(); mo++) {
-                            int dyAt = dys.offset() + (b * s.m() + grp * s.mPerGroup() + mo) * outSp;
-                            System.arraycopy(dys.array(), dyAt, dyRows, mo * width + i * span, outSp);
+                            System.arraycopy(dys.array(), dyAt + mo * outSp, dyRows, mo * width + i * span, outSp);
                         }
                     }
                     // a block with fewer images leaves stale columns past `used`: the tiles stop there
@@ -156,6 +191,19 @@ public final class WindowGradients {
     }
 
     private static final VectorSpecies<Float> SPECIES = FloatFastPaths.SPECIES;
+
+    /** True when the n elements from the slice's offset hold no NaN or infinity (x − x is 0 exactly for the others). */
+    private static boolean allFinite(FloatArrays.Slice x, long n) {
+        FloatVector acc = FloatVector.zero(SPECIES);
+        int i = 0, at = x.offset();
+        for (int bound = SPECIES.loopBound((int) n); i < bound; i += SPECIES.length()) {
+            FloatVector v = FloatVector.fromArray(SPECIES, x.array(), at + i);
+            acc = acc.add(v.sub(v));
+        }
+        float rest = 0;
+        for (; i < n; i++) rest += x.array()[at + i] - x.array()[at + i];
+        return acc.reduceLanes(VectorOperators.ADD) + rest == 0;
+    }
 
     private static int roundUp(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
 

@@ -42,6 +42,34 @@ class WindowGradientsTest {
     }
 
     /**
+     * The float32 weight gradient's zero-padded layout (2-D, stride 1) with dilations and
+     * uneven pads, and the line-by-line layout it falls back to when X holds an infinity.
+     */
+    @Test
+    void convWeightGradPaddedLayoutMatchesTheReference() {
+        SplittableRandom r = new SplittableRandom(13);
+        try (Parallel threads = new Parallel(2)) {
+            // {pad top, pad left, pad bottom, pad right, dilation h, dilation w, infinity in X}
+            int[][] cases = {{0, 1, 2, 0, 1, 1, 0}, {2, 2, 1, 3, 2, 1, 0}, {1, 0, 0, 1, 1, 3, 0}, {1, 1, 1, 1, 1, 1, 1}};
+            for (int[] c : cases) {
+                Conv.Params p = new Conv.Params(new long[] {3, 2}, new long[] {1, 1}, new long[] {c[4], c[5]},
+                        new long[] {c[0], c[1], c[2], c[3]}, Windows.AutoPad.NOTSET, 1, null, null);
+                Tensor x = random(r, 3, 2, 9, 11);
+                if (c[6] == 1) x.setFloat(17, Float.POSITIVE_INFINITY);
+                long outH = 9 + c[0] + c[2] - 2L * c[4], outW = 11 + c[1] + c[3] - c[5];
+                Tensor dy = random(r, 3, 4, outH, outW);
+                long[] wShape = {4, 2, 3, 2};
+                Tensor fast = WindowGradients.convWeightGrad(x, dy, wShape, p, threads);
+                Tensor reference = WindowGradients.convWeightGradReference(x, dy, wShape, p);
+                for (long i = 0; i < reference.size(); i++) {
+                    assertEquals(reference.getDouble(i), fast.getDouble(i), 1e-4 * (1 + Math.abs(reference.getDouble(i))),
+                            java.util.Arrays.toString(c) + " at " + i);
+                }
+            }
+        }
+    }
+
+    /**
      * MaxPoolGrad adds each dY where MaxPool's own Indices output points: ties (ReLU zeros), NaNs,
      * padding, strides, dilations and ceil mode, on float32 (into NaN-filled arena slices) and double.
      */
