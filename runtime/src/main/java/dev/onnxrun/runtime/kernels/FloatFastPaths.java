@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -18,6 +19,47 @@ final class FloatFastPaths {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    /**
+     * The sum of {@code v}'s lanes, halves folded onto each other in a fixed order. Unlike
+     * {@code reduceLanes(ADD)}, which leaves the order to the implementation (and it changes when
+     * the JIT compiles the caller), the same lanes give the same sum in every run, so training
+     * repeats exactly.
+     */
+    static float sumLanes(FloatVector v) {
+        for (int half = v.length() / 2; half > 0; half /= 2) v = v.add(v.slice(half));
+        return v.lane(0);
+    }
+
+    private static final float LOG2E = 1.44269504088896341f, LN2_HIGH = 0.693359375f, LN2_LOW = -2.12194440e-4f;
+    /** 1.5·2²³: adding it rounds a float below 2²² to an integer held in the low mantissa bits. */
+    private static final float ROUNDER = 12582912f;
+
+    /**
+     * e^x in each lane, within 2 ulp: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7
+     * polynomial (Cephes' expf), times 2^n built in the exponent bits. Lanes below −87.34 give
+     * 0 (no subnormals), above 88.72 +∞, NaN stays NaN. Only adds, multiplies and bit moves, so
+     * unlike {@code lanewise(EXP)}, whose intrinsic and fallback round differently, every run
+     * gives the same bits.
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector clamped = x.max(-87.33654f).min(88.72283f);
+        FloatVector shifted = clamped.fma(LOG2E, ROUNDER);
+        FloatVector n = shifted.sub(ROUNDER);
+        // LN2_HIGH has few bits: n·LN2_HIGH is exact
+        FloatVector r = clamped.sub(n.mul(LN2_HIGH)).sub(n.mul(LN2_LOW));
+        FloatVector p = r.broadcast(1.9875691500e-4f).fma(r, r.broadcast(1.3981999507e-3f)).fma(r, r.broadcast(8.3334519073e-3f))
+                .fma(r, r.broadcast(4.1665795894e-2f)).fma(r, r.broadcast(1.6666665459e-1f)).fma(r, r.broadcast(5.0000001201e-1f));
+        p = p.fma(r.mul(r), r).add(1f);
+        // n runs from −126 to 128; 2^128 is not a float, so there p doubles (exactly) and the scale is 2^127
+        FloatVector below = n.min(127f);
+        FloatVector scale = below.convert(VectorOperators.F2I, 0).reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        FloatVector e = p.mul(n.sub(below).add(1f)).mul(scale);
+        e = e.blend(0f, x.compare(VectorOperators.LT, -87.33654f));
+        e = e.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, 88.72283f));
+        return e.blend(x, x.test(VectorOperators.IS_NAN));
+    }
 
     static boolean supports(Binary op) {
         return op == Binary.ADD || op == Binary.SUB || op == Binary.MUL || op == Binary.DIV || op == Binary.MIN || op == Binary.MAX;

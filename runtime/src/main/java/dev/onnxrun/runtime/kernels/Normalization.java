@@ -8,7 +8,6 @@ import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -133,7 +132,7 @@ public final class Normalization {
         FloatVector acc = FloatVector.zero(SPECIES);
         int i = 0;
         for (int bound = SPECIES.loopBound(n); i < bound; i += SPECIES.length()) acc = acc.add(FloatVector.fromArray(SPECIES, a, at + i));
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = FloatFastPaths.sumLanes(acc);
         for (; i < n; i++) s += a[at + i];
         return s;
     }
@@ -146,7 +145,7 @@ public final class Normalization {
             FloatVector d = FloatVector.fromArray(SPECIES, a, at + i).sub(vm);
             acc = d.fma(d, acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = FloatFastPaths.sumLanes(acc);
         for (; i < n; i++) s += (a[at + i] - m) * (a[at + i] - m);
         return s;
     }
@@ -236,7 +235,7 @@ public final class Normalization {
             accDy = accDy.add(g);
             accDyX = g.fma(FloatVector.fromArray(SPECIES, x, xAt + i).sub(vm), accDyX);
         }
-        float sDy = accDy.reduceLanes(VectorOperators.ADD), sDyX = accDyX.reduceLanes(VectorOperators.ADD);
+        float sDy = FloatFastPaths.sumLanes(accDy), sDyX = FloatFastPaths.sumLanes(accDyX);
         for (; i < n; i++) {
             sDy += dy[dyAt + i];
             sDyX += dy[dyAt + i] * (x[xAt + i] - m);
@@ -313,7 +312,7 @@ public final class Normalization {
         int upper = SPECIES.loopBound(len), vl = SPECIES.length(), i = 0;
         FloatVector acc = FloatVector.zero(SPECIES);
         for (; i < upper; i += vl) acc = acc.add(FloatVector.fromArray(SPECIES, x, xAt + i));
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = FloatFastPaths.sumLanes(acc);
         for (; i < len; i++) sum += x[xAt + i];
         float mean = sum / len;
         FloatVector sq = FloatVector.zero(SPECIES);
@@ -321,7 +320,7 @@ public final class Normalization {
             FloatVector d = FloatVector.fromArray(SPECIES, x, xAt + i).sub(mean);
             sq = d.fma(d, sq);
         }
-        float squares = sq.reduceLanes(VectorOperators.ADD);
+        float squares = FloatFastPaths.sumLanes(sq);
         for (; i < len; i++) squares += (x[xAt + i] - mean) * (x[xAt + i] - mean);
         float invStd = (float) (1 / Math.sqrt(squares / len + epsilon));
         for (i = 0; i < upper; i += vl) {

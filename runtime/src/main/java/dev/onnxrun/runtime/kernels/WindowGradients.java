@@ -8,7 +8,6 @@ import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -177,7 +176,7 @@ public final class WindowGradients {
                 for (int mo = 0; mo < s.mPerGroup(); mo++) {
                     for (int r = 0; r < rows; r++) {
                         int at = ((grp * mPad + mo) * rowsPad + r) * lanes;
-                        partial[(grp * s.mPerGroup() + mo) * rows + r] = FloatVector.fromArray(SPECIES, acc, at).reduceLanes(VectorOperators.ADD);
+                        partial[(grp * s.mPerGroup() + mo) * rows + r] = FloatFastPaths.sumLanes(FloatVector.fromArray(SPECIES, acc, at));
                     }
                 }
             }
@@ -202,7 +201,7 @@ public final class WindowGradients {
         }
         float rest = 0;
         for (; i < n; i++) rest += x.array()[at + i] - x.array()[at + i];
-        return acc.reduceLanes(VectorOperators.ADD) + rest == 0;
+        return FloatFastPaths.sumLanes(acc) + rest == 0;
     }
 
     private static int roundUp(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }

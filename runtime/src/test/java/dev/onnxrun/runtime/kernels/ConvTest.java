@@ -227,7 +227,7 @@ class ConvTest {
                 Conv.Params p = new Conv.Params(null, strides, dilations, pads, Windows.AutoPad.NOTSET, groups, outputPadding, null);
                 Tensor x = RandomTensors.uniform(r, xShape), w = RandomTensors.uniform(r, wShape), b = RandomTensors.uniform(r, 3L * groups);
                 Tensor fast = Conv.convTranspose(x, w, b, p, par);
-                Tensor reference = Conv.convTranspose(RecurrentTest.asDouble(x), RecurrentTest.asDouble(w), RecurrentTest.asDouble(b), p, Parallel.SERIAL);
+                Tensor reference = Conv.convTranspose(RandomTensors.asDouble(x), RandomTensors.asDouble(w), RandomTensors.asDouble(b), p, Parallel.SERIAL);
                 assertArrayEquals(reference.shape(), fast.shape());
                 for (long i = 0; i < reference.size(); i++) {
                     assertEquals(reference.getDouble(i), fast.getDouble(i), 1e-5, java.util.Arrays.toString(c) + " at " + i);

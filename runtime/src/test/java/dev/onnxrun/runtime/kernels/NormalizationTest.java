@@ -48,13 +48,13 @@ class NormalizationTest {
                 for (long i = 0; i < var.size(); i++) var.setFloat(i, var.getFloat(i) + 1.5f);
                 Parallel pool = trial % 2 == 0 ? threads : Parallel.SERIAL;
                 Tensor[] fast = Normalization.batchNormTraining(x, scale, bias, mean, var, 1e-5, 0.9, ArenaSlices.context(pool));
-                Tensor[] reference = Normalization.batchNormTraining(RecurrentTest.asDouble(x), RecurrentTest.asDouble(scale),
-                        RecurrentTest.asDouble(bias), RecurrentTest.asDouble(mean), RecurrentTest.asDouble(var), 1e-5, 0.9,
+                Tensor[] reference = Normalization.batchNormTraining(RandomTensors.asDouble(x), RandomTensors.asDouble(scale),
+                        RandomTensors.asDouble(bias), RandomTensors.asDouble(mean), RandomTensors.asDouble(var), 1e-5, 0.9,
                         dev.onnxrun.runtime.ExecContext.singleThreaded());
                 assertClose(reference, fast, "trial " + trial + " forward");
                 Tensor[] fastGrad = Normalization.batchNormTrainingGrad(dy, x, scale, 1e-5, ArenaSlices.context(pool));
-                Tensor[] referenceGrad = Normalization.batchNormTrainingGrad(RecurrentTest.asDouble(dy), RecurrentTest.asDouble(x),
-                        RecurrentTest.asDouble(scale), 1e-5, dev.onnxrun.runtime.ExecContext.singleThreaded());
+                Tensor[] referenceGrad = Normalization.batchNormTrainingGrad(RandomTensors.asDouble(dy), RandomTensors.asDouble(x),
+                        RandomTensors.asDouble(scale), 1e-5, dev.onnxrun.runtime.ExecContext.singleThreaded());
                 assertClose(referenceGrad, fastGrad, "trial " + trial + " gradient");
             }
         }

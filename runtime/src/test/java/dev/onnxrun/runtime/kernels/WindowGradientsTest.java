@@ -107,7 +107,7 @@ class WindowGradientsTest {
                         if (at >= 0) expected[(int) at] += dy.getFloat(o);
                     }
                     Tensor fast = WindowGradients.maxPoolGrad(dy, x, p, ArenaSlices.context(threads));
-                    Tensor wide = WindowGradients.maxPoolGrad(RecurrentTest.asDouble(dy), RecurrentTest.asDouble(x), p,
+                    Tensor wide = WindowGradients.maxPoolGrad(RandomTensors.asDouble(dy), RandomTensors.asDouble(x), p,
                             dev.onnxrun.runtime.ExecContext.singleThreaded());
                     for (int i = 0; i < expected.length; i++) {
                         String where = java.util.Arrays.toString(c) + " rank " + rank + " at " + i;
