@@ -38,7 +38,8 @@ public final class Elementwise {
         Parallel parallel = ctx.parallel();
         Tensor out = ctx.output(0, f.boolResult() ? DType.BOOL : x.dtype(), x.shape());
         if (x.dtype() == DType.FLOAT && out.dtype() == DType.FLOAT && f.doubleForm() != null) {
-            split(parallel, x.size(), (from, to) -> FloatFastPaths.unary(f, alpha, beta, x.segment(), out.segment(), from, to));
+            FloatArrays.Slice xs = FloatArrays.slice(x), ys = FloatArrays.slice(out);
+            split(parallel, x.size(), (from, to) -> FloatFastPaths.unary(f, alpha, beta, xs, ys, (int) from, (int) to));
             return out;
         }
         unaryGeneric(f, x, alpha, beta, out, parallel);

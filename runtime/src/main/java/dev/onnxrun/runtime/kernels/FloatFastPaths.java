@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,12 +25,17 @@ final class FloatFastPaths {
      * The sum of {@code v}'s lanes, halves folded onto each other in a fixed order. Unlike
      * {@code reduceLanes(ADD)}, which leaves the order to the implementation (and it changes when
      * the JIT compiles the caller), the same lanes give the same sum in every run, so training
-     * repeats exactly.
+     * repeats exactly. {@code v} has {@link #SPECIES}.
      */
     static float sumLanes(FloatVector v) {
-        for (int half = v.length() / 2; half > 0; half /= 2) v = v.add(v.slice(half));
+        for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
         return v.lane(0);
     }
+
+    /** Rotations of {@link #SPECIES}' lanes by a half, a quarter, … one lane: after each, lane 0 holds a fixed tree of sums. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] FOLDS = java.util.stream.IntStream.iterate(SPECIES.length() / 2, h -> h > 0, h -> h / 2)
+            .mapToObj(h -> VectorShuffle.fromOp(SPECIES, i -> (i + h) % SPECIES.length())).toArray(VectorShuffle[]::new);
 
     private static final float LOG2E = 1.44269504088896341f, LN2_HIGH = 0.693359375f, LN2_LOW = -2.12194440e-4f;
     /** 1.5·2²³: adding it rounds a float below 2²² to an integer held in the low mantissa bits. */
@@ -105,16 +111,16 @@ final class FloatFastPaths {
         }
     }
 
-    /** out[i] = f(x[i]) for i in [from, to), computed as the generic path does. */
-    static void unary(Unary f, double alpha, double beta, MemorySegment x, MemorySegment out, long from, long to) {
-        long i = from;
+    /** out[i] = f(x[i]) for i in [from, to), computed as the generic path does; each array starts at its slice's offset. */
+    static void unary(Unary f, double alpha, double beta, FloatArrays.Slice x, FloatArrays.Slice out, int from, int to) {
+        float[] xs = x.array(), ys = out.array();
+        int xAt = x.offset(), yAt = out.offset(), i = from;
         if (f == Unary.RELU) {
             FloatVector zero = FloatVector.zero(SPECIES);
-            for (long bound = from + SPECIES.loopBound(to - from); i < bound; i += SPECIES.length()) {
-                long byteOffset = i * Float.BYTES;
-                FloatVector.fromMemorySegment(SPECIES, x, byteOffset, ORDER).max(zero).intoMemorySegment(out, byteOffset, ORDER);
+            for (int bound = from + SPECIES.loopBound(to - from); i < bound; i += SPECIES.length()) {
+                FloatVector.fromArray(SPECIES, xs, xAt + i).max(zero).intoArray(ys, yAt + i);
             }
         }
-        for (; i < to; i++) out.setAtIndex(FLOAT, i, (float) f.apply(x.getAtIndex(FLOAT, i), alpha, beta));
+        for (; i < to; i++) ys[yAt + i] = (float) f.apply(xs[xAt + i], alpha, beta);
     }
 }
