@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Float32 twins of the generic elementwise paths, reading and writing the tensors' memory
  * directly. Add, Sub, Mul and Div use the Vector API (exactly rounded in float, which equals the
  * generic path's double arithmetic rounded to float); unary functions run the same double
- * function as the generic path without the per-element type dispatch, Relu vectorized.
+ * function as the generic path without the per-element type dispatch, Relu vectorized. Also the
+ * lane sum and vector exp that float kernels share, both the same in every run.
  */
 final class FloatFastPaths {
     private FloatFastPaths() {}
