@@ -4,6 +4,7 @@ import dev.onnxrun.compiler.ir.Dim;
 import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.compiler.ir.ValueType;
 import dev.onnxrun.compiler.ir.ValueType.TensorType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Tensor;
 import dev.onnxrun.runtime.Value;
 import dev.onnxrun.runtime.kernels.Conv;
@@ -70,14 +71,7 @@ public final class AutodiffOps {
 
     /** AveragePoolGrad(dY, X) with AveragePool's attributes: the gradient of AveragePool(X) given dY, shaped like X. */
     private static OpDef averagePoolGrad() {
-        return OpDef.op(OpsetImports.ONNXRUN_DOMAIN, "AveragePoolGrad").since(1).until(1).types(DTypes.FLOATS)
-                .inputs(2, 2).outputs(1, 1)
-                .infer(ctx -> List.of(ctx.inputType(1)))
-                .cpu(ctx -> {
-                    Pooling.Params p = PoolingDefs.params(ctx, Pooling.Kind.AVERAGE);
-                    return (in, ec) -> new Value[] {WindowGradients.averagePoolGrad((Tensor) in[0], ((Tensor) in[1]).shape(), p)};
-                })
-                .build();
+        return poolGrad("AveragePoolGrad", Pooling.Kind.AVERAGE, (dy, x, p, ec) -> WindowGradients.averagePoolGrad(dy, x.shape(), p));
     }
 
     /**
@@ -85,12 +79,23 @@ public final class AutodiffOps {
      * like X; each dY goes to the element MaxPool's Indices output would name.
      */
     private static OpDef maxPoolGrad() {
-        return OpDef.op(OpsetImports.ONNXRUN_DOMAIN, "MaxPoolGrad").since(1).until(1).types(DTypes.FLOATS)
+        return poolGrad("MaxPoolGrad", Pooling.Kind.MAX, WindowGradients::maxPoolGrad);
+    }
+
+    /** The kernel of a pooling gradient: dX from dY, X and the pooling's window. */
+    @FunctionalInterface
+    private interface PoolGradKernel {
+        Tensor run(Tensor dy, Tensor x, Pooling.Params p, ExecContext ec);
+    }
+
+    /** {@code name}(dY, X), read with the attributes of a {@code kind} pooling, shaped like X. */
+    private static OpDef poolGrad(String name, Pooling.Kind kind, PoolGradKernel kernel) {
+        return OpDef.op(OpsetImports.ONNXRUN_DOMAIN, name).since(1).until(1).types(DTypes.FLOATS)
                 .inputs(2, 2).outputs(1, 1)
                 .infer(ctx -> List.of(ctx.inputType(1)))
                 .cpu(ctx -> {
-                    Pooling.Params p = PoolingDefs.params(ctx, Pooling.Kind.MAX);
-                    return (in, ec) -> new Value[] {WindowGradients.maxPoolGrad((Tensor) in[0], (Tensor) in[1], p, ec)};
+                    Pooling.Params p = PoolingDefs.params(ctx, kind);
+                    return (in, ec) -> new Value[] {kernel.run((Tensor) in[0], (Tensor) in[1], p, ec)};
                 })
                 .build();
     }

@@ -292,18 +292,16 @@ public final class WindowGradients {
         double[] xd = fast ? null : FloatArrays.doubles(x), dyd = fast ? null : FloatArrays.doubles(dy);
         double[] dxd = fast ? null : new double[Math.toIntExact(x.size())];
         Work.pool(ctx.parallel(), (long) planes * outSp * taps.length).forRange(planes, (from, to) -> {
-            double[] max = fast ? null : new double[outSp];
-            float[] maxF = fast ? new float[outSp] : null;
+            double[] max = new double[outSp];
             int[] at = new int[outSp];
             for (int pl = (int) from; pl < to; pl++) {
                 int xAt = pl * inSp, yAt = pl * outSp;
+                windowMaxima(fast ? xf.array() : null, xd, (fast ? xf.offset() : 0) + xAt, taps, max, at);
                 if (fast) {
-                    windowMaximaF(xf.array(), xf.offset() + xAt, taps, maxF, at);
                     int dxAt = dxf.offset() + xAt, dyAt = dyf.offset() + yAt;
                     Arrays.fill(dxf.array(), dxAt, dxAt + inSp, 0f);
                     for (int o = 0; o < outSp; o++) if (at[o] >= 0) dxf.array()[dxAt + at[o]] += dyf.array()[dyAt + o];
                 } else {
-                    windowMaxima(xd, xAt, taps, max, at);
                     for (int o = 0; o < outSp; o++) if (at[o] >= 0) dxd[xAt + at[o]] += dyd[yAt + o];
                 }
             }
@@ -314,33 +312,13 @@ public final class WindowGradients {
         return dx;
     }
 
-    /** The float32 twin of {@link #windowMaxima}. */
-    private static void windowMaximaF(float[] x, int xAt, Windows.TapLines[] taps, float[] max, int[] at) {
-        Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        Arrays.fill(at, -1);
-        for (Windows.TapLines t : taps) {
-            for (int l = 0; l < t.starts().length; l++) {
-                int start = t.starts()[l];
-                if (start < 0) continue;
-                for (int j = 0, o = l * t.length() + t.lo(); j < t.hi() - t.lo(); j++, o++) {
-                    int src = start + j * t.step();
-                    float v = x[xAt + src], m = max[o];
-                    int a = at[o];
-                    // bit masks rather than a branch: after a ReLU, ties and near-ties make one unpredictable
-                    int take = -((v > m ? 1 : 0) | (a >>> 31) | (v != v ? 1 : 0) & (m == m ? 1 : 0));
-                    max[o] = Float.intBitsToFloat(Float.floatToRawIntBits(v) & take | Float.floatToRawIntBits(m) & ~take);
-                    at[o] = src & take | a & ~take;
-                }
-            }
-        }
-    }
-
     /**
-     * Per window of one plane (starting at {@code xAt}), the offset within the plane of its
-     * maximum, -1 for a window wholly in padding: taps in kernel order, so the first of equal
-     * values wins, and a NaN wins over any number as MaxPool's comparison lets it.
+     * The offset within a plane of each window's maximum, -1 for a window wholly in padding:
+     * taps in kernel order, so the first of equal values wins, and a NaN wins over any number as
+     * MaxPool's comparison lets it. Float32 values at {@code xf[xAt + offset]}, others at
+     * {@code xd[xAt + offset]}; {@code max} is scratch.
      */
-    private static void windowMaxima(double[] x, int xAt, Windows.TapLines[] taps, double[] max, int[] at) {
+    private static void windowMaxima(float[] xf, double[] xd, int xAt, Windows.TapLines[] taps, double[] max, int[] at) {
         Arrays.fill(max, Double.NEGATIVE_INFINITY);
         Arrays.fill(at, -1);
         for (Windows.TapLines t : taps) {
@@ -348,12 +326,12 @@ public final class WindowGradients {
                 int start = t.starts()[l];
                 if (start < 0) continue;
                 for (int j = 0, o = l * t.length() + t.lo(); j < t.hi() - t.lo(); j++, o++) {
-                    int src = start + j * t.step();
-                    double v = x[xAt + src];
-                    if (v > max[o] || at[o] < 0 || Double.isNaN(v) && !Double.isNaN(max[o])) {
-                        max[o] = v;
-                        at[o] = src;
-                    }
+                    int src = start + j * t.step(), a = at[o];
+                    double v = xf != null ? xf[xAt + src] : xd[xAt + src], m = max[o];
+                    // bit masks rather than a branch: after a ReLU, ties and near-ties make one unpredictable
+                    long take = -((v > m ? 1L : 0L) | (a >>> 31) | (v != v ? 1L : 0L) & (m == m ? 1L : 0L));
+                    max[o] = Double.longBitsToDouble(Double.doubleToRawLongBits(v) & take | Double.doubleToRawLongBits(m) & ~take);
+                    at[o] = src & (int) take | a & ~(int) take;
                 }
             }
         }

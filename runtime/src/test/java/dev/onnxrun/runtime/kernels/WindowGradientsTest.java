@@ -29,15 +29,17 @@ class WindowGradientsTest {
                         Windows.AutoPad.NOTSET, g, null, null);
                 long out = (size + 2 * pad - k) / stride + 1;
                 Tensor x = random(r, n, ch, size, size), dy = random(r, n, m, out, out);
-                long[] wShape = {m, ch / g, k, k};
-                Tensor fast = WindowGradients.convWeightGrad(x, dy, wShape, p, threads);
-                Tensor reference = WindowGradients.convWeightGradReference(x, dy, wShape, p);
-                assertArrayEquals(wShape, fast.shape());
-                for (long i = 0; i < reference.size(); i++) {
-                    assertEquals(reference.getDouble(i), fast.getDouble(i), 1e-4 * (1 + Math.abs(reference.getDouble(i))),
-                            java.util.Arrays.toString(c) + " at " + i);
-                }
+                assertWeightGradMatchesTheReference(x, dy, new long[] {m, ch / g, k, k}, p, threads, java.util.Arrays.toString(c));
             }
+        }
+    }
+
+    private static void assertWeightGradMatchesTheReference(Tensor x, Tensor dy, long[] wShape, Conv.Params p, Parallel threads, String what) {
+        Tensor fast = WindowGradients.convWeightGrad(x, dy, wShape, p, threads);
+        Tensor reference = WindowGradients.convWeightGradReference(x, dy, wShape, p);
+        assertArrayEquals(wShape, fast.shape());
+        for (long i = 0; i < reference.size(); i++) {
+            assertEquals(reference.getDouble(i), fast.getDouble(i), 1e-4 * (1 + Math.abs(reference.getDouble(i))), what + " at " + i);
         }
     }
 
@@ -58,13 +60,7 @@ class WindowGradientsTest {
                 if (c[6] == 1) x.setFloat(17, Float.POSITIVE_INFINITY);
                 long outH = 9 + c[0] + c[2] - 2L * c[4], outW = 11 + c[1] + c[3] - c[5];
                 Tensor dy = random(r, 3, 4, outH, outW);
-                long[] wShape = {4, 2, 3, 2};
-                Tensor fast = WindowGradients.convWeightGrad(x, dy, wShape, p, threads);
-                Tensor reference = WindowGradients.convWeightGradReference(x, dy, wShape, p);
-                for (long i = 0; i < reference.size(); i++) {
-                    assertEquals(reference.getDouble(i), fast.getDouble(i), 1e-4 * (1 + Math.abs(reference.getDouble(i))),
-                            java.util.Arrays.toString(c) + " at " + i);
-                }
+                assertWeightGradMatchesTheReference(x, dy, new long[] {4, 2, 3, 2}, p, threads, java.util.Arrays.toString(c));
             }
         }
     }
