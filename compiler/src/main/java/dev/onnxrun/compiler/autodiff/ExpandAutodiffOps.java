@@ -12,7 +12,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * dev.onnxrun.SumToShape, ConvWeightGrad and AveragePoolGrad (the own ops backward graphs use)
+ * dev.onnxrun.SumToShape, ConvWeightGrad, AveragePoolGrad, MaxPoolGrad, ReluGrad and
+ * BatchNormalizationGrad (the own ops backward graphs use)
  * ⇒ the standard ONNX ops of {@link AutodiffExpansions}, so a backward or training graph can be
  * exported for runtimes that know only standard ONNX. Not part of the optimization pipeline: the
  * exporter runs it, as it runs {@link dev.onnxrun.compiler.passes.ExpandFusedOps}.

@@ -34,7 +34,8 @@ public final class AutodiffExpansions {
     /** Every own op of {@link AutodiffOps} by name. */
     public static Map<String, Expansion> byOp() {
         return Map.of("SumToShape", AutodiffExpansions::sumToShape, "ConvWeightGrad", AutodiffExpansions::convWeightGrad,
-                "AveragePoolGrad", AutodiffExpansions::averagePoolGrad);
+                "AveragePoolGrad", AutodiffExpansions::averagePoolGrad, "MaxPoolGrad", AutodiffExpansions::maxPoolGrad,
+                "ReluGrad", AutodiffExpansions::reluGrad, "BatchNormalizationGrad", AutodiffExpansions::batchNormalizationGrad);
     }
 
     /**
@@ -164,6 +165,48 @@ public final class AutodiffExpansions {
                 Attribute.ints("pads", GradientBuilder.boxed(pads)),
                 Attribute.ints("output_padding", GradientBuilder.boxed(outputPadding)),
                 Attribute.of("group", xShape[1])));
+    }
+
+    /**
+     * MaxPoolGrad(dY, X) ⇒ MaxPool(X)'s Indices output, the flat positions of the maxima, where
+     * dY is scatter-added; windows that cannot overlap (stride past the dilated kernel on every
+     * axis) never share a position, so a plain scatter does, which ONNX has before opset 16.
+     */
+    private static List<String> maxPoolGrad(GradientBuilder g) {
+        String dy = g.x(0), x = g.x(1);
+        String indices = g.ops("", "MaxPool", List.of(x), 2, g.node().attributes().values().toArray(Attribute[]::new)).get(1);
+        return List.of(g.scatterToPositions(indices, dy, x, windowsOverlap(g)));
+    }
+
+    /** True when two of a MaxPool's windows can share an input element: some axis strides less than its dilated kernel spans. */
+    private static boolean windowsOverlap(GradientBuilder g) {
+        Pooling.Params p = PoolingDefs.params(NnGradients.forwardContext(g), Pooling.Kind.MAX);
+        int rank = p.kernelShape().length;
+        long[] strides = Windows.orFill(p.strides(), rank, 1, "strides"), dilations = Windows.orFill(p.dilations(), rank, 1, "dilations");
+        for (int d = 0; d < rank; d++) {
+            if (strides[d] < (p.kernelShape()[d] - 1) * dilations[d] + 1) return true;
+        }
+        return false;
+    }
+
+    /** ReluGrad(dY, X) ⇒ Where(Greater(X, 0), dY, 0). */
+    private static List<String> reluGrad(GradientBuilder g) {
+        String dy = g.x(0), x = g.x(1);
+        return List.of(g.where(g.op("Greater", x, g.scalar(0, x)), dy, g.scalar(0, dy)));
+    }
+
+    /**
+     * BatchNormalizationGrad(dY, X, scale) ⇒ X's statistics over all axes but the channels,
+     * {@code dX = (1/σ)·(s − mean(s) − x̂·mean(s·x̂))} with {@code s = dY·scale},
+     * {@code dScale = Σ dY·x̂}, {@code dBias = Σ dY}. Needs X's rank.
+     */
+    private static List<String> batchNormalizationGrad(GradientBuilder g) {
+        String dy = g.x(0), x = g.x(1);
+        int rank = g.rank(x);
+        long[] axes = GradientBuilder.otherAxes(rank, 1);
+        NnGradients.Normalized n = NnGradients.normalize(g, x, axes);
+        String dx = n.inputGradient(g, g.mul(dy, g.reshape(g.x(2), NnGradients.channelShape(g, rank))), axes);
+        return List.of(dx, g.reduceSum(g.mul(dy, n.normalized()), axes, false), g.reduceSum(dy, axes, false));
     }
 
     /** {@code x[starts:ends]} along {@code axes}: inputs from opset 10, attributes before. */

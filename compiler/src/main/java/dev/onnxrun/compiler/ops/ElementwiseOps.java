@@ -4,6 +4,7 @@ import static dev.onnxrun.compiler.autodiff.GradientBuilder.grads;
 
 import dev.onnxrun.compiler.autodiff.GradientBuilder;
 import dev.onnxrun.compiler.ir.Attribute;
+import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.compiler.ir.ValueType;
 import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.OnnxrunException;
@@ -364,7 +365,7 @@ public final class ElementwiseOps {
                                 g.sub(g.x(1), g.scalar(1, g.x(1)))))), g.x(0)) : null,
                         g.needs(1) ? g.unbroadcast(g.mul(g.dy(0), g.mul(g.y(0), g.op("Log", g.x(0)))), g.x(1)) : null)),
                 Map.entry("Neg", g -> grads(g.neg(g.dy(0)))),
-                Map.entry("Relu", g -> grads(g.where(g.op("Greater", g.x(0), g.scalar(0, g.x(0))), g.dy(0), g.scalar(0, g.x(0))))),
+                Map.entry("Relu", g -> grads(g.ops(OpsetImports.ONNXRUN_DOMAIN, "ReluGrad", List.of(g.dy(0), g.x(0)), 1).getFirst())),
                 Map.entry("LeakyRelu", g -> grads(g.where(g.op("Greater", g.x(0), g.scalar(0, g.x(0))), g.dy(0),
                         g.mul(g.dy(0), g.scalar(g.attrs().getFloat("alpha", 0.01f), g.x(0)))))),
                 // for x ≤ 0, y = α(eˣ − 1), so dy/dx = y + α

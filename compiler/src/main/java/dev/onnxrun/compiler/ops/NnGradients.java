@@ -5,7 +5,6 @@ import dev.onnxrun.compiler.ir.Attribute;
 import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.kernels.Conv;
-import dev.onnxrun.runtime.kernels.Pooling;
 import dev.onnxrun.runtime.kernels.Windows;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -176,22 +175,18 @@ final class NnGradients {
     }
 
     /**
-     * Pooling gradients. MaxPool's goes to each window's argmax: the indices a MaxPool with
-     * Indices output gives (the node's own, else a recomputation) are flat positions in X, where
-     * dY is scatter-added; windows that cannot overlap (stride past the dilated kernel on every
-     * axis) never share a position, so a plain scatter does, which ONNX has before opset 16.
-     * AveragePool's is {@code dev.onnxrun.AveragePoolGrad}; a global average spreads dY evenly.
+     * Pooling gradients. MaxPool's is {@code dev.onnxrun.MaxPoolGrad}, which adds each dY at its
+     * window's maximum (where MaxPool's Indices output points) without an indices tensor or a
+     * second pooling pass; AveragePool's is {@code dev.onnxrun.AveragePoolGrad}; a global
+     * average spreads dY evenly.
      */
     static Map<String, OpDef.GradientRule> pooling() {
         return Map.of(
                 "MaxPool", g -> {
-                    String indices = g.y(1);
-                    if (indices == null || g.attrs().getInt("storage_order", 0) != 0) {
-                        List<Attribute> attrs = new ArrayList<>(g.node().attributes().values());
-                        attrs.removeIf(a -> a.name().equals("storage_order"));
-                        indices = g.ops("", "MaxPool", List.of(g.x(0)), 2, attrs.toArray(Attribute[]::new)).get(1);
-                    }
-                    return GradientBuilder.grads(g.scatterToPositions(indices, g.dy(0), g.x(0), windowsOverlap(g)));
+                    List<Attribute> attrs = new ArrayList<>(g.node().attributes().values());
+                    attrs.removeIf(a -> a.name().equals("storage_order"));
+                    return GradientBuilder.grads(g.ops(OpsetImports.ONNXRUN_DOMAIN, "MaxPoolGrad", List.of(g.dy(0), g.x(0)), 1,
+                            attrs.toArray(Attribute[]::new)).getFirst());
                 },
                 "AveragePool", g -> GradientBuilder.grads(g.ops(OpsetImports.ONNXRUN_DOMAIN, "AveragePoolGrad",
                         List.of(g.dy(0), g.x(0)), 1, g.node().attributes().values().toArray(Attribute[]::new)).getFirst()),
@@ -202,53 +197,43 @@ final class NnGradients {
                 });
     }
 
-    /** True when two of a MaxPool's windows can share an input element: some axis strides less than its dilated kernel spans. */
-    private static boolean windowsOverlap(GradientBuilder g) {
-        Pooling.Params p = PoolingDefs.params(forwardContext(g), Pooling.Kind.MAX);
-        int rank = p.kernelShape().length;
-        long[] strides = Windows.orFill(p.strides(), rank, 1, "strides"), dilations = Windows.orFill(p.dilations(), rank, 1, "dilations");
-        for (int d = 0; d < rank; d++) {
-            if (strides[d] < (p.kernelShape()[d] - 1) * dilations[d] + 1) return true;
-        }
-        return false;
-    }
-
     /**
      * Normalization gradients, with x̂ = (x − μ)/σ over the normalized axes:
      * dx = (1/σ)·(g − mean(g) − x̂·mean(g·x̂)) where g = dy·γ when μ and σ are statistics of
-     * x itself (BatchNormalization in training mode, LayerNormalization), dx = g/σ when they are
-     * inputs (BatchNormalization at inference); dγ = Σ dy·x̂ and dβ = Σ dy over the other axes.
+     * x itself (LayerNormalization; BatchNormalization in training mode, as the fused
+     * {@code dev.onnxrun.BatchNormalizationGrad}), dx = g/σ when they are inputs
+     * (BatchNormalization at inference); dγ = Σ dy·x̂ and dβ = Σ dy over the other axes.
      */
     static Map<String, OpDef.GradientRule> normalization() {
         return Map.of(
                 "BatchNormalization", g -> {
+                    if (NormalizationDefs.training(forwardContext(g))) {
+                        // μ and σ are x's own statistics: one fused op gives dX, dScale and dBias
+                        List<String> d = g.ops(OpsetImports.ONNXRUN_DOMAIN, "BatchNormalizationGrad", List.of(g.dy(0), g.x(0), g.x(1)), 3,
+                                Attribute.of("epsilon", g.attrs().getFloat("epsilon", 1e-5f)));
+                        return GradientBuilder.grads(d.get(0), g.needs(1) ? d.get(1) : null, g.needs(2) ? d.get(2) : null);
+                    }
                     int rank = g.rank(g.x(0));
                     long[] axes = GradientBuilder.otherAxes(rank, 1);
                     // scale, bias, mean and var are per channel: shape [1, C, 1, …] to broadcast over x
-                    long[] perChannel = new long[rank];
-                    Arrays.fill(perChannel, 1);
-                    perChannel[1] = -1;
-                    String channelShape = g.ints(perChannel);
-                    boolean training = NormalizationDefs.training(forwardContext(g));
-                    Normalized n = training ? normalize(g, axes) : new Normalized(g, g.reshape(g.x(3), channelShape),
-                            g.reshape(g.x(4), channelShape), g.attrs().getFloat("epsilon", 1e-5f));
-                    String gamma = g.reshape(g.x(1), channelShape);
-                    String scaled = g.mul(g.dy(0), gamma);
-                    String dx = training ? n.inputGradient(g, scaled, axes) : g.mul(scaled, n.inverseStd());
+                    String channelShape = channelShape(g, rank);
+                    Normalized n = new Normalized(g, g.x(0), g.reshape(g.x(3), channelShape), g.reshape(g.x(4), channelShape),
+                            g.attrs().getFloat("epsilon", 1e-5f));
+                    String scaled = g.mul(g.dy(0), g.reshape(g.x(1), channelShape));
                     String dMean = null, dVar = null;
-                    if (!training && g.needs(3)) dMean = g.neg(g.reduceSum(g.mul(scaled, n.inverseStd()), axes, false));
-                    if (!training && g.needs(4)) {
+                    if (g.needs(3)) dMean = g.neg(g.reduceSum(g.mul(scaled, n.inverseStd()), axes, false));
+                    if (g.needs(4)) {
                         String cubed = g.mul(n.inverseStd(), g.mul(n.inverseStd(), n.inverseStd()));
                         dVar = g.mul(g.reduceSum(g.mul(g.mul(scaled, n.centered()), cubed), axes, false), g.scalar(-0.5, g.x(0)));
                     }
-                    return GradientBuilder.grads(dx,
+                    return GradientBuilder.grads(g.mul(scaled, n.inverseStd()),
                             g.needs(1) ? g.reduceSum(g.mul(g.dy(0), n.normalized()), axes, false) : null,
                             g.needs(2) ? g.reduceSum(g.dy(0), axes, false) : null, dMean, dVar);
                 },
                 "LayerNormalization", g -> {
                     int rank = g.rank(g.x(0));
                     long[] axes = GradientBuilder.axesFrom(GradientBuilder.axis(g.attrs().getInt("axis", -1), rank), rank);
-                    Normalized n = normalize(g, axes);
+                    Normalized n = normalize(g, g.x(0), axes);
                     String dx = g.needs(0) ? n.inputGradient(g, g.mul(g.dy(0), g.x(1)), axes) : null;
                     return GradientBuilder.grads(dx,
                             g.needs(1) ? g.sumToShape(g.mul(g.dy(0), n.normalized()), g.x(1)) : null,
@@ -256,10 +241,10 @@ final class NnGradients {
                 });
     }
 
-    /** x − μ, 1/σ and x̂ of input 0, for given (broadcastable) μ and σ². */
-    private record Normalized(String centered, String inverseStd, String normalized) {
-        Normalized(GradientBuilder g, String mean, String variance, double epsilon) {
-            this(g, g.sub(g.x(0), mean), g.op("Reciprocal", g.op("Sqrt", g.add(variance, g.scalar(epsilon, g.x(0))))));
+    /** x − μ, 1/σ and x̂ of x, for given (broadcastable) μ and σ². */
+    record Normalized(String centered, String inverseStd, String normalized) {
+        Normalized(GradientBuilder g, String x, String mean, String variance, double epsilon) {
+            this(g, g.sub(x, mean), g.op("Reciprocal", g.op("Sqrt", g.add(variance, g.scalar(epsilon, x)))));
         }
 
         private Normalized(GradientBuilder g, String centered, String inverseStd) {
@@ -274,11 +259,19 @@ final class NnGradients {
         }
     }
 
-    /** The statistics of x over {@code axes} (biased variance, as the forward ops use). */
-    private static Normalized normalize(GradientBuilder g, long[] axes) {
-        String mean = g.reduceMean(g.x(0), axes, true);
-        String centered = g.sub(g.x(0), mean);
+    /** The statistics of x over {@code axes} (biased variance, as the forward ops use), with the node's epsilon. */
+    static Normalized normalize(GradientBuilder g, String x, long[] axes) {
+        String mean = g.reduceMean(x, axes, true);
+        String centered = g.sub(x, mean);
         String variance = g.reduceMean(g.mul(centered, centered), axes, true);
-        return new Normalized(g, mean, variance, g.attrs().getFloat("epsilon", 1e-5f));
+        return new Normalized(g, x, mean, variance, g.attrs().getFloat("epsilon", 1e-5f));
+    }
+
+    /** [1, −1, 1, …] of the given rank: a per-channel [C] tensor reshaped to broadcast over [N, C, …]. */
+    static String channelShape(GradientBuilder g, int rank) {
+        long[] perChannel = new long[rank];
+        Arrays.fill(perChannel, 1);
+        perChannel[1] = -1;
+        return g.ints(perChannel);
     }
 }

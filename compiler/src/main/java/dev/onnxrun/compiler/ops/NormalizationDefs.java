@@ -80,10 +80,10 @@ final class NormalizationDefs {
                         + ": BatchNormalization training outputs are supported from opset 14 on");
             }
             return (in, ec) -> Normalization.batchNormTraining(tensor(in, 0), tensor(in, 1), tensor(in, 2), tensor(in, 3),
-                    tensor(in, 4), eps, momentum);
+                    tensor(in, 4), eps, momentum, ec);
         }
         return (in, ec) -> new Value[] {Normalization.batchNorm(tensor(in, 0), tensor(in, 1), tensor(in, 2), tensor(in, 3),
-                tensor(in, 4), eps)};
+                tensor(in, 4), eps, ec)};
     }
 
     private static List<ValueType> inferLayerNorm(NodeContext ctx) {

@@ -141,6 +141,8 @@ public final class Trainer {
         final Parallel parallel;
         final Map<String, Tensor> values;
         final Map<String, Tensor[]> state = new LinkedHashMap<>();
+        /** One session per batch size, kept across steps so its arena is allocated once. */
+        final Map<Integer, Session> sessions = new HashMap<>();
         long count;
 
         Steps(TrainingGraph graphs, Options options, Map<Integer, CompiledModel> compiled, Parallel parallel) {
@@ -157,10 +159,7 @@ public final class Trainer {
             Map<String, Tensor> feed = new HashMap<>(values);
             feed.put(graphs.images(), features);
             feed.put(TrainingGraph.LABELS, labels);
-            Map<String, Tensor> out;
-            try (Session session = compiled.get((int) labels.size()).newSession()) {
-                out = session.run(feed);
-            }
+            Map<String, Tensor> out = sessions.computeIfAbsent((int) labels.size(), b -> compiled.get(b).newSession()).run(feed);
             count++;
             Map<String, Tensor> grads = new LinkedHashMap<>();
             for (String p : graphs.parameters()) grads.put(p, out.get("grad/" + p));

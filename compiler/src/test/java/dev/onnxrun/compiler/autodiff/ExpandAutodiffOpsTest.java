@@ -60,6 +60,36 @@ class ExpandAutodiffOpsTest {
               y6 = dev.onnxrun.AveragePoolGrad(d6, x6) {kernel_shape: [2, 2], strides: [3, 3]}
             """;
 
+    /** Overlapping windows with padding (scatter-add), non-overlapping ones (plain scatter), 1-D with dilations. */
+    static final String MAX_POOL_GRAD = """
+            graph g(x1: float[2,3,5,5], d1: float[2,3,3,3], x2: float[2,2,6,6], d2: float[2,2,3,3], x3: float[2,2,9], d3: float[2,2,5]) -> (y1: float[2,3,5,5], y2: float[2,2,6,6], y3: float[2,2,9])
+              y1 = dev.onnxrun.MaxPoolGrad(d1, x1) {kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1]}
+              y2 = dev.onnxrun.MaxPoolGrad(d2, x2) {kernel_shape: [2, 2], strides: [2, 2]}
+              y3 = dev.onnxrun.MaxPoolGrad(d3, x3) {kernel_shape: [3], dilations: [2]}
+            """;
+
+    /** ReLU's gradient, and BatchNormalization's in training mode over a 4-D and a 2-D input. */
+    static final String RELU_AND_BATCH_NORM_GRAD = """
+            graph g(x: float[2,3,4,5], d: float[2,3,4,5], s: float[3], x2: float[6,4], d2: float[6,4], s2: float[4]) -> (r: float[2,3,4,5], dx: float[2,3,4,5], ds: float[3], db: float[3], dx2: float[6,4], ds2: float[4], db2: float[4])
+              r = dev.onnxrun.ReluGrad(d, x)
+              dx, ds, db = dev.onnxrun.BatchNormalizationGrad(d, x, s) {epsilon: 0.01}
+              dx2, ds2, db2 = dev.onnxrun.BatchNormalizationGrad(d2, x2, s2)
+            """;
+
+    @ParameterizedTest
+    @ValueSource(ints = {11, 17})
+    void maxPoolGradScattersAtMaxPoolIndices(int opset) {
+        Graph expanded = assertSameAfterExpansion(MAX_POOL_GRAD, opset);
+        assertEquals(3, count(expanded, "ScatterElements"), PassTester.nodesText(expanded));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {13, 17})
+    void reluAndBatchNormGradientsAreStandardOps(int opset) {
+        Graph expanded = assertSameAfterExpansion(RELU_AND_BATCH_NORM_GRAD, opset);
+        assertEquals(1, count(expanded, "Where"), PassTester.nodesText(expanded));
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {11, 13, 17})
     void sumToShapeIsReduceSumAndReshape(int opset) {

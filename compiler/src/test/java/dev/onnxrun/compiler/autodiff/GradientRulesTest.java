@@ -103,6 +103,11 @@ class GradientRulesTest {
                 + "  y = Conv(x, w) {auto_pad: \"SAME_UPPER\", strides: [2, 2]}", "x", "w");
         check("graph g(x: double[2,3,7]) -> (y: double[?])\n  w: double[6,1,3] = random\n"
                 + "  y = Conv(x, w) {group: 3, pads: [2, 0], dilations: [2], strides: [3]}", "x");
+        // stride 1, grouped and dilated; automatic padding in 1-D
+        check("graph g(x: double[1,4,7,6], w: double[6,2,3,2]) -> (y: double[?])\n"
+                + "  y = Conv(x, w) {group: 2, pads: [2, 1, 0, 1], dilations: [2, 1]}", "x", "w");
+        check("graph g(x: double[2,2,6]) -> (y: double[?])\n  w: double[3,2,4] = random\n"
+                + "  y = Conv(x, w) {auto_pad: \"SAME_LOWER\"}", "x");
     }
 
     @Test

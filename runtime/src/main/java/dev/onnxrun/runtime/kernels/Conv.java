@@ -211,9 +211,13 @@ public final class Conv {
         int inSp = Math.toIntExact(g.inSize()), outSp = Math.toIntExact(g.outSize()), kSize = Math.toIntExact(g.kernelSize());
         int rows = mg * kSize;
         long colSize = Shapes.size(new long[] {rows, inSp});
-        int[] map = Windows.gatherMap(g.in(), g.out(), g);
-        double[] ys = new double[Math.toIntExact(Shapes.size(outShape))];
         boolean fast = x.dtype() == DType.FLOAT;
+        // float32 scatters whole lines of each tap; other types go through the gather map in double
+        Windows.TapLines[] taps = fast ? new Windows.TapLines[kSize] : null;
+        for (int k = 0; fast && k < kSize; k++) taps[k] = Windows.tapLines(g.in(), g.out(), g, k);
+        int[] map = fast ? null : Windows.gatherMap(g.in(), g.out(), g);
+        float[] yf = fast ? new float[Math.toIntExact(Shapes.size(outShape))] : null;
+        double[] ys = fast ? null : new double[Math.toIntExact(Shapes.size(outShape))];
         float[] xf = fast ? FloatArrays.read(x) : null, wf = fast ? FloatArrays.read(w) : null;
         double[] xd = fast ? null : FloatArrays.doubles(x), wd = fast ? null : FloatArrays.doubles(w);
         // Each task owns whole output planes (image, group), so the scatter needs no synchronisation.
@@ -223,7 +227,7 @@ public final class Conv {
         Parallel inner = acrossPlanes ? Parallel.SERIAL : parallel;
         Parallel.RangeBody body = (from, to) -> {
             float[] colF = fast ? new float[(int) colSize] : null;
-            double[] col = new double[(int) colSize];
+            double[] col = fast ? null : new double[(int) colSize];
             for (long bg = from; bg < to; bg++) {
                 int b = (int) (bg / groups), grp = (int) (bg % groups);
                 int xAt = (b * channels + grp * cg) * inSp, wAt = grp * cg * rows;
@@ -231,7 +235,6 @@ public final class Conv {
                 if (fast) {
                     Gemm.multiply(rows, inSp, cg, 1f, new Gemm.Matrix(wf, wAt, 1, rows), Gemm.Matrix.rowMajor(xf, xAt, inSp),
                             colF, 0, inSp, false, inner);
-                    for (int i = 0; i < col.length; i++) col[i] = colF[i];
                 } else {
                     Arrays.fill(col, 0);
                     for (int c = 0; c < cg; c++) {
@@ -244,6 +247,11 @@ public final class Conv {
                 }
                 for (int m = 0; m < mg; m++) {
                     int filter = grp * mg + m, yAt = (b * filters + filter) * outSp;
+                    if (fast) {
+                        if (bias != null) Arrays.fill(yf, yAt, yAt + outSp, bias.getFloat(filter));
+                        for (int k = 0; k < kSize; k++) Windows.addLines(colF, (m * kSize + k) * inSp, taps[k], yf, yAt);
+                        continue;
+                    }
                     if (bias != null) Arrays.fill(ys, yAt, yAt + outSp, bias.getDouble(filter));
                     for (int k = 0; k < kSize; k++) {
                         int colAt = (m * kSize + k) * inSp, mapAt = k * inSp;
@@ -257,6 +265,6 @@ public final class Conv {
         };
         if (acrossPlanes) parallel.forRange(planes, body);
         else body.run(0, planes);
-        return FloatArrays.fromDoubles(x.dtype(), ys, outShape);
+        return fast ? Tensor.of(yf, outShape) : FloatArrays.fromDoubles(x.dtype(), ys, outShape);
     }
 }

@@ -11,6 +11,10 @@ import java.lang.foreign.ValueLayout;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.LongBinaryOperator;
 import java.util.function.LongUnaryOperator;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Elementwise kernels: unary functions, binary functions and comparisons with multidirectional
@@ -34,7 +38,8 @@ public final class Elementwise {
         Parallel parallel = ctx.parallel();
         Tensor out = ctx.output(0, f.boolResult() ? DType.BOOL : x.dtype(), x.shape());
         if (x.dtype() == DType.FLOAT && out.dtype() == DType.FLOAT && f.doubleForm() != null) {
-            split(parallel, x.size(), (from, to) -> FloatFastPaths.unary(f, alpha, beta, x.segment(), out.segment(), from, to));
+            FloatArrays.Slice xs = FloatArrays.slice(x), ys = FloatArrays.slice(out);
+            split(parallel, x.size(), (from, to) -> FloatFastPaths.unary(f, alpha, beta, xs, ys, (int) from, (int) to));
             return out;
         }
         unaryGeneric(f, x, alpha, beta, out, parallel);
@@ -251,6 +256,36 @@ public final class Elementwise {
                         : ys.getAtIndex(ValueLayout.JAVA_FLOAT, i * yStride));
             }
         });
+    }
+
+    /**
+     * The gradient of Relu: dY where X > 0, else 0 (a NaN in X passes none), as
+     * {@code Where(Greater(X, 0), dY, 0)} gives it; dY and X of one shape and type. The result
+     * goes to ctx's output 0; float32 runs in vector lanes.
+     */
+    public static Tensor reluGrad(Tensor dy, Tensor x, ExecContext ctx) {
+        if (!java.util.Arrays.equals(dy.shape(), x.shape()) || dy.dtype() != x.dtype()) {
+            throw OnnxrunException.invalidInput("ReluGrad needs dY and X of one shape and type, got " + dy.describe() + " and " + x.describe());
+        }
+        Tensor out = ctx.output(0, x.dtype(), x.shape());
+        if (x.dtype() != DType.FLOAT) {
+            split(ctx.parallel(), x.size(), (from, to) -> {
+                for (long i = from; i < to; i++) out.setDouble(i, x.getDouble(i) > 0 ? dy.getDouble(i) : 0);
+            });
+            return out;
+        }
+        FloatArrays.Slice d = FloatArrays.slice(dy), v = FloatArrays.slice(x), o = FloatArrays.slice(out);
+        VectorSpecies<Float> species = FloatFastPaths.SPECIES;
+        split(ctx.parallel(), x.size(), (from, to) -> {
+            FloatVector zero = FloatVector.zero(species);
+            int i = (int) from, end = (int) to;
+            for (int bound = i + species.loopBound(end - i); i < bound; i += species.length()) {
+                VectorMask<Float> positive = FloatVector.fromArray(species, v.array(), v.offset() + i).compare(VectorOperators.GT, 0f);
+                zero.blend(FloatVector.fromArray(species, d.array(), d.offset() + i), positive).intoArray(o.array(), o.offset() + i);
+            }
+            for (; i < end; i++) o.array()[o.offset() + i] = v.array()[v.offset() + i] > 0 ? d.array()[d.offset() + i] : 0f;
+        });
+        return out;
     }
 
     /**

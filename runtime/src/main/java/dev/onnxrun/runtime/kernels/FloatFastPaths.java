@@ -4,13 +4,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Float32 twins of the generic elementwise paths, reading and writing the tensors' memory
  * directly. Add, Sub, Mul and Div use the Vector API (exactly rounded in float, which equals the
  * generic path's double arithmetic rounded to float); unary functions run the same double
- * function as the generic path without the per-element type dispatch, Relu vectorized.
+ * function as the generic path without the per-element type dispatch, Relu vectorized. Also the
+ * lane sum and vector exp that float kernels share, both the same in every run.
  */
 final class FloatFastPaths {
     private FloatFastPaths() {}
@@ -18,6 +21,52 @@ final class FloatFastPaths {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    /**
+     * The sum of {@code v}'s lanes, halves folded onto each other in a fixed order. Unlike
+     * {@code reduceLanes(ADD)}, which leaves the order to the implementation (and it changes when
+     * the JIT compiles the caller), the same lanes give the same sum in every run, so training
+     * repeats exactly. {@code v} has {@link #SPECIES}.
+     */
+    static float sumLanes(FloatVector v) {
+        for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
+        return v.lane(0);
+    }
+
+    /** Rotations of {@link #SPECIES}' lanes by a half, a quarter, … one lane: after each, lane 0 holds a fixed tree of sums. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] FOLDS = java.util.stream.IntStream.iterate(SPECIES.length() / 2, h -> h > 0, h -> h / 2)
+            .mapToObj(h -> VectorShuffle.fromOp(SPECIES, i -> (i + h) % SPECIES.length())).toArray(VectorShuffle[]::new);
+
+    private static final float LOG2E = 1.44269504088896341f, LN2_HIGH = 0.693359375f, LN2_LOW = -2.12194440e-4f;
+    /** 1.5·2²³: adding it rounds a float below 2²² to an integer held in the low mantissa bits. */
+    private static final float ROUNDER = 12582912f;
+
+    /**
+     * e^x in each lane, within 2 ulp: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7
+     * polynomial (Cephes' expf), times 2^n built in the exponent bits. Lanes below −87.34 give
+     * 0 (no subnormals), above 88.72 +∞, NaN stays NaN. Only adds, multiplies and bit moves, so
+     * unlike {@code lanewise(EXP)}, whose intrinsic and fallback round differently, every run
+     * gives the same bits.
+     */
+    static FloatVector exp(FloatVector x) {
+        FloatVector clamped = x.max(-87.33654f).min(88.72283f);
+        FloatVector shifted = clamped.fma(LOG2E, ROUNDER);
+        FloatVector n = shifted.sub(ROUNDER);
+        // LN2_HIGH has few bits: n·LN2_HIGH is exact
+        FloatVector r = clamped.sub(n.mul(LN2_HIGH)).sub(n.mul(LN2_LOW));
+        FloatVector p = r.broadcast(1.9875691500e-4f).fma(r, r.broadcast(1.3981999507e-3f)).fma(r, r.broadcast(8.3334519073e-3f))
+                .fma(r, r.broadcast(4.1665795894e-2f)).fma(r, r.broadcast(1.6666665459e-1f)).fma(r, r.broadcast(5.0000001201e-1f));
+        p = p.fma(r.mul(r), r).add(1f);
+        // n runs from −126 to 128; 2^128 is not a float, so there p doubles (exactly) and the scale is 2^127
+        FloatVector below = n.min(127f);
+        FloatVector scale = below.convert(VectorOperators.F2I, 0).reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        FloatVector e = p.mul(n.sub(below).add(1f)).mul(scale);
+        e = e.blend(0f, x.compare(VectorOperators.LT, -87.33654f));
+        e = e.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, 88.72283f));
+        return e.blend(x, x.test(VectorOperators.IS_NAN));
+    }
 
     static boolean supports(Binary op) {
         return op == Binary.ADD || op == Binary.SUB || op == Binary.MUL || op == Binary.DIV || op == Binary.MIN || op == Binary.MAX;
@@ -63,16 +112,16 @@ final class FloatFastPaths {
         }
     }
 
-    /** out[i] = f(x[i]) for i in [from, to), computed as the generic path does. */
-    static void unary(Unary f, double alpha, double beta, MemorySegment x, MemorySegment out, long from, long to) {
-        long i = from;
+    /** out[i] = f(x[i]) for i in [from, to), computed as the generic path does; each array starts at its slice's offset. */
+    static void unary(Unary f, double alpha, double beta, FloatArrays.Slice x, FloatArrays.Slice out, int from, int to) {
+        float[] xs = x.array(), ys = out.array();
+        int xAt = x.offset(), yAt = out.offset(), i = from;
         if (f == Unary.RELU) {
             FloatVector zero = FloatVector.zero(SPECIES);
-            for (long bound = from + SPECIES.loopBound(to - from); i < bound; i += SPECIES.length()) {
-                long byteOffset = i * Float.BYTES;
-                FloatVector.fromMemorySegment(SPECIES, x, byteOffset, ORDER).max(zero).intoMemorySegment(out, byteOffset, ORDER);
+            for (int bound = from + SPECIES.loopBound(to - from); i < bound; i += SPECIES.length()) {
+                FloatVector.fromArray(SPECIES, xs, xAt + i).max(zero).intoArray(ys, yAt + i);
             }
         }
-        for (; i < to; i++) out.setAtIndex(FLOAT, i, (float) f.apply(x.getAtIndex(FLOAT, i), alpha, beta));
+        for (; i < to; i++) ys[yAt + i] = (float) f.apply(xs[xAt + i], alpha, beta);
     }
 }

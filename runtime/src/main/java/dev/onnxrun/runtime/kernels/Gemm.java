@@ -281,7 +281,7 @@ public final class Gemm {
                     acc = FloatVector.fromArray(SPECIES, ad, aRow + p).fma(FloatVector.fromArray(SPECIES, bd, bCol + p), acc);
                 }
             }
-            float sum = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            float sum = FloatFastPaths.sumLanes(acc);
             for (; p < k; p++) sum += ad[aRow + p * acs] * bd[bCol + p];
             c[cRow + j] += alpha * sum;
         }

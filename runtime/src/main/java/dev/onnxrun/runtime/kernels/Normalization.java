@@ -1,12 +1,13 @@
 package dev.onnxrun.runtime.kernels;
 
+import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -28,7 +29,7 @@ public final class Normalization {
      * over channel axis 1. The parameters are per channel ([C]) or, for the old spatial=0 form,
      * per element of [C, spatial...].
      */
-    public static Tensor batchNorm(Tensor x, Tensor scale, Tensor bias, Tensor mean, Tensor var, double epsilon) {
+    public static Tensor batchNorm(Tensor x, Tensor scale, Tensor bias, Tensor mean, Tensor var, double epsilon, ExecContext ctx) {
         if (x.rank() < 2) throw OnnxrunException.invalidInput("BatchNormalization needs X of rank >= 2, got " + x.describe());
         long channels = x.dim(1), spatial = spatialSize(x), batch = x.dim(0);
         long paramSize = scale.size();
@@ -43,13 +44,17 @@ public final class Normalization {
             mul[i] = scale.getDouble(i) / Math.sqrt(var.getDouble(i) + epsilon);
             add[i] = bias.getDouble(i) - mean.getDouble(i) * mul[i];
         }
-        if (x.dtype() == dev.onnxrun.runtime.DType.FLOAT && !perElement) {
-            float[] xf = FloatArrays.read(x), yf = new float[xf.length];
-            for (long bc = 0; bc < batch * channels; bc++) {
-                float m = (float) mul[(int) (bc % channels)], a = (float) add[(int) (bc % channels)];
-                for (int i = (int) (bc * spatial), end = (int) (i + spatial); i < end; i++) yf[i] = xf[i] * m + a;
-            }
-            return Tensor.of(yf, x.shape());
+        if (x.dtype() == DType.FLOAT && !perElement) {
+            FloatArrays.Slice xs = FloatArrays.slice(x);
+            Tensor y = ctx.output(0, DType.FLOAT, x.shape());
+            FloatArrays.Slice ys = FloatArrays.slice(y);
+            Work.pool(ctx.parallel(), x.size()).forRange(batch * channels, (from, to) -> {
+                for (long bc = from; bc < to; bc++) {
+                    int at = (int) (bc * spatial), c = (int) (bc % channels);
+                    scaleShift(xs.array(), xs.offset() + at, ys.array(), ys.offset() + at, (int) spatial, (float) mul[c], (float) add[c]);
+                }
+            });
+            return y;
         }
         double[] xs = FloatArrays.doubles(x), ys = new double[xs.length];
         for (long b = 0; b < batch; b++) {
@@ -70,7 +75,7 @@ public final class Normalization {
      * ({@code running · momentum + batch · (1 - momentum)}).
      */
     public static Tensor[] batchNormTraining(Tensor x, Tensor scale, Tensor bias, Tensor runMean, Tensor runVar,
-                                             double epsilon, double momentum) {
+                                             double epsilon, double momentum, ExecContext ctx) {
         if (x.rank() < 2) throw OnnxrunException.invalidInput("BatchNormalization needs X of rank >= 2, got " + x.describe());
         long channels = x.dim(1), spatial = spatialSize(x), batch = x.dim(0);
         for (Tensor t : new Tensor[] {scale, bias, runMean, runVar}) {
@@ -78,24 +83,9 @@ public final class Normalization {
                 throw OnnxrunException.invalidInput("BatchNormalization parameter " + t.describe() + " must hold one value per channel of X " + x.describe());
             }
         }
-        double[] xs = FloatArrays.doubles(x);
-        double count = (double) batch * spatial;
-        double[] mean = new double[(int) channels], var = new double[(int) channels];
-        for (long b = 0; b < batch; b++) {
-            for (int c = 0; c < channels; c++) {
-                int at = (int) ((b * channels + c) * spatial);
-                for (int s = 0; s < spatial; s++) mean[c] += xs[at + s];
-            }
-        }
-        for (int c = 0; c < channels; c++) mean[c] /= count;
-        for (long b = 0; b < batch; b++) {
-            for (int c = 0; c < channels; c++) {
-                int at = (int) ((b * channels + c) * spatial);
-                for (int s = 0; s < spatial; s++) var[c] += (xs[at + s] - mean[c]) * (xs[at + s] - mean[c]);
-            }
-        }
-        for (int c = 0; c < channels; c++) var[c] /= count;
-        Tensor y = batchNorm(x, scale, bias, Tensor.of(mean, channels), Tensor.of(var, channels), epsilon);
+        double[][] moments = channelMoments(x, ctx.parallel());
+        double[] mean = moments[0], var = moments[1];
+        Tensor y = batchNorm(x, scale, bias, Tensor.of(mean, channels), Tensor.of(var, channels), epsilon, ctx);
         double[] newMean = new double[(int) channels], newVar = new double[(int) channels];
         for (int c = 0; c < channels; c++) {
             newMean[c] = runMean.getDouble(c) * momentum + mean[c] * (1 - momentum);
@@ -103,6 +93,166 @@ public final class Normalization {
         }
         return new Tensor[] {y, FloatArrays.fromDoubles(runMean.dtype(), newMean, channels),
                 FloatArrays.fromDoubles(runVar.dtype(), newVar, channels)};
+    }
+
+    /**
+     * Per-channel mean and biased variance of x [N, C, spatial...] over batch and space, as
+     * {mean, var} in double: the mean first, then the squared deviations from it. Float32 sums
+     * each plane in vector lanes and the planes in double; channels are spread over the pool.
+     */
+    static double[][] channelMoments(Tensor x, Parallel parallel) {
+        int batch = Math.toIntExact(x.dim(0)), channels = Math.toIntExact(x.dim(1)), spatial = Math.toIntExact(spatialSize(x));
+        double count = (double) batch * spatial;
+        double[] mean = new double[channels], var = new double[channels];
+        FloatArrays.Slice xf = x.dtype() == DType.FLOAT ? FloatArrays.slice(x) : null;
+        double[] xd = xf == null ? FloatArrays.doubles(x) : null;
+        Work.pool(parallel, x.size()).forRange(channels, (from, to) -> {
+            for (int c = (int) from; c < to; c++) {
+                double sum = 0;
+                for (int b = 0; b < batch; b++) {
+                    int at = (b * channels + c) * spatial;
+                    if (xf != null) sum += sum(xf.array(), xf.offset() + at, spatial);
+                    else for (int s = at; s < at + spatial; s++) sum += xd[s];
+                }
+                double m = sum / count, sq = 0;
+                for (int b = 0; b < batch; b++) {
+                    int at = (b * channels + c) * spatial;
+                    if (xf != null) sq += squaredDeviations(xf.array(), xf.offset() + at, spatial, (float) m);
+                    else for (int s = at; s < at + spatial; s++) sq += (xd[s] - m) * (xd[s] - m);
+                }
+                mean[c] = m;
+                var[c] = sq / count;
+            }
+        });
+        return new double[][] {mean, var};
+    }
+
+    /** Σ a[at + i] for i in [0, n), in vector lanes. */
+    private static float sum(float[] a, int at, int n) {
+        FloatVector acc = FloatVector.zero(SPECIES);
+        int i = 0;
+        for (int bound = SPECIES.loopBound(n); i < bound; i += SPECIES.length()) acc = acc.add(FloatVector.fromArray(SPECIES, a, at + i));
+        float s = FloatFastPaths.sumLanes(acc);
+        for (; i < n; i++) s += a[at + i];
+        return s;
+    }
+
+    /** Σ (a[at + i] − m)² for i in [0, n), in vector lanes. */
+    private static float squaredDeviations(float[] a, int at, int n, float m) {
+        FloatVector acc = FloatVector.zero(SPECIES), vm = FloatVector.broadcast(SPECIES, m);
+        int i = 0;
+        for (int bound = SPECIES.loopBound(n); i < bound; i += SPECIES.length()) {
+            FloatVector d = FloatVector.fromArray(SPECIES, a, at + i).sub(vm);
+            acc = d.fma(d, acc);
+        }
+        float s = FloatFastPaths.sumLanes(acc);
+        for (; i < n; i++) s += (a[at + i] - m) * (a[at + i] - m);
+        return s;
+    }
+
+    /**
+     * The gradients of training-mode BatchNormalization, whose mean μ and variance σ² are x's own
+     * per-channel statistics: with x̂ = (x − μ)/σ over the n elements of a channel,
+     * {@code dβ = Σ dy}, {@code dγ = Σ dy·x̂} and {@code dx = γ/σ · (dy − dβ/n − x̂·dγ/n)}.
+     * Returns {dX, dScale, dBias}; dX goes to {@code ctx}'s output 0. Float32 runs in vector
+     * lanes with per-channel sums in double; other types in double.
+     */
+    public static Tensor[] batchNormTrainingGrad(Tensor dy, Tensor x, Tensor scale, double epsilon, ExecContext ctx) {
+        if (x.rank() < 2 || !Arrays.equals(dy.shape(), x.shape()) || dy.dtype() != x.dtype()) {
+            throw OnnxrunException.invalidInput("BatchNormalization gradient needs dY and X of one shape and rank >= 2, got dY "
+                    + dy.describe() + " and X " + x.describe());
+        }
+        int batch = Math.toIntExact(x.dim(0)), channels = Math.toIntExact(x.dim(1)), spatial = Math.toIntExact(spatialSize(x));
+        if (scale.size() != channels) {
+            throw OnnxrunException.invalidInput("BatchNormalization scale " + scale.describe() + " must hold one value per channel of X "
+                    + x.describe());
+        }
+        double[][] moments = channelMoments(x, ctx.parallel());
+        double n = (double) batch * spatial;
+        double[] dScale = new double[channels], dBias = new double[channels];
+        Tensor dx = ctx.output(0, x.dtype(), x.shape());
+        boolean fast = x.dtype() == DType.FLOAT;
+        FloatArrays.Slice xf = fast ? FloatArrays.slice(x) : null, dyf = fast ? FloatArrays.slice(dy) : null;
+        FloatArrays.Slice dxf = fast ? FloatArrays.slice(dx) : null;
+        double[] xd = fast ? null : FloatArrays.doubles(x), dyd = fast ? null : FloatArrays.doubles(dy);
+        double[] dxd = fast ? null : new double[xd.length];
+        Work.pool(ctx.parallel(), 3 * x.size()).forRange(channels, (from, to) -> {
+            double[] sums = new double[2];
+            for (int c = (int) from; c < to; c++) {
+                double m = moments[0][c], inv = 1 / Math.sqrt(moments[1][c] + epsilon);
+                double sumDy = 0, sumDyCentered = 0;
+                for (int b = 0; b < batch; b++) {
+                    int at = (b * channels + c) * spatial;
+                    if (fast) {
+                        gradientSums(dyf.array(), dyf.offset() + at, xf.array(), xf.offset() + at, spatial, (float) m, sums);
+                        sumDy += sums[0];
+                        sumDyCentered += sums[1];
+                    } else {
+                        for (int s = at; s < at + spatial; s++) {
+                            sumDy += dyd[s];
+                            sumDyCentered += dyd[s] * (xd[s] - m);
+                        }
+                    }
+                }
+                dBias[c] = sumDy;
+                dScale[c] = sumDyCentered * inv;
+                // dx = k1·dy + k2·(x − μ) + k3
+                double gamma = scale.getDouble(c), k1 = gamma * inv, k2 = -k1 * inv * dScale[c] / n, k3 = -k1 * sumDy / n;
+                for (int b = 0; b < batch; b++) {
+                    int at = (b * channels + c) * spatial;
+                    if (fast) {
+                        inputGradient(dyf.array(), dyf.offset() + at, xf.array(), xf.offset() + at, dxf.array(), dxf.offset() + at, spatial,
+                                (float) k1, (float) k2, (float) (k3 - k2 * m));
+                    } else {
+                        for (int s = at; s < at + spatial; s++) dxd[s] = k1 * dyd[s] + k2 * (xd[s] - m) + k3;
+                    }
+                }
+            }
+        });
+        if (!fast) {
+            for (int i = 0; i < dxd.length; i++) dx.setDouble(i, dxd[i]);
+        }
+        return new Tensor[] {dx, FloatArrays.fromDoubles(scale.dtype(), dScale, channels),
+                FloatArrays.fromDoubles(scale.dtype(), dBias, channels)};
+    }
+
+    /** y[i] = x[i]·mul + add over n elements. */
+    private static void scaleShift(float[] x, int xAt, float[] y, int yAt, int n, float mul, float add) {
+        FloatVector vm = FloatVector.broadcast(SPECIES, mul), va = FloatVector.broadcast(SPECIES, add);
+        int i = 0;
+        for (int bound = SPECIES.loopBound(n); i < bound; i += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, x, xAt + i).fma(vm, va).intoArray(y, yAt + i);
+        }
+        for (; i < n; i++) y[yAt + i] = x[xAt + i] * mul + add;
+    }
+
+    /** {Σ dy, Σ dy·(x − m)} over n elements, into {@code sums}. */
+    private static void gradientSums(float[] dy, int dyAt, float[] x, int xAt, int n, float m, double[] sums) {
+        FloatVector accDy = FloatVector.zero(SPECIES), accDyX = FloatVector.zero(SPECIES), vm = FloatVector.broadcast(SPECIES, m);
+        int i = 0;
+        for (int bound = SPECIES.loopBound(n); i < bound; i += SPECIES.length()) {
+            FloatVector g = FloatVector.fromArray(SPECIES, dy, dyAt + i);
+            accDy = accDy.add(g);
+            accDyX = g.fma(FloatVector.fromArray(SPECIES, x, xAt + i).sub(vm), accDyX);
+        }
+        float sDy = FloatFastPaths.sumLanes(accDy), sDyX = FloatFastPaths.sumLanes(accDyX);
+        for (; i < n; i++) {
+            sDy += dy[dyAt + i];
+            sDyX += dy[dyAt + i] * (x[xAt + i] - m);
+        }
+        sums[0] = sDy;
+        sums[1] = sDyX;
+    }
+
+    /** dx[i] = k1·dy[i] + k2·x[i] + k0 over n elements. */
+    private static void inputGradient(float[] dy, int dyAt, float[] x, int xAt, float[] dx, int dxAt, int n, float k1, float k2, float k0) {
+        FloatVector v1 = FloatVector.broadcast(SPECIES, k1), v2 = FloatVector.broadcast(SPECIES, k2), v0 = FloatVector.broadcast(SPECIES, k0);
+        int i = 0;
+        for (int bound = SPECIES.loopBound(n); i < bound; i += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, x, xAt + i).fma(v2, v0).add(FloatVector.fromArray(SPECIES, dy, dyAt + i).mul(v1))
+                    .intoArray(dx, dxAt + i);
+        }
+        for (; i < n; i++) dx[dxAt + i] = k1 * dy[dyAt + i] + (k2 * x[xAt + i] + k0);
     }
 
     /**
@@ -162,7 +312,7 @@ public final class Normalization {
         int upper = SPECIES.loopBound(len), vl = SPECIES.length(), i = 0;
         FloatVector acc = FloatVector.zero(SPECIES);
         for (; i < upper; i += vl) acc = acc.add(FloatVector.fromArray(SPECIES, x, xAt + i));
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = FloatFastPaths.sumLanes(acc);
         for (; i < len; i++) sum += x[xAt + i];
         float mean = sum / len;
         FloatVector sq = FloatVector.zero(SPECIES);
@@ -170,7 +320,7 @@ public final class Normalization {
             FloatVector d = FloatVector.fromArray(SPECIES, x, xAt + i).sub(mean);
             sq = d.fma(d, sq);
         }
-        float squares = sq.reduceLanes(VectorOperators.ADD);
+        float squares = FloatFastPaths.sumLanes(sq);
         for (; i < len; i++) squares += (x[xAt + i] - mean) * (x[xAt + i] - mean);
         float invStd = (float) (1 / Math.sqrt(squares / len + epsilon));
         for (i = 0; i < upper; i += vl) {

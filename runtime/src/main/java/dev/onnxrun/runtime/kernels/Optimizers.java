@@ -1,5 +1,6 @@
 package dev.onnxrun.runtime.kernels;
 
+import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
@@ -261,29 +262,40 @@ public final class Optimizers {
         }
         Tensor[] outputs = new Tensor[outputLike.length];
         for (int k = 0; k < outputs.length; k++) outputs[k] = Tensor.allocate(outputLike[k].dtype(), shape);
+        // float32 tensors are read and written through their arrays (outputs are fresh heap arrays)
+        FloatArrays.Slice[] inSlices = slices(inputs), outSlices = slices(outputs);
         long size = inputs[0].size();
         long blocks = (size + BLOCK - 1) / BLOCK;
-        parallel.forRange(blocks, (fromBlock, toBlock) -> {
+        // below ~64K elements an update takes tens of microseconds: less than waking other threads, which is
+        // most of a small model's update time (and far more on a busy machine)
+        Work.pool(parallel, size).forRange(blocks, (fromBlock, toBlock) -> {
             double[][] in = new double[inputs.length][BLOCK];
             double[][] out = new double[outputs.length][BLOCK];
             for (long blk = fromBlock; blk < toBlock; blk++) {
                 long start = blk * BLOCK;
                 int n = (int) Math.min(BLOCK, size - start);
-                for (int k = 0; k < inputs.length; k++) load(inputs[k], start, in[k], n);
+                for (int k = 0; k < inputs.length; k++) load(inputs[k], inSlices[k], start, in[k], n);
                 body.apply(in, out, n);
-                for (int k = 0; k < outputs.length; k++) store(out[k], outputs[k], start, n);
+                for (int k = 0; k < outputs.length; k++) store(out[k], outputs[k], outSlices[k], start, n);
             }
         });
         return outputs;
     }
 
+    private static FloatArrays.Slice[] slices(Tensor[] tensors) {
+        FloatArrays.Slice[] out = new FloatArrays.Slice[tensors.length];
+        for (int k = 0; k < tensors.length; k++) out[k] = tensors[k].dtype() == DType.FLOAT ? FloatArrays.slice(tensors[k]) : null;
+        return out;
+    }
+
     /** Reads elements [start, start + n) of {@code t} into {@code buffer}. */
-    private static void load(Tensor t, long start, double[] buffer, int n) {
+    private static void load(Tensor t, FloatArrays.Slice floats, long start, double[] buffer, int n) {
         MemorySegment seg = t.segment();
         switch (t.dtype()) {
             case DOUBLE -> MemorySegment.copy(seg, ValueLayout.JAVA_DOUBLE, start * Double.BYTES, buffer, 0, n);
             case FLOAT -> {
-                for (int i = 0; i < n; i++) buffer[i] = seg.getAtIndex(ValueLayout.JAVA_FLOAT, start + i);
+                int at = floats.offset() + (int) start;
+                for (int i = 0; i < n; i++) buffer[i] = floats.array()[at + i];
             }
             default -> {
                 for (int i = 0; i < n; i++) buffer[i] = t.getDouble(start + i);
@@ -292,12 +304,13 @@ public final class Optimizers {
     }
 
     /** Writes {@code buffer[0..n)} to elements [start, start + n) of {@code t}. */
-    private static void store(double[] buffer, Tensor t, long start, int n) {
+    private static void store(double[] buffer, Tensor t, FloatArrays.Slice floats, long start, int n) {
         MemorySegment seg = t.segment();
         switch (t.dtype()) {
             case DOUBLE -> MemorySegment.copy(buffer, 0, seg, ValueLayout.JAVA_DOUBLE, start * Double.BYTES, n);
             case FLOAT -> {
-                for (int i = 0; i < n; i++) seg.setAtIndex(ValueLayout.JAVA_FLOAT, start + i, (float) buffer[i]);
+                int at = floats.offset() + (int) start;
+                for (int i = 0; i < n; i++) floats.array()[at + i] = (float) buffer[i];
             }
             default -> {
                 for (int i = 0; i < n; i++) t.setDouble(start + i, buffer[i]);

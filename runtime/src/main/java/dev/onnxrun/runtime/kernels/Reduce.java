@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -186,7 +185,7 @@ public final class Reduce {
         for (; i < vectorEnd; i += FLOATS.length()) {
             lanes = lanes.add(FloatVector.fromMemorySegment(FLOATS, seg, i * Float.BYTES, ByteOrder.nativeOrder()));
         }
-        float sum = lanes.reduceLanes(VectorOperators.ADD);
+        float sum = FloatFastPaths.sumLanes(lanes);
         for (; i < end; i++) sum += seg.getAtIndex(ValueLayout.JAVA_FLOAT, i);
         return sum;
     }

@@ -106,11 +106,11 @@ public final class Softmax {
     private static float expAndSum(float[] row, float max, boolean store) {
         FloatVector lanes = FloatVector.zero(FLOATS);
         for (int i = 0; i < row.length; i += FLOATS.length()) {
-            FloatVector e = FloatVector.fromArray(FLOATS, row, i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = FloatFastPaths.exp(FloatVector.fromArray(FLOATS, row, i).sub(max));
             if (store) e.intoArray(row, i);
             lanes = lanes.add(e);
         }
-        return lanes.reduceLanes(VectorOperators.ADD);
+        return FloatFastPaths.sumLanes(lanes);
     }
 
     private static void scaleAndShift(float[] row, float scale, float shift) {

@@ -4,6 +4,8 @@ import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Shapes;
 import java.util.Arrays;
 import java.util.Locale;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Geometry of sliding windows over the spatial axes, shared by convolutions and pooling: output
@@ -155,6 +157,83 @@ public final class Windows {
         long lo = Math.max(0, ceilDiv(-shift, stride));
         long hi = Math.min(g.out()[axis], Math.floorDiv(g.in()[axis] - 1 - shift, stride) + 1);
         return new int[] {(int) lo, (int) Math.max(lo, hi)};
+    }
+
+    /**
+     * The gather map of one kernel tap in runs, for kernels that copy or add whole stretches: a
+     * line is the window positions that differ only in the last axis, and along every line the
+     * tap lands inside {@code target} for positions [lo, hi), {@code step} elements apart.
+     * {@code starts[l]} is where position lo of line l (row-major over the other axes of the
+     * positions) lands in {@code target}, or -1 when the line falls outside it on another axis.
+     */
+    public record TapLines(int[] starts, int lo, int hi, int step, int length) {}
+
+    /** The {@link TapLines} of kernel tap {@code tap} (row-major over the kernel), positions and target as in {@link #gatherMap}. */
+    public static TapLines tapLines(long[] positions, long[] target, Geometry g, int tap) {
+        int n = positions.length, last = n - 1;
+        long[] k = new long[n];
+        unravel(tap, g.kernel(), k);
+        long shift = k[last] * g.dilations()[last] - g.padBegin()[last], step = g.strides()[last];
+        long lo = Math.max(0, ceilDiv(-shift, step));
+        long hi = Math.max(lo, Math.min(positions[last], Math.floorDiv(target[last] - 1 - shift, step) + 1));
+        long[] targetStrides = Shapes.strides(target);
+        int lines = Math.toIntExact(Shapes.size(positions) / Math.max(1, positions[last]));
+        int[] starts = new int[lines];
+        for (int l = 0; l < lines; l++) {
+            long rem = l, at = shift + lo * step;
+            boolean inside = true;
+            for (int d = last - 1; d >= 0; d--) {
+                long c = rem % positions[d] * g.strides()[d] - g.padBegin()[d] + k[d] * g.dilations()[d];
+                rem /= positions[d];
+                if (c < 0 || c >= target[d]) inside = false;
+                at += c * targetStrides[d];
+            }
+            starts[l] = inside ? Math.toIntExact(at) : -1;
+        }
+        return new TapLines(starts, (int) lo, (int) hi, (int) step, (int) positions[last]);
+    }
+
+    /**
+     * Gathers one tap's elements of a plane: {@code rows[rowsAt + p] = plane[planeAt + (where
+     * position p lands)]} for the positions p that land inside; the others are left as they are.
+     */
+    static void gatherLines(float[] plane, int planeAt, TapLines t, float[] rows, int rowsAt) {
+        int count = t.hi() - t.lo();
+        for (int l = 0; l < t.starts().length; l++) {
+            if (t.starts()[l] < 0) continue;
+            int from = planeAt + t.starts()[l], to = rowsAt + l * t.length() + t.lo();
+            if (t.step() == 1) addOrCopy(plane, from, rows, to, count, false);
+            else for (int j = 0; j < count; j++) rows[to + j] = plane[from + j * t.step()];
+        }
+    }
+
+    /** The adjoint of {@link #gatherLines}: {@code plane[planeAt + (where p lands)] += rows[rowsAt + p]}. */
+    static void addLines(float[] rows, int rowsAt, TapLines t, float[] plane, int planeAt) {
+        int count = t.hi() - t.lo();
+        for (int l = 0; l < t.starts().length; l++) {
+            if (t.starts()[l] < 0) continue;
+            int from = rowsAt + l * t.length() + t.lo(), to = planeAt + t.starts()[l];
+            if (t.step() == 1) addOrCopy(rows, from, plane, to, count, true);
+            else for (int j = 0; j < count; j++) plane[to + j * t.step()] += rows[from + j];
+        }
+    }
+
+    /** Lines are short (feature map rows): 8 and 4 lanes leave short scalar tails, and no call per line as System.arraycopy costs. */
+    private static final VectorSpecies<Float> WIDE = FloatVector.SPECIES_256, NARROW = FloatVector.SPECIES_128;
+
+    /** {@code dst[dstAt + j] (+)= src[srcAt + j]} for j in [0, n). */
+    private static void addOrCopy(float[] src, int srcAt, float[] dst, int dstAt, int n, boolean add) {
+        int j = 0;
+        for (; j + WIDE.length() <= n; j += WIDE.length()) {
+            FloatVector v = FloatVector.fromArray(WIDE, src, srcAt + j);
+            (add ? v.add(FloatVector.fromArray(WIDE, dst, dstAt + j)) : v).intoArray(dst, dstAt + j);
+        }
+        if (j + NARROW.length() <= n) {
+            FloatVector v = FloatVector.fromArray(NARROW, src, srcAt + j);
+            (add ? v.add(FloatVector.fromArray(NARROW, dst, dstAt + j)) : v).intoArray(dst, dstAt + j);
+            j += NARROW.length();
+        }
+        for (; j < n; j++) dst[dstAt + j] = add ? dst[dstAt + j] + src[srcAt + j] : src[srcAt + j];
     }
 
     /**

@@ -204,4 +204,40 @@ class ConvTest {
             }
         }
     }
+
+    /** ConvTranspose's float32 path (tap lines added into the output) against its double path, over strides, dilations, pads and groups. */
+    @Test
+    void transposedFloatPathMatchesTheDoublePath() {
+        Random r = new Random(15);
+        // {groups, stride, dilation, pad begin, pad end, output padding, rank}
+        int[][] cases = {{1, 1, 1, 0, 0, 0, 2}, {2, 2, 1, 1, 0, 1, 2}, {1, 3, 2, 2, 1, 0, 2}, {3, 2, 1, 0, 1, 1, 1}, {1, 1, 2, 1, 1, 0, 3}};
+        try (Parallel par = new Parallel(2)) {
+            for (int[] c : cases) {
+                int rank = c[6], groups = c[0];
+                long[] xShape = new long[rank + 2], wShape = new long[rank + 2];
+                long[] strides = new long[rank], dilations = new long[rank], pads = new long[2 * rank], outputPadding = new long[rank];
+                xShape[0] = 2;
+                xShape[1] = 2L * groups;
+                wShape[0] = xShape[1];
+                wShape[1] = 3;
+                for (int d = 0; d < rank; d++) {
+                    xShape[d + 2] = 4 + r.nextInt(rank == 3 ? 2 : 7);
+                    wShape[d + 2] = 2 + r.nextInt(2);
+                    strides[d] = c[1];
+                    dilations[d] = c[2];
+                    pads[d] = c[3];
+                    pads[rank + d] = c[4];
+                    outputPadding[d] = c[5];
+                }
+                Conv.Params p = new Conv.Params(null, strides, dilations, pads, Windows.AutoPad.NOTSET, groups, outputPadding, null);
+                Tensor x = RandomTensors.uniform(r, xShape), w = RandomTensors.uniform(r, wShape), b = RandomTensors.uniform(r, 3L * groups);
+                Tensor fast = Conv.convTranspose(x, w, b, p, par);
+                Tensor reference = Conv.convTranspose(RandomTensors.asDouble(x), RandomTensors.asDouble(w), RandomTensors.asDouble(b), p, Parallel.SERIAL);
+                assertArrayEquals(reference.shape(), fast.shape());
+                for (long i = 0; i < reference.size(); i++) {
+                    assertEquals(reference.getDouble(i), fast.getDouble(i), 1e-5, java.util.Arrays.toString(c) + " at " + i);
+                }
+            }
+        }
+    }
 }

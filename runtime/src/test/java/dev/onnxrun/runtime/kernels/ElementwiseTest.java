@@ -112,4 +112,43 @@ class ElementwiseTest {
         assertEquals(-1, Binary.powExact(-1, -3));
         assertEquals(0, Binary.powExact(2, 64));
     }
+
+    /** ReluGrad equals Where(Greater(X, 0), dY, 0) bit for bit, specials included, in float32 (arena slices) and double. */
+    @Test
+    void reluGradIsWhereGreaterThanZero() {
+        try (Parallel p = new Parallel(3)) {
+            for (int n : new int[] {1, 7, 8, 13, 100, 1023, 40_000}) {
+                Tensor x = Tensor.of(values(n, n), n), dy = Tensor.of(values(n, n + 1), n), zero = Tensor.scalar(0f);
+                Tensor expected = Elementwise.where(Elementwise.compare(Comparison.GREATER, x, zero, p), dy, zero, p);
+                assertSameBits(expected.toFloatArray(), Elementwise.reluGrad(dy, x, ArenaSlices.context(p)).toFloatArray(), "ReluGrad n=" + n);
+                Tensor wide = Elementwise.reluGrad(RandomTensors.asDouble(dy), RandomTensors.asDouble(x), new ExecContext(ExecContext.Scope.EMPTY, p));
+                for (int i = 0; i < n; i++) assertEquals(expected.getDouble(i), wide.getDouble(i), "double ReluGrad n=" + n + " at " + i);
+            }
+        }
+    }
+
+    /** The vector exp against Math.exp: within 2 ulp where float has normal results, 0 and ∞ beyond, NaN kept; and the lane sum in its fixed order. */
+    @Test
+    void vectorExpAndLaneSum() {
+        Random r = new Random(3);
+        int lanes = FloatFastPaths.SPECIES.length();
+        float[] x = new float[lanes * 4000];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 200 - 100);
+        float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, -87.3f, 88.7f, -87.4f, 88.8f, 1e-8f};
+        System.arraycopy(special, 0, x, 0, special.length);
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i += lanes) FloatFastPaths.exp(jdk.incubator.vector.FloatVector.fromArray(FloatFastPaths.SPECIES, x, i)).intoArray(y, i);
+        for (int i = 0; i < x.length; i++) {
+            double want = Math.exp(x[i]);
+            if (Float.isNaN(x[i])) assertEquals(Float.NaN, y[i], "exp(NaN)");
+            else if (x[i] < -87.33654f) assertEquals(0f, y[i], "exp(" + x[i] + ")");
+            else if (x[i] > 88.72283f) assertEquals(Float.POSITIVE_INFINITY, y[i], "exp(" + x[i] + ")");
+            else assertEquals(want, y[i], 2 * Math.ulp((float) want), "exp(" + x[i] + ")");
+        }
+        float[] v = new float[lanes];
+        for (int i = 0; i < lanes; i++) v[i] = (float) r.nextGaussian();
+        double sum = 0;
+        for (float f : v) sum += f;
+        assertEquals(sum, FloatFastPaths.sumLanes(jdk.incubator.vector.FloatVector.fromArray(FloatFastPaths.SPECIES, v, 0)), 1e-5);
+    }
 }
