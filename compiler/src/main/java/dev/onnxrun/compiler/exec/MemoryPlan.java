@@ -5,6 +5,7 @@ import dev.onnxrun.compiler.ir.Node;
 import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.compiler.ir.ValueInfo;
 import dev.onnxrun.compiler.ir.ValueType;
+import dev.onnxrun.compiler.ops.ElementwiseOps;
 import dev.onnxrun.runtime.DType;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -44,15 +45,9 @@ public final class MemoryPlan {
     /** Ops whose output is a view of their first input. */
     static final Set<String> VIEW_OPS = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity");
 
-    /**
-     * Ops whose kernels take their output from the plan and read element i of every input
-     * before writing element i of the output, so the output may overwrite a same-sized input.
-     */
-    static final Set<String> IN_PLACE_OPS = Set.of(
-            "Add", "Sub", "Mul", "Div", "Pow",
-            "Relu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Erf", "Floor", "Ceil",
-            "Round", "Sign", "Sin", "Cos", "LeakyRelu", "Elu", "Selu", "Celu", "Softplus", "Softsign",
-            "HardSigmoid", "HardSwish", "Mish", "Gelu");
+    /** Ops whose output may overwrite a same-sized input that dies at their step. */
+    static final Set<String> IN_PLACE_OPS = java.util.stream.Stream.concat(ElementwiseOps.SAME_INDEX_UNARY.stream(),
+            ElementwiseOps.SAME_INDEX_BINARY.stream()).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     /** One planned intermediate: its size, lifetime [first, last] in steps, and arena offset. */
     public record Slot(String value, long bytes, int first, int last, long offset) {

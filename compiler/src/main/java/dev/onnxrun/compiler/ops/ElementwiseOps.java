@@ -35,6 +35,17 @@ import java.util.function.Function;
 public final class ElementwiseOps {
     private ElementwiseOps() {}
 
+    /**
+     * Unary and binary ops whose float32 kernels (Elementwise.unary, Elementwise.binary) take
+     * their output from the plan and map element i of each input to element i of the output,
+     * reading before writing: the output may overwrite a same-sized input, and a block of
+     * elements can run on its own.
+     */
+    public static final Set<String> SAME_INDEX_UNARY = Set.of("Relu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt",
+            "Reciprocal", "Erf", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "LeakyRelu", "Elu", "Selu", "Celu", "Softplus",
+            "Softsign", "HardSigmoid", "HardSwish", "Mish", "Gelu");
+    public static final Set<String> SAME_INDEX_BINARY = Set.of("Add", "Sub", "Mul", "Div", "Pow");
+
     private static final Set<DType> FLOATS_AND_FLOAT8 = DTypes.union(DTypes.FLOATS, DTypes.FLOAT8);
     private static final Set<DType> RELU_TYPES = DTypes.union(DTypes.FLOATS, DTypes.SIGNED_INTS);
     private static final Set<DType> PRELU_TYPES =

@@ -25,7 +25,7 @@ import java.util.Map;
  * registry entry, and per block of {@link #BLOCK} elements the chain's kernels run one after the
  * other on views of that block, every op writing into the output's block, which stays in cache.
  */
-final class FusedElementwiseOp {
+public final class FusedElementwiseOp {
     private FusedElementwiseOp() {}
 
     /** Elements per block: the block and one operand's block fit a 32 KiB L1 data cache together. */
@@ -39,22 +39,50 @@ final class FusedElementwiseOp {
                 .outputs(1, 1).infer(TypeRules.SAME_AS_INPUT).cpu(FusedElementwiseOp::lower).build();
     }
 
-    /** One op of the chain: its kernel, and which fused input is its other operand (-1: none), on which side. */
-    private record Link(Kernel kernel, int operand, boolean operandFirst) {}
-
-    private static Kernel lower(NodeContext ctx) {
-        List<String> ops = ctx.attrs().getStrings("ops");
-        long[] operands = ctx.attrs().getInts("operands"), operandFirst = ctx.attrs().getInts("operand_first");
-        int opset = (int) ctx.attrs().getInt("opset");
-        if (ops.isEmpty() || operands.length != ops.size() || operandFirst.length != ops.size()) {
-            throw ctx.error("ops, operands and operand_first must have one entry per op");
+    /**
+     * One op of a fused chain as the node's attributes describe it: its type, which fused input is
+     * its other operand (-1: none) and on which side, and its own attributes under their names.
+     */
+    public record Step(String op, int operand, boolean operandFirst, Map<String, Attribute> attributes) {
+        /** The op's inputs: the chain's value so far and, for a binary op, its operand on its side. */
+        public List<String> inputs(String running, String operandValue) {
+            List<String> inputs = new ArrayList<>(List.of(running));
+            if (operand > 0) inputs.add(operandFirst ? 0 : 1, operandValue);
+            return inputs;
         }
-        List<Link> chain = new ArrayList<>();
+    }
+
+    /** The steps of a FusedElementwise node, checked against its inputs. */
+    public static List<Step> steps(Node fused) {
+        List<String> ops = fused.attrs().getStrings("ops");
+        long[] operands = fused.attrs().getInts("operands"), operandFirst = fused.attrs().getInts("operand_first");
+        if (ops.isEmpty() || operands.length != ops.size() || operandFirst.length != ops.size()) {
+            throw OnnxrunException.invalidModel(fused.describe() + ": ops, operands and operand_first must have one entry per op");
+        }
+        List<Step> steps = new ArrayList<>();
         for (int i = 0; i < ops.size(); i++) {
             int operand = (int) operands[i];
-            if (operand == 0 || operand >= ctx.inputCount()) throw ctx.error("op " + i + " names input " + operand + ", which is not an operand");
-            chain.add(new Link(lowerLink(ctx, i, ops.get(i), operand, operandFirst[i] != 0, opset), operand, operandFirst[i] != 0));
+            if (operand == 0 || operand >= fused.inputs().size()) {
+                throw OnnxrunException.invalidModel(fused.describe() + ": op " + i + " names input " + operand + ", which is not an operand");
+            }
+            String prefix = i + ".";
+            Map<String, Attribute> attrs = new LinkedHashMap<>();
+            fused.attributes().forEach((name, a) -> {
+                if (name.startsWith(prefix)) attrs.put(name.substring(prefix.length()), a.renamed(name.substring(prefix.length())));
+            });
+            steps.add(new Step(ops.get(i), operand, operandFirst[i] != 0, attrs));
         }
+        return steps;
+    }
+
+    /** One op of the chain, lowered: its kernel and its step. */
+    private record Link(Kernel kernel, Step step) {}
+
+    private static Kernel lower(NodeContext ctx) {
+        int opset = (int) ctx.attrs().getInt("opset");
+        List<Step> steps = steps(ctx.node());
+        List<Link> chain = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) chain.add(new Link(lowerLink(ctx, i, steps.get(i), opset), steps.get(i)));
         return (in, ec) -> {
             Tensor x = (Tensor) in[0];
             Tensor[] operandTensors = new Tensor[in.length];
@@ -75,22 +103,13 @@ final class FusedElementwiseOp {
     }
 
     /** Lowers op {@code i} of the chain as a node of its own, with the chain's types. */
-    private static Kernel lowerLink(NodeContext ctx, int i, String op, int operand, boolean operandFirst, int opset) {
-        OpDef def = OpRegistry.get().find("", op, opset);
-        if (def == null) throw ctx.error("op " + i + " (" + op + ") is not an op of opset " + opset);
+    private static Kernel lowerLink(NodeContext ctx, int i, Step step, int opset) {
+        OpDef def = OpRegistry.get().find("", step.op(), opset);
+        if (def == null) throw ctx.error("op " + i + " (" + step.op() + ") is not an op of opset " + opset);
         Map<String, ValueType> types = new HashMap<>();
         types.put("x", ctx.inputType(0));
-        List<String> inputs = new ArrayList<>(List.of("x"));
-        if (operand > 0) {
-            types.put("operand", ctx.inputType(operand));
-            inputs.add(operandFirst ? 0 : 1, "operand");
-        }
-        String prefix = i + ".";
-        Map<String, Attribute> attrs = new LinkedHashMap<>();
-        ctx.node().attributes().forEach((name, a) -> {
-            if (name.startsWith(prefix)) attrs.put(name.substring(prefix.length()), a.renamed(name.substring(prefix.length())));
-        });
-        Node link = new Node(ctx.node().name() + "." + i, "", op, inputs, List.of("y"), attrs);
+        if (step.operand() > 0) types.put("operand", ctx.inputType(step.operand()));
+        Node link = new Node(ctx.node().name() + "." + i, "", step.op(), step.inputs("x", "operand"), List.of("y"), step.attributes());
         def.checkArity(link);
         return def.cpu().lower(NodeContext.of(link, opset, types, Map.of(), NodeContext.NO_SUBGRAPHS));
     }
@@ -104,12 +123,12 @@ final class FusedElementwiseOp {
         Tensor running = Tensor.wrap(DType.FLOAT, x.segment().asSlice(from * Float.BYTES, bytes), length);
         for (Link link : chain) {
             Value[] args;
-            if (link.operand() < 0) {
+            if (link.step().operand() < 0) {
                 args = new Value[] {running};
             } else {
-                Tensor o = operands[link.operand()];
+                Tensor o = operands[link.step().operand()];
                 Tensor operand = o.size() == 1 ? o.reshape(1) : Tensor.wrap(DType.FLOAT, o.segment().asSlice(from * Float.BYTES, bytes), length);
-                args = link.operandFirst() ? new Value[] {operand, running} : new Value[] {running, operand};
+                args = link.step().operandFirst() ? new Value[] {operand, running} : new Value[] {running, operand};
             }
             MemorySegment result = ((Tensor) link.kernel().run(args, intoBlock)[0]).segment();
             if (result.address() != block.address() || !result.heapBase().equals(block.heapBase())) MemorySegment.copy(result, 0, block, 0, bytes);

@@ -6,6 +6,7 @@ import dev.onnxrun.compiler.ir.Graph;
 import dev.onnxrun.compiler.ir.Node;
 import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.compiler.ir.ValueType;
+import dev.onnxrun.compiler.ops.FusedElementwiseOp;
 import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Tensor;
@@ -68,7 +69,7 @@ public final class ExpandFusedOps implements Pass {
                     finish(n, c, y);
                 }
                 case "FusedGemm" -> finish(n, gemm(n, a), y);
-                case "FusedElementwise" -> elementwiseChain(n, a, y);
+                case "FusedElementwise" -> elementwiseChain(n, y);
                 case "Silu" -> emit("Mul", List.of(n.inputs().getFirst(), node("Sigmoid", List.of(n.inputs().getFirst()), Map.of())), y, Map.of());
                 case "Gelu" -> gelu(n.inputs().getFirst(), y);
                 case "LayerNormalization" -> layerNorm(n, a, y);
@@ -95,7 +96,6 @@ public final class ExpandFusedOps implements Pass {
                     if (opset >= 11) emit("Clip", List.of(v, scalar(alpha, v), scalar(beta, v)), y, Map.of());
                     else emit("Clip", List.of(v), y, Map.of("min", Attribute.of("min", alpha), "max", Attribute.of("max", beta)));
                 }
-                case "FusedElementwise" -> elementwiseChain(n, a, y);
                 case "Silu" -> emit("Mul", List.of(v, node("Sigmoid", List.of(v), Map.of())), y, Map.of());
                 case "Gelu" -> gelu(v, y);
                 default -> throw OnnxrunException.unsupported(n.describe() + ": no standard ONNX form of activation '" + a.getString("activation", "") + "'");
@@ -194,20 +194,14 @@ public final class ExpandFusedOps implements Pass {
         }
 
         /** The chain's ops one after the other, each with its own attributes back under their names. */
-        private void elementwiseChain(Node n, Attributes a, String y) {
-            List<String> ops = a.getStrings("ops");
-            long[] operands = a.getInts("operands"), operandFirst = a.getInts("operand_first");
+        private void elementwiseChain(Node n, String y) {
+            List<FusedElementwiseOp.Step> steps = FusedElementwiseOp.steps(n);
             String running = n.inputs().getFirst();
-            for (int i = 0; i < ops.size(); i++) {
-                List<String> inputs = new ArrayList<>(List.of(running));
-                if (operands[i] > 0) inputs.add(operandFirst[i] != 0 ? 0 : 1, n.inputs().get((int) operands[i]));
-                String prefix = i + ".";
-                Map<String, Attribute> attrs = new LinkedHashMap<>();
-                n.attributes().forEach((name, attr) -> {
-                    if (name.startsWith(prefix)) attrs.put(name.substring(prefix.length()), attr.renamed(name.substring(prefix.length())));
-                });
-                if (i == ops.size() - 1) emit(ops.get(i), inputs, y, attrs);
-                else running = node(ops.get(i), inputs, attrs);
+            for (int i = 0; i < steps.size(); i++) {
+                FusedElementwiseOp.Step step = steps.get(i);
+                List<String> inputs = step.inputs(running, step.operand() > 0 ? n.inputs().get(step.operand()) : null);
+                if (i == steps.size() - 1) emit(step.op(), inputs, y, step.attributes());
+                else running = node(step.op(), inputs, step.attributes());
             }
         }
 

@@ -6,6 +6,7 @@ import dev.onnxrun.compiler.ir.Graph;
 import dev.onnxrun.compiler.ir.Node;
 import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.compiler.ir.ValueType.TensorType;
+import dev.onnxrun.compiler.ops.ElementwiseOps;
 import dev.onnxrun.runtime.DType;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -29,11 +30,6 @@ import java.util.Set;
  * each op's own attributes renamed {@code <i>.<name>}.
  */
 public final class FuseElementwise implements Pass {
-    /** Ops whose kernels map element i of their inputs to element i of their output, reading before writing. */
-    static final Set<String> UNARY = Set.of("Relu", "Sigmoid", "Tanh", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Erf",
-            "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "LeakyRelu", "Elu", "Selu", "Celu", "Softplus", "Softsign",
-            "HardSigmoid", "HardSwish", "Mish", "Gelu");
-    static final Set<String> BINARY = Set.of("Add", "Sub", "Mul", "Div", "Pow");
 
     @Override
     public String name() { return "fuse-elementwise"; }
@@ -80,8 +76,8 @@ public final class FuseElementwise implements Pass {
     private static String runningInput(Node n, Graph g, String preferred) {
         if (!n.domain().isEmpty() || n.outputs().size() != 1 || !(g.typeOf(n.outputs().getFirst()) instanceof TensorType out)
                 || out.dtype() != DType.FLOAT || !out.hasRank()) return null;
-        if (UNARY.contains(n.opType()) && n.inputs().size() == 1) return sameDims(g, n.inputs().getFirst(), out) ? n.inputs().getFirst() : null;
-        if (!BINARY.contains(n.opType()) || n.inputs().size() != 2) return null;
+        if (ElementwiseOps.SAME_INDEX_UNARY.contains(n.opType()) && n.inputs().size() == 1) return sameDims(g, n.inputs().getFirst(), out) ? n.inputs().getFirst() : null;
+        if (!ElementwiseOps.SAME_INDEX_BINARY.contains(n.opType()) || n.inputs().size() != 2) return null;
         String a = n.inputs().get(0), b = n.inputs().get(1);
         if (a.equals(b)) return null;
         boolean aFull = sameDims(g, a, out), bFull = sameDims(g, b, out);
