@@ -82,8 +82,8 @@ final class Warmup {
                     FusedGemm.gemm(rows, w, packed, bias, null, false, false, 1, 1, relu, ExecContext.singleThreaded());
                     Tensor h = FusedGemm.gemm(sequence, w, packed, bias, null, false, false, 1, 1, Activation.NONE, ExecContext.singleThreaded());
                     Tensor scores = MatrixOps.matMul(h.reshape(1, 2, 10, 16), keys, Parallel.SERIAL);
-                    Softmax.apply(scores, AxisLayout.around(scores.shape(), 3), Softmax.Kind.SOFTMAX, Parallel.SERIAL);
-                    Normalization.layerNorm(h, gamma, beta, -1, 1e-5, DType.FLOAT, Parallel.SERIAL);
+                    Softmax.apply(scores, AxisLayout.around(scores.shape(), 3), Softmax.Kind.SOFTMAX, ExecContext.singleThreaded());
+                    Normalization.layerNorm(h, gamma, beta, -1, 1e-5, DType.FLOAT, ExecContext.singleThreaded());
                 };
             }
         };

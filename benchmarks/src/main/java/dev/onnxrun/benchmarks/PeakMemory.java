@@ -26,8 +26,12 @@ import java.util.Map;
  * RSS at the end. A child that loads nothing gives the JVM's own floor, which both include.
  */
 public final class PeakMemory {
-    /** Peak and final RSS, and how many garbage collections ran during the runs after ten warm-up runs. */
-    record Figures(long peakKiB, long endKiB, long collections) {}
+    /**
+     * Peak and final RSS, how many garbage collections ran during the runs after ten warm-up runs,
+     * and the bytes all threads allocated per run once the JIT has settled (runs after the first
+     * {@link #SETTLED_AFTER}; -1 where there are not that many).
+     */
+    record Figures(long peakKiB, long endKiB, long collections, long bytesPerRun) {}
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--child")) {
@@ -50,15 +54,16 @@ public final class PeakMemory {
         }
         Figures floor = spawn("none", null, 0, threads);
         StringBuilder table = new StringBuilder();
-        table.append(String.format(Locale.ROOT, "Peak RSS of a JVM that loads the model, compiles it and runs it %d times (%d thread%s); the JVM alone: %.0f MB. GCs: collections during runs 11..%d.%n%n",
-                runs, threads, threads == 1 ? "" : "s", floor.peakKiB() / 1024.0, runs));
-        table.append("| model | onnxrun peak MB | ONNX Runtime peak MB | ratio | onnxrun end MB | ONNX Runtime end MB | onnxrun GCs in runs |\n|---|---|---|---|---|---|---|\n");
+        table.append(String.format(Locale.ROOT, "Peak RSS of a JVM that loads the model, compiles it and runs it %d times (%d thread%s); the JVM alone: %.0f MB. GCs: collections during runs 11..%d; allocated: bytes per run over runs %d..%d, all threads.%n%n",
+                runs, threads, threads == 1 ? "" : "s", floor.peakKiB() / 1024.0, runs, SETTLED_AFTER + 1, runs));
+        table.append("| model | onnxrun peak MB | ONNX Runtime peak MB | ratio | onnxrun end MB | ONNX Runtime end MB | onnxrun GCs in runs | onnxrun allocated per run |\n|---|---|---|---|---|---|---|---|\n");
         for (Path m : models) {
             Figures ours = spawn("onnxrun", m, runs, threads), ort = spawn("ort", m, runs, threads);
             String name = m.getParent().getFileName().toString();
             System.err.printf(Locale.ROOT, "%s: onnxrun %.0f MB, ONNX Runtime %.0f MB%n", name, ours.peakKiB() / 1024.0, ort.peakKiB() / 1024.0);
-            table.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %d |%n", name, ours.peakKiB() / 1024.0,
-                    ort.peakKiB() / 1024.0, (double) ours.peakKiB() / ort.peakKiB(), ours.endKiB() / 1024.0, ort.endKiB() / 1024.0, ours.collections()));
+            table.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %d | %s |%n", name, ours.peakKiB() / 1024.0,
+                    ort.peakKiB() / 1024.0, (double) ours.peakKiB() / ort.peakKiB(), ours.endKiB() / 1024.0, ort.endKiB() / 1024.0, ours.collections(),
+                    ours.bytesPerRun() < 0 ? "-" : ours.bytesPerRun() + " B"));
         }
         System.out.println(table);
     }
@@ -68,20 +73,24 @@ public final class PeakMemory {
         List<String> args = new ArrayList<>(List.of("--child", runtime));
         if (model != null) args.addAll(List.of(model.toString(), Integer.toString(runs), Integer.toString(threads)));
         String[] figures = ChildJvm.run(PeakMemory.class, List.of(), args).split(" ");
-        return new Figures(Long.parseLong(figures[0]), Long.parseLong(figures[1]), Long.parseLong(figures[2]));
+        return new Figures(Long.parseLong(figures[0]), Long.parseLong(figures[1]), Long.parseLong(figures[2]), Long.parseLong(figures[3]));
     }
 
     private static void child(String runtime, Path model, int runs, int threads) throws Exception {
-        long collections = 0;
+        long collections = 0, bytesPerRun = -1;
         switch (runtime) {
             case "none" -> { }
             case "onnxrun" -> {
                 try (CompiledModel m = CompiledModel.compile(model, new CompiledModel.Options(threads)); Session s = m.newSession()) {
                     Map<String, Tensor> inputs = CompareWithOnnxRuntime.inputs(m.inputs(), 1);
                     for (int i = 0; i < Math.min(WARM_UP_RUNS, runs); i++) s.run(inputs);
-                    long before = collections();
-                    for (int i = WARM_UP_RUNS; i < runs; i++) s.run(inputs);
+                    long before = collections(), allocatedBefore = 0;
+                    for (int i = WARM_UP_RUNS; i < runs; i++) {
+                        if (i == SETTLED_AFTER) allocatedBefore = allocated();
+                        s.run(inputs);
+                    }
                     collections = collections() - before;
+                    if (runs > SETTLED_AFTER) bytesPerRun = (allocated() - allocatedBefore) / (runs - SETTLED_AFTER);
                 }
             }
             case "ort" -> {
@@ -98,10 +107,15 @@ public final class PeakMemory {
             }
             default -> throw new IllegalArgumentException("unknown runtime " + runtime);
         }
-        System.out.println(status("VmHWM") + " " + status("VmRSS") + " " + collections);
+        System.out.println(status("VmHWM") + " " + status("VmRSS") + " " + collections + " " + bytesPerRun);
     }
 
-    private static final int WARM_UP_RUNS = 10;
+    private static final int WARM_UP_RUNS = 10, SETTLED_AFTER = 100;
+
+    /** Bytes allocated so far by all live threads (the kernels' workers are resident, so none is missed). */
+    private static long allocated() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
+    }
 
     private static long collections() {
         return java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()

@@ -21,7 +21,12 @@ public record ExecContext(Scope scope, Parallel parallel, OutputMemory memory) {
     }
 
     public static ExecContext singleThreaded() {
-        return new ExecContext(Scope.EMPTY, Parallel.SERIAL);
+        return on(Parallel.SERIAL);
+    }
+
+    /** A context with no outer scope whose kernels run on {@code parallel} and write fresh heap memory. */
+    public static ExecContext on(Parallel parallel) {
+        return new ExecContext(Scope.EMPTY, parallel);
     }
 
     /** The context of a nested graph: it sees {@code inner}, and its outputs go to the heap (the body has no plan of its own here). */
@@ -34,7 +39,10 @@ public record ExecContext(Scope scope, Parallel parallel, OutputMemory memory) {
         return new ExecContext(scope, parallel, memory);
     }
 
-    /** A zero-filled tensor for output {@code output} of the running kernel, from the planned memory when there is a plan. */
+    /**
+     * A tensor for output {@code output} of the running kernel: from the planned memory when there
+     * is a plan, holding whatever was there (the kernel writes every element), else fresh zeros.
+     */
     public Tensor output(int output, DType dtype, long... shape) {
         return memory.allocate(output, dtype, shape);
     }

@@ -8,7 +8,7 @@ package dev.onnxrun.runtime;
  */
 @FunctionalInterface
 public interface OutputMemory {
-    /** A zero-filled tensor for output {@code output} of the running step. */
+    /** A tensor for output {@code output} of the running step; planned memory is not cleared, so the kernel writes every element. */
     Tensor allocate(int output, DType dtype, long[] shape);
 
     OutputMemory HEAP = (output, dtype, shape) -> Tensor.allocate(dtype, shape);

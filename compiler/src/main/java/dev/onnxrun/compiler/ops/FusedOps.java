@@ -65,7 +65,7 @@ public final class FusedOps {
                             long axis = ctx.attrs().getInt("axis", -1);
                             double eps = ctx.attrs().getFloat("epsilon", 1e-5f);
                             return (in, ec) -> new Value[] {Normalization.layerNorm((Tensor) in[0], (Tensor) in[1], TensorOps.optional(in, 2),
-                                    axis, eps, DType.FLOAT, ec.parallel())[0]};
+                                    axis, eps, DType.FLOAT, ec)[0]};
                         }).build(),
                 // Softmax of opset 13 (one axis), recognized as Exp(x − ReduceMax) / ReduceSum
                 OpDef.op(DOMAIN, "Softmax").until(1).types(DTypes.FLOATS).inputs(1, 1).outputs(1, 1)
@@ -75,7 +75,7 @@ public final class FusedOps {
                             return (in, ec) -> {
                                 Tensor x = (Tensor) in[0];
                                 AxisLayout layout = x.rank() == 0 ? new AxisLayout(1, 1, 1) : AxisLayout.around(x.shape(), Shapes.axis(axis, x.rank()));
-                                return new Value[] {Softmax.apply(x, layout, Softmax.Kind.SOFTMAX, ec.parallel())};
+                                return new Value[] {Softmax.apply(x, layout, Softmax.Kind.SOFTMAX, ec)};
                             };
                         }).build());
     }

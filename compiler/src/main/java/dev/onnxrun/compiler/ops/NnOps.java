@@ -35,7 +35,7 @@ public final class NnOps {
                 .cpu(ctx -> {
                     // Constant weights are packed once, at compile time.
                     Gemm.PackedB packed = ctx.constantInput(1) == null ? null : MatrixOps.packRight(ctx.constantInput(1), false);
-                    return (in, ec) -> new Value[] {MatrixOps.matMul(tensor(in, 0), tensor(in, 1), packed, ec.parallel())};
+                    return (in, ec) -> new Value[] {MatrixOps.matMul(tensor(in, 0), tensor(in, 1), packed, ec)};
                 }).build());
         defs.add(OpDef.onnx("Gemm").types(MATMUL_TYPES).inputs(2, 3).outputs(1, 1).infer(NnOps::inferGemm).cpu(NnOps::lowerGemm).build());
         defs.addAll(ConvolutionDefs.defs());

@@ -28,7 +28,7 @@ final class NormalizationDefs {
                             double eps = ctx.attrs().getFloat("epsilon", 1e-5f);
                             DType stash = DType.fromOnnx((int) ctx.attrs().getInt("stash_type", 1));
                             return (in, ec) -> Normalization.layerNorm(tensor(in, 0), tensor(in, 1), TensorOps.optional(in, 2), axis, eps,
-                                    stash, ec.parallel());
+                                    stash, ec);
                         }).build(),
                 OpDef.onnx("InstanceNormalization").types(DTypes.FLOATS).inputs(3, 3).outputs(1, 1).infer(TypeRules.sameAsInput(0))
                         .cpu(ctx -> {

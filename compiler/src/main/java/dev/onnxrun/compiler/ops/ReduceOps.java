@@ -198,7 +198,7 @@ public final class ReduceOps {
                         int a = Shapes.axis(axis, Math.max(x.rank(), 1));
                         AxisLayout layout = x.rank() == 0 ? new AxisLayout(1, 1, 1)
                                 : flattened ? AxisLayout.spanning(shape, a, shape.length) : AxisLayout.around(shape, a);
-                        return new Value[] {Softmax.apply(x, layout, kind, ec.parallel())};
+                        return new Value[] {Softmax.apply(x, layout, kind, ec)};
                     };
                 }).build();
     }

@@ -121,7 +121,7 @@ public final class Conv {
             Winograd.Tiling tiling = Winograd.applies(g, groups) ? Winograd.choose(channels, filters, (int) g.out()[0], (int) g.out()[1]) : null;
             FloatArrays.Slice xs = FloatArrays.slice(x), rs = residual == null ? null : FloatArrays.slice(residual);
             ConvFloat.Problem pr = new ConvFloat.Problem(xs.array(), xs.offset(), ys.array(), ys.offset(), bias == null ? null : FloatArrays.read(bias),
-                    rs == null ? null : rs.array(), rs == null ? 0 : rs.offset() - ys.offset(), act, tiling != null ? null : new WindowPlanes(g),
+                    rs == null ? null : rs.array(), rs == null ? 0 : rs.offset() - ys.offset(), act, tiling != null ? null : WindowPlanes.of(g),
                     batch, channels, filters, groups, inSp, outSp);
             if (tiling != null) {
                 Gemm.PackedA[] u = prepacked ? packed.winograd(tiling, filters, channels) : Winograd.packWeights(tiling, ws, filters, channels);

@@ -53,11 +53,8 @@ final class ConvFloat {
         int cg = pr.cg(), mg = pr.mg(), taps = pl.tapAt.length, depth = cg * taps;
         float[] t = pl.direct ? pr.x() : layOut(pr, parallel);
         int imageStride = pl.direct ? pr.channels() * pr.inSp() : pr.channels() * pl.channelStride;
-        int[] rowAt = new int[depth];
-        for (int c = 0; c < cg; c++) {
-            for (int k = 0; k < taps; k++) rowAt[c * taps + k] = c * pl.channelStride + pl.tapAt[k];
-        }
-        int maxRowAt = Arrays.stream(rowAt).max().orElse(0);
+        int[] rowAt = pl.tapRows(cg);
+        int maxRowAt = (cg - 1) * pl.channelStride + pl.lastTapAt;
         int rowPanels = (mg + MR - 1) / MR, colPanels = (pl.columns + NR - 1) / NR;
         int blockPanels = Math.clamp(BLOCK_FLOATS / (rowPanels * MR * NR), 1, colPanels);
         int colBlocks = (colPanels + blockPanels - 1) / blockPanels;
@@ -88,7 +85,7 @@ final class ConvFloat {
                         int bFrom = pc;
                         if (maxRowAt + col + NR > t.length) {
                             // the input used in place ends inside this tile: copy its columns into a zero-padded panel
-                            if (edge == null) edge = new float[KC * NR];
+                            if (edge == null) edge = Scratch.floats(Scratch.CONV_EDGE, KC * NR);
                             int cols = Math.min(NR, t.length - maxRowAt - col);
                             for (int p = 0; p < kc; p++) {
                                 System.arraycopy(t, rowAt[pc + p] + col, edge, p * NR, cols);
@@ -120,7 +117,7 @@ final class ConvFloat {
     private static float[] layOut(Problem pr, Parallel parallel) {
         WindowPlanes pl = pr.planes();
         int planes = pr.batch() * pr.channels();
-        float[] t = new float[planes * pl.channelStride + WindowPlanes.SLACK];
+        float[] t = Scratch.laidOut(Scratch.CONV_INPUT, pl, planes * pl.channelStride + WindowPlanes.SLACK, 0f);
         Work.pool(parallel, (long) planes * pl.channelStride).forRange(planes, (from, to) -> {
             for (int c = (int) from; c < to; c++) pl.fill(pr.x(), pr.xAt() + c * pr.inSp(), t, c * pl.channelStride);
         });
@@ -136,7 +133,7 @@ final class ConvFloat {
         int taps = pl.tapAt.length, mg = pr.mg();
         long work = (long) pr.batch() * pr.filters() * pl.columns * taps;
         Work.pool(parallel, work).forRange((long) pr.batch() * pr.channels(), (from, to) -> {
-            float[] t = new float[pl.channelStride + WindowPlanes.SLACK], sums = new float[4 * VL];
+            float[] t = Scratch.laidOut(Scratch.WINDOW_PLANE, pl, pl.channelStride + WindowPlanes.SLACK, 0f), sums = new float[4 * VL];
             for (long bc = from; bc < to; bc++) {
                 pl.fill(pr.x(), pr.xAt() + (int) bc * pr.inSp(), t, 0);
                 int c = (int) (bc % pr.channels()), b = (int) (bc / pr.channels());

@@ -2,7 +2,6 @@ package dev.onnxrun.runtime.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -20,7 +19,6 @@ final class FloatFastPaths {
 
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
     /**
      * The sum of {@code v}'s lanes, halves folded onto each other in a fixed order. Unlike
@@ -74,42 +72,65 @@ final class FloatFastPaths {
 
     /**
      * out[i] = op(a[i], b[i]) for i in [from, to); an input marked scalar supplies its one element
-     * everywhere.
+     * everywhere. Tensors in heap float arrays (onnxrun's own, and the session arena) run in
+     * vector lanes through the arrays: vector access to heap segments is compiled to plain vector
+     * moves only while the JIT's profile has seen one kind of segment, and bool tensors' byte
+     * segments spoil it. Other memory (a caller's own off-heap segments) runs in scalars.
      */
     static void binary(Binary op, MemorySegment a, boolean aScalar, MemorySegment b, boolean bScalar,
                        MemorySegment out, long from, long to) {
+        if (a.heapBase().orElse(null) instanceof float[] as && b.heapBase().orElse(null) instanceof float[] bs
+                && out.heapBase().orElse(null) instanceof float[] outs) {
+            binary(op, as, floatIndex(a), aScalar, bs, floatIndex(b), bScalar, outs, floatIndex(out), (int) from, (int) to);
+            return;
+        }
         float aValue = a.getAtIndex(FLOAT, 0), bValue = b.getAtIndex(FLOAT, 0);
+        for (long i = from; i < to; i++) {
+            out.setAtIndex(FLOAT, i, apply(op, aScalar ? aValue : a.getAtIndex(FLOAT, i), bScalar ? bValue : b.getAtIndex(FLOAT, i)));
+        }
+    }
+
+    /** Where a heap segment's first float sits in its array. */
+    private static int floatIndex(MemorySegment heapSegment) {
+        return (int) (heapSegment.address() / Float.BYTES);
+    }
+
+    /** {@link #binary} on arrays, element i of each at its offset + i. */
+    private static void binary(Binary op, float[] a, int aAt, boolean aScalar, float[] b, int bAt, boolean bScalar,
+                               float[] out, int outAt, int from, int to) {
+        float aValue = a[aAt], bValue = b[bAt];
         FloatVector aBroadcast = FloatVector.broadcast(SPECIES, aValue), bBroadcast = FloatVector.broadcast(SPECIES, bValue);
-        long step = SPECIES.length();
-        long i = from;
-        for (long bound = from + SPECIES.loopBound(to - from); i < bound; i += step) {
-            long byteOffset = i * Float.BYTES;
-            FloatVector x = aScalar ? aBroadcast : FloatVector.fromMemorySegment(SPECIES, a, byteOffset, ORDER);
-            FloatVector y = bScalar ? bBroadcast : FloatVector.fromMemorySegment(SPECIES, b, byteOffset, ORDER);
-            FloatVector r = switch (op) {
-                case ADD -> x.add(y);
-                case SUB -> x.sub(y);
-                case MUL -> x.mul(y);
-                case DIV -> x.div(y);
-                case MIN -> x.min(y); // lane-wise Math.min: NaN and signed zeros as the generic path
-                case MAX -> x.max(y);
-                default -> throw new IllegalArgumentException(op.name());
-            };
-            r.intoMemorySegment(out, byteOffset, ORDER);
+        int i = from;
+        for (int bound = from + SPECIES.loopBound(to - from); i < bound; i += SPECIES.length()) {
+            FloatVector x = aScalar ? aBroadcast : FloatVector.fromArray(SPECIES, a, aAt + i);
+            FloatVector y = bScalar ? bBroadcast : FloatVector.fromArray(SPECIES, b, bAt + i);
+            apply(op, x, y).intoArray(out, outAt + i);
         }
-        for (; i < to; i++) {
-            float x = aScalar ? aValue : a.getAtIndex(FLOAT, i);
-            float y = bScalar ? bValue : b.getAtIndex(FLOAT, i);
-            out.setAtIndex(FLOAT, i, switch (op) {
-                case ADD -> x + y;
-                case SUB -> x - y;
-                case MUL -> x * y;
-                case DIV -> x / y;
-                case MIN -> Math.min(x, y);
-                case MAX -> Math.max(x, y);
-                default -> throw new IllegalArgumentException(op.name());
-            });
-        }
+        for (; i < to; i++) out[outAt + i] = apply(op, aScalar ? aValue : a[aAt + i], bScalar ? bValue : b[bAt + i]);
+    }
+
+    private static FloatVector apply(Binary op, FloatVector x, FloatVector y) {
+        return switch (op) {
+            case ADD -> x.add(y);
+            case SUB -> x.sub(y);
+            case MUL -> x.mul(y);
+            case DIV -> x.div(y);
+            case MIN -> x.min(y); // lane-wise Math.min: NaN and signed zeros as the generic path
+            case MAX -> x.max(y);
+            default -> throw new IllegalArgumentException(op.name());
+        };
+    }
+
+    private static float apply(Binary op, float x, float y) {
+        return switch (op) {
+            case ADD -> x + y;
+            case SUB -> x - y;
+            case MUL -> x * y;
+            case DIV -> x / y;
+            case MIN -> Math.min(x, y);
+            case MAX -> Math.max(x, y);
+            default -> throw new IllegalArgumentException(op.name());
+        };
     }
 
     /** out[i] = f(x[i]) for i in [from, to), computed as the generic path does; each array starts at its slice's offset. */

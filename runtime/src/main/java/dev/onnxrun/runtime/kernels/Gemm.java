@@ -182,8 +182,9 @@ public final class Gemm {
             });
             return;
         }
-        float[] scratchB = prepacked != null ? null : new float[Math.min(KC, k) * roundUp(Math.min(NC, n), NR)];
-        float[] packedA = new float[roundUp(Math.min(MC, m), MR) * roundUp(Math.min(KC, k), VL)];
+        // held by this thread while the pool's tasks read them
+        float[] scratchB = prepacked != null ? null : Scratch.floats(Scratch.GEMM_PACKED_B, Math.min(KC, k) * roundUp(Math.min(NC, n), NR));
+        float[] packedA = Scratch.floats(Scratch.GEMM_PACKED_A, roundUp(Math.min(MC, m), MR) * roundUp(Math.min(KC, k), VL));
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int colPanels = (nc + NR - 1) / NR;

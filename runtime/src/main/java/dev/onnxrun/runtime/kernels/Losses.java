@@ -1,6 +1,7 @@
 package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.OnnxrunException;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
@@ -79,7 +80,7 @@ public final class Losses {
     public static Tensor[] softmaxCrossEntropy(Tensor scores, Tensor labels, Tensor weight, Long ignoreIndex,
                                                LossReduction reduction, Parallel parallel) {
         if (scores.rank() < 2) throw OnnxrunException.invalidInput("loss scores must be [N, C, ...], got " + scores.describe());
-        Tensor logProb = Softmax.apply(scores, AxisLayout.around(scores.shape(), 1), Softmax.Kind.LOG_SOFTMAX, parallel);
+        Tensor logProb = Softmax.apply(scores, AxisLayout.around(scores.shape(), 1), Softmax.Kind.LOG_SOFTMAX, ExecContext.on(parallel));
         return new Tensor[] {negativeLogLikelihood(logProb, labels, weight, ignoreIndex, reduction), logProb};
     }
 }

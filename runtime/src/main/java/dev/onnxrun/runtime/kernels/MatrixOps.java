@@ -1,6 +1,7 @@
 package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
@@ -16,7 +17,7 @@ public final class MatrixOps {
      * result), leading batch axes broadcast.
      */
     public static Tensor matMul(Tensor a, Tensor b, Parallel parallel) {
-        return matMul(a, b, null, parallel);
+        return matMul(a, b, null, ExecContext.on(parallel));
     }
 
     /**
@@ -31,7 +32,8 @@ public final class MatrixOps {
     }
 
     /** {@link #matMul}, with B's packed form when B is a constant matrix (from {@link #packRight}). */
-    public static Tensor matMul(Tensor a, Tensor b, Gemm.PackedB packedB, Parallel parallel) {
+    public static Tensor matMul(Tensor a, Tensor b, Gemm.PackedB packedB, ExecContext ctx) {
+        Parallel parallel = ctx.parallel();
         if (a.rank() == 0 || b.rank() == 0) throw OnnxrunException.invalidInput("MatMul operands must have rank >= 1, got "
                 + a.describe() + " and " + b.describe());
         requireSameType("MatMul", a, b);
@@ -58,31 +60,40 @@ public final class MatrixOps {
             aOff[(int) i] = offs[0] * m * k;
             bOff[(int) i] = offs[1] * k * n;
         });
-        long outSize = Shapes.size(outShape);
         if (a.dtype() == DType.FLOAT && b.rank() == 2 && a.rank() >= 2) {
             // One matrix on the right: the batch of A folds into its rows, making one taller product.
-            float[] out = new float[Math.toIntExact(outSize)];
+            Tensor y = ctx.output(0, DType.FLOAT, finalShape);
+            FloatArrays.Slice out = FloatArrays.slice(y), xs = FloatArrays.slice(a);
             int rows = Math.toIntExact(Shapes.size(Arrays.copyOf(a.shape(), a.rank() - 1)));
-            Gemm.Matrix lhs = Gemm.Matrix.rowMajor(FloatArrays.read(a), 0, k);
-            if (packedB != null) Gemm.multiply(rows, 1f, lhs, packedB, out, 0, n, false, parallel);
-            else Gemm.multiply(rows, n, k, 1f, lhs, Gemm.Matrix.rowMajor(FloatArrays.read(b), 0, n), out, 0, n, false, parallel);
-            return Tensor.of(out, finalShape);
+            Gemm.Matrix lhs = Gemm.Matrix.rowMajor(xs.array(), xs.offset(), k);
+            if (packedB != null) {
+                Gemm.multiply(rows, 1f, lhs, packedB, out.array(), out.offset(), n, false, parallel);
+            } else {
+                FloatArrays.Slice ws = FloatArrays.slice(b);
+                Gemm.multiply(rows, n, k, 1f, lhs, Gemm.Matrix.rowMajor(ws.array(), ws.offset(), n), out.array(), out.offset(), n, false, parallel);
+            }
+            return y;
         }
         if (a.dtype() == DType.FLOAT) {
-            float[] x = FloatArrays.read(a), y = FloatArrays.read(b);
-            float[] out = new float[Math.toIntExact(outSize)];
+            FloatArrays.Slice xs = FloatArrays.slice(a), ys = FloatArrays.slice(b);
+            float[] x = xs.array(), y = ys.array();
+            int xAt = xs.offset(), yAt = ys.offset();
+            Tensor result = ctx.output(0, DType.FLOAT, finalShape);
+            FloatArrays.Slice outSlice = FloatArrays.slice(result);
+            float[] out = outSlice.array();
+            int outAt = outSlice.offset();
             // Many small products (attention heads) parallelise best across the batch.
             boolean acrossBatch = batches >= parallel.threads() && (long) m * n * k < (1L << 20);
             Parallel inner = acrossBatch ? Parallel.SERIAL : parallel;
             Parallel.RangeBody body = (from, to) -> {
                 for (int i = (int) from; i < to; i++) {
-                    Gemm.multiply(m, n, k, 1f, Gemm.Matrix.rowMajor(x, (int) aOff[i], k), Gemm.Matrix.rowMajor(y, (int) bOff[i], n),
-                            out, i * m * n, n, false, inner);
+                    Gemm.multiply(m, n, k, 1f, Gemm.Matrix.rowMajor(x, xAt + (int) aOff[i], k), Gemm.Matrix.rowMajor(y, yAt + (int) bOff[i], n),
+                            out, outAt + i * m * n, n, false, inner);
                 }
             };
             if (acrossBatch) Work.pool(parallel, (long) batches * m * n * k).forRange(batches, body);
             else body.run(0, batches);
-            return Tensor.of(out, finalShape);
+            return result;
         }
         Tensor out = Tensor.allocate(a.dtype(), finalShape);
         for (int i = 0; i < batches; i++) {

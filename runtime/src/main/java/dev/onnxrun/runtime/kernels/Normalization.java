@@ -260,7 +260,8 @@ public final class Normalization {
      * normalized axes kept as 1 (in {@code statsType}). Scale and bias broadcast to the normalized shape.
      */
     public static Tensor[] layerNorm(Tensor x, Tensor scale, Tensor bias, long axisAttr, double epsilon,
-                                     dev.onnxrun.runtime.DType statsType, Parallel parallel) {
+                                     dev.onnxrun.runtime.DType statsType, ExecContext ctx) {
+        Parallel parallel = ctx.parallel();
         int axis = Shapes.axis(axisAttr, x.rank());
         long[] shape = x.shape();
         long[] normShape = Arrays.copyOfRange(shape, axis, shape.length);
@@ -270,7 +271,9 @@ public final class Normalization {
         FloatArrays.Slice xslice = x.dtype() == dev.onnxrun.runtime.DType.FLOAT ? FloatArrays.slice(x) : null;
         float[] xf = xslice != null ? xslice.array() : null;
         double[] xs = xf == null ? FloatArrays.doubles(x) : null;
-        float[] yf = xf != null ? new float[Math.toIntExact(x.size())] : null;
+        Tensor y = xf != null ? ctx.output(0, dev.onnxrun.runtime.DType.FLOAT, shape) : null;
+        FloatArrays.Slice yslice = y != null ? FloatArrays.slice(y) : null;
+        float[] yf = y != null ? yslice.array() : null;
         double[] ys = xf == null ? new double[xs.length] : null;
         double[] shift = bi != null ? bi : new double[(int) rowLen];
         float[] scf = xf != null ? toFloats(sc) : null, shiftf = xf != null ? toFloats(shift) : null;
@@ -279,7 +282,7 @@ public final class Normalization {
             for (long r = from; r < to; r++) {
                 int at = (int) (r * rowLen);
                 if (xf != null) {
-                    layerNormRow(xf, xslice.offset() + at, yf, at, (int) rowLen, scf, shiftf, (float) epsilon, means, inv, (int) r);
+                    layerNormRow(xf, xslice.offset() + at, yf, yslice.offset() + at, (int) rowLen, scf, shiftf, (float) epsilon, means, inv, (int) r);
                     continue;
                 }
                 double sum = 0;
@@ -297,7 +300,7 @@ public final class Normalization {
         });
         long[] statShape = shape.clone();
         for (int d = axis; d < statShape.length; d++) statShape[d] = 1;
-        return new Tensor[] {yf != null ? Tensor.of(yf, shape) : FloatArrays.fromDoubles(x.dtype(), ys, shape),
+        return new Tensor[] {y != null ? y : FloatArrays.fromDoubles(x.dtype(), ys, shape),
                 FloatArrays.fromDoubles(statsType, means, statShape), FloatArrays.fromDoubles(statsType, inv, statShape)};
     }
 

@@ -67,14 +67,15 @@ public final class Pooling {
                     // one padded row per output row, wide enough for whole vectors past the windows (and split in halves)
                     int width = 2 * (int) ((Math.max(g.in()[1] + g.padBegin()[1], (g.out()[1] - 1) * g.strides()[1] + g.kernel()[1])
                             + 4 * SPECIES.length() + 1) / 2);
-                    float[] reduced = new float[(int) g.out()[0] * width + SPECIES.length()], phases = new float[reduced.length];
-                    Arrays.fill(reduced, max ? Float.NEGATIVE_INFINITY : 0f); // padding never wins, or adds nothing
+                    int length = (int) g.out()[0] * width + SPECIES.length();
+                    float[] reduced = Scratch.floats(Scratch.POOL_ROWS, length), phases = Scratch.floats(Scratch.POOL_PHASES, length);
+                    Arrays.fill(reduced, 0, length, max ? Float.NEGATIVE_INFINITY : 0f); // padding never wins, or adds nothing
                     for (int pl = (int) from; pl < to; pl++) poolRows(xf, xAt + pl * inSp, g, reduced, phases, width, yf, yAt + pl * outSp, max, divisors);
                     return;
                 }
-                WindowPlanes layout = new WindowPlanes(g);
-                float[] t = new float[layout.channelStride + WindowPlanes.SLACK];
-                if (max) Arrays.fill(t, Float.NEGATIVE_INFINITY); // padding never wins
+                WindowPlanes layout = WindowPlanes.of(g);
+                // padding never wins
+                float[] t = Scratch.laidOut(Scratch.WINDOW_PLANE, layout, layout.channelStride + WindowPlanes.SLACK, max ? Float.NEGATIVE_INFINITY : 0f);
                 for (int pl = (int) from; pl < to; pl++) {
                     layout.fill(xf, xAt + pl * inSp, t, 0);
                     poolPlane(t, layout, yf, yAt + pl * outSp, max, divisors);

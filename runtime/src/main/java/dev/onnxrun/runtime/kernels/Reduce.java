@@ -6,7 +6,6 @@ import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -178,15 +177,22 @@ public final class Reduce {
 
     private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
 
-    /** Sum of {@code n} contiguous floats from element {@code from}, in vector lanes. */
+    /**
+     * Sum of {@code n} contiguous floats from element {@code from}: in vector lanes where they lie
+     * in a heap float array (read through the array, as {@link FloatFastPaths#binary} explains),
+     * else one by one.
+     */
     static float sumFloats(MemorySegment seg, long from, long n) {
-        long i = from, end = from + n, vectorEnd = from + FLOATS.loopBound(n);
-        FloatVector lanes = FloatVector.zero(FLOATS);
-        for (; i < vectorEnd; i += FLOATS.length()) {
-            lanes = lanes.add(FloatVector.fromMemorySegment(FLOATS, seg, i * Float.BYTES, ByteOrder.nativeOrder()));
+        if (!(seg.heapBase().orElse(null) instanceof float[] a)) {
+            float sum = 0;
+            for (long i = from; i < from + n; i++) sum += seg.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            return sum;
         }
+        int i = (int) (seg.address() / Float.BYTES + from), end = i + (int) n, vectorEnd = i + FLOATS.loopBound((int) n);
+        FloatVector lanes = FloatVector.zero(FLOATS);
+        for (; i < vectorEnd; i += FLOATS.length()) lanes = lanes.add(FloatVector.fromArray(FLOATS, a, i));
         float sum = FloatFastPaths.sumLanes(lanes);
-        for (; i < end; i++) sum += seg.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+        for (; i < end; i++) sum += a[i];
         return sum;
     }
 

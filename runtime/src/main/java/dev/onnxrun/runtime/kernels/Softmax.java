@@ -1,6 +1,7 @@
 package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Arrays;
@@ -23,19 +24,22 @@ public final class Softmax {
     }
 
     /** Applies {@code kind} to every line of {@code x} along the middle dimension of {@code layout}. */
-    public static Tensor apply(Tensor x, AxisLayout layout, Kind kind, Parallel parallel) {
+    public static Tensor apply(Tensor x, AxisLayout layout, Kind kind, ExecContext ctx) {
+        Parallel parallel = ctx.parallel();
         if (x.dtype() == DType.FLOAT && layout.inner() == 1 && kind != Kind.HARDMAX && layout.length() > 0) {
             FloatArrays.Slice xs = FloatArrays.slice(x);
-            float[] out = new float[Math.toIntExact(x.size())];
+            Tensor y = ctx.output(0, DType.FLOAT, x.shape());
+            FloatArrays.Slice ys = FloatArrays.slice(y);
+            float[] out = ys.array();
             int n = Math.toIntExact(layout.length());
             Work.pool(parallel, x.size()).forRange(layout.lines(), (from, to) -> {
                 float[] row = new float[(n + FLOATS.length() - 1) / FLOATS.length() * FLOATS.length()];
                 for (long line = from; line < to; line++) {
                     int start = Math.toIntExact(layout.lineStart(line));
-                    floatLine(xs.array(), xs.offset() + start, out, start, n, kind, row);
+                    floatLine(xs.array(), xs.offset() + start, out, ys.offset() + start, n, kind, row);
                 }
             });
-            return Tensor.of(out, x.shape());
+            return y;
         }
         Tensor out = Tensor.allocate(x.dtype(), x.shape());
         if (layout.length() == 0) return out;

@@ -42,10 +42,51 @@ final class WindowPlanes {
     private final int rowWidth, rowValid;
     /** Per kernel tap (row-major over the kernel axes): where its run starts within a channel. */
     final int[] tapAt;
+    /** The largest of {@link #tapAt}. */
+    final int lastTapAt;
+    /** {@link #tapRows} by channel count. */
+    private final java.util.Map<Integer, int[]> tapRows = new java.util.concurrent.ConcurrentHashMap<>();
     /** Per row of {@link #rowWidth} columns: the output offset of its first element, or -1 outside the output. */
     private final int[] rowOut;
 
-    WindowPlanes(Windows.Geometry g) {
+    /** Layouts made lately, by geometry: a model's runs reuse them, and {@link Scratch#laidOut} knows its buffers by them. */
+    private static final int CACHED = 256;
+    private static final java.util.Map<GeometryKey, WindowPlanes> RECENT = new java.util.LinkedHashMap<>(CACHED, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<GeometryKey, WindowPlanes> eldest) { return size() > CACHED; }
+    };
+
+    /** A geometry by value (the record's arrays compare by identity). */
+    private record GeometryKey(long[] values) {
+        static GeometryKey of(Windows.Geometry g) {
+            long[][] parts = {g.in(), g.out(), g.kernel(), g.strides(), g.dilations(), g.padBegin(), g.padEnd()};
+            long[] v = new long[parts.length * g.rank()];
+            for (int i = 0; i < parts.length; i++) System.arraycopy(parts[i], 0, v, i * g.rank(), g.rank());
+            return new GeometryKey(v);
+        }
+
+        @Override
+        public boolean equals(Object o) { return o instanceof GeometryKey k && Arrays.equals(values, k.values); }
+
+        @Override
+        public int hashCode() { return Arrays.hashCode(values); }
+    }
+
+    /** The layout for {@code g}: the same instance for equal geometries while it is among the recently used. */
+    static WindowPlanes of(Windows.Geometry g) {
+        GeometryKey key = GeometryKey.of(g);
+        synchronized (RECENT) {
+            WindowPlanes cached = RECENT.get(key);
+            if (cached != null) return cached;
+        }
+        WindowPlanes made = new WindowPlanes(g);
+        synchronized (RECENT) {
+            WindowPlanes raced = RECENT.putIfAbsent(key, made);
+            return raced != null ? raced : made;
+        }
+    }
+
+    private WindowPlanes(Windows.Geometry g) {
         this.g = g;
         rank = g.rank();
         extent = new int[rank];
@@ -98,6 +139,7 @@ final class WindowPlanes {
             }
             tapAt[t] = phase * plane + at;
         }
+        lastTapAt = Arrays.stream(tapAt).max().orElse(0);
         rowOut = new int[(columns + rowWidth - 1) / rowWidth];
         for (int r = 0; r < rowOut.length && !same; r++) {
             int rest = r, at = 0;
@@ -117,6 +159,20 @@ final class WindowPlanes {
         vectorColumn = vectors[0];
         vectorOut = vectors[1];
         vectorLength = vectors[2];
+    }
+
+    /**
+     * Where each (channel, tap) of {@code channels} laid-out channels starts, channel-major: the
+     * rows of a convolution GEMM's B, read in place. Made once per channel count.
+     */
+    int[] tapRows(int channels) {
+        return tapRows.computeIfAbsent(channels, cs -> {
+            int[] rows = new int[cs * tapAt.length];
+            for (int c = 0; c < cs; c++) {
+                for (int k = 0; k < tapAt.length; k++) rows[c * tapAt.length + k] = c * channelStride + tapAt[k];
+            }
+            return rows;
+        });
     }
 
     /**

@@ -126,7 +126,7 @@ final class Winograd {
         int tiles = tileRows * tileCols, tilesPad = Gemm.roundUp(tiles, NR), filtersPad = Gemm.roundUp(filters, MR);
         int rowStride = tilesPad + VL; // also room for a transform's whole-vector writes past the last tile
         // input tiles as windows: n×n, m apart, over the padded input; tile (r, c) is that window's output (r, c)
-        WindowPlanes windows = new WindowPlanes(new Windows.Geometry(g.in(), new long[] {tileRows, tileCols}, new long[] {n, n},
+        WindowPlanes windows = WindowPlanes.of(new Windows.Geometry(g.in(), new long[] {tileRows, tileCols}, new long[] {n, n},
                 new long[] {m, m}, new long[] {1, 1}, g.padBegin(), g.padEnd()));
         int[] rowAt = new int[channels];
         for (int c = 0; c < channels; c++) rowAt[c] = c * nn * rowStride;
@@ -136,7 +136,8 @@ final class Winograd {
             // every column the products read is written first, but for those past the last tile, whose products are dropped
             float[] v = Scratch.floats(Scratch.WINOGRAD_INPUT, channels * nn * rowStride);
             Work.pool(parallel, (long) channels * tiles * nn * 8).forRange(channels, (from, to) -> {
-                float[] plane = new float[windows.channelStride + WindowPlanes.SLACK], d = new float[nn * VL], e = new float[nn * VL];
+                float[] plane = Scratch.laidOut(Scratch.WINDOW_PLANE, windows, windows.channelStride + WindowPlanes.SLACK, 0f);
+                float[] d = Scratch.floats(Scratch.TRANSFORM_A, nn * VL), e = Scratch.floats(Scratch.TRANSFORM_B, nn * VL);
                 for (int c = (int) from; c < to; c++) {
                     windows.fill(pr.x(), pr.xAt() + (image * channels + c) * pr.inSp(), plane, 0);
                     // jobs in order: each one's whole-vector writes past its tiles are overwritten by the next
@@ -159,7 +160,7 @@ final class Winograd {
                 }
             });
             Work.pool(parallel, (long) filters * tiles * nn * 8).forRange(filters, (from, to) -> {
-                float[] s = new float[nn * VL], e = new float[nn * VL];
+                float[] s = Scratch.floats(Scratch.TRANSFORM_A, nn * VL), e = Scratch.floats(Scratch.TRANSFORM_B, nn * VL);
                 for (int k = (int) from; k < to; k++) {
                     for (int j = 0; j < jobs; j++) {
                         transformOutput(t, windows, j, products, k * nn * rowStride, rowStride, s, e, pr, k, image, outH, outW, tileCols);

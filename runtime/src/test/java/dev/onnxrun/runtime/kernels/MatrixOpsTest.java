@@ -3,6 +3,7 @@ package dev.onnxrun.runtime.kernels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Random;
@@ -22,7 +23,7 @@ class MatrixOpsTest {
                 Tensor a = RandomTensors.uniform(r, aShape), b = RandomTensors.uniform(r, 40, 21);
                 Tensor expected = MatrixOps.matMul(Tensor.of(a.toDoubleArray(), a.shape()), Tensor.of(b.toDoubleArray(), b.shape()), par);
                 assertClose(expected, MatrixOps.matMul(a, b, par));
-                assertClose(expected, MatrixOps.matMul(a, b, MatrixOps.packRight(b, false), par));
+                assertClose(expected, MatrixOps.matMul(a, b, MatrixOps.packRight(b, false), ExecContext.on(par)));
             }
         }
     }

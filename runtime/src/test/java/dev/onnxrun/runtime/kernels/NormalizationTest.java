@@ -3,6 +3,7 @@ package dev.onnxrun.runtime.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Random;
@@ -20,9 +21,9 @@ class NormalizationTest {
                 // an offset far from zero checks the variance is taken about the mean
                 for (long i = 0; i < x.size(); i++) x.setFloat(i, x.getFloat(i) * 3 + 5);
                 Tensor scale = RandomTensors.uniform(rnd, len), bias = rnd.nextBoolean() ? RandomTensors.uniform(rnd, len) : null;
-                Tensor[] fast = Normalization.layerNorm(trial % 3 == 0 ? RandomTensors.sliced(x) : x, scale, bias, -1, 1e-5, DType.FLOAT, trial % 2 == 0 ? threads : Parallel.SERIAL);
+                Tensor[] fast = Normalization.layerNorm(trial % 3 == 0 ? RandomTensors.sliced(x) : x, scale, bias, -1, 1e-5, DType.FLOAT, ExecContext.on(trial % 2 == 0 ? threads : Parallel.SERIAL));
                 Tensor[] reference = Normalization.layerNorm(RandomTensors.asDouble(x), RandomTensors.asDouble(scale),
-                        RandomTensors.asDouble(bias), -1, 1e-5, DType.DOUBLE, Parallel.SERIAL);
+                        RandomTensors.asDouble(bias), -1, 1e-5, DType.DOUBLE, ExecContext.singleThreaded());
                 for (int k = 0; k < 3; k++) {
                     for (long i = 0; i < reference[k].size(); i++) {
                         double want = reference[k].getDouble(i);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Random;
@@ -33,8 +34,8 @@ class ReduceTest {
             }
             for (Softmax.Kind kind : Softmax.Kind.values()) {
                 AxisLayout layout = AxisLayout.around(shape, 2);
-                double[] expected = Softmax.apply(d, layout, kind, parallel).toDoubleArray();
-                float[] actual = Softmax.apply(f, layout, kind, parallel).toFloatArray();
+                double[] expected = Softmax.apply(d, layout, kind, ExecContext.on(parallel)).toDoubleArray();
+                float[] actual = Softmax.apply(f, layout, kind, ExecContext.on(parallel)).toFloatArray();
                 for (int i = 0; i < expected.length; i++) assertEquals(expected[i], actual[i], 1e-5 * (1 + Math.abs(expected[i])));
             }
         }

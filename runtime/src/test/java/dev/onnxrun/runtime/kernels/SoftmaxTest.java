@@ -2,6 +2,7 @@ package dev.onnxrun.runtime.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Random;
@@ -19,8 +20,8 @@ class SoftmaxTest {
                 for (long i = 0; i < x.size(); i++) x.setFloat(i, x.getFloat(i) * 20);
                 AxisLayout layout = AxisLayout.around(x.shape(), 1);
                 for (Softmax.Kind kind : new Softmax.Kind[] {Softmax.Kind.SOFTMAX, Softmax.Kind.LOG_SOFTMAX}) {
-                    Tensor fast = Softmax.apply(trial % 3 == 0 ? RandomTensors.sliced(x) : x, layout, kind, trial % 2 == 0 ? threads : Parallel.SERIAL);
-                    Tensor reference = Softmax.apply(RandomTensors.asDouble(x), layout, kind, Parallel.SERIAL);
+                    Tensor fast = Softmax.apply(trial % 3 == 0 ? RandomTensors.sliced(x) : x, layout, kind, ExecContext.on(trial % 2 == 0 ? threads : Parallel.SERIAL));
+                    Tensor reference = Softmax.apply(RandomTensors.asDouble(x), layout, kind, ExecContext.singleThreaded());
                     for (long i = 0; i < x.size(); i++) {
                         double want = reference.getDouble(i);
                         assertEquals(want, fast.getDouble(i), 1e-5 * Math.max(1, Math.abs(want)), kind + " trial " + trial + " at " + i);
