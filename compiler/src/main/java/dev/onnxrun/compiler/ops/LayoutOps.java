@@ -42,7 +42,7 @@ final class LayoutOps {
                     long[] perm = ctx.attrs().getInts("perm");
                     return (in, ec) -> {
                         Tensor x = tensor(in, 0);
-                        return new Value[] {StridedCopy.transpose(x, permutation(perm, x.rank()), ec.parallel())};
+                        return new Value[] {StridedCopy.transpose(x, permutation(perm, x.rank()), ec)};
                     };
                 }).build(),
                 OpDef.onnx("Concat").inputs(1, Integer.MAX_VALUE).outputs(1, 1).infer(LayoutOps::inferConcat).cpu(ctx -> {

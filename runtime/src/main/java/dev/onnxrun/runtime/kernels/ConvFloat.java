@@ -85,7 +85,7 @@ final class ConvFloat {
                         int bFrom = pc;
                         if (maxRowAt + col + NR > t.length) {
                             // the input used in place ends inside this tile: copy its columns into a zero-padded panel
-                            if (edge == null) edge = Scratch.floats(Scratch.CONV_EDGE, KC * NR);
+                            if (edge == null) edge = Scratch.floats(Scratch.EDGE_TILE, KC * NR);
                             int cols = Math.min(NR, t.length - maxRowAt - col);
                             for (int p = 0; p < kc; p++) {
                                 System.arraycopy(t, rowAt[pc + p] + col, edge, p * NR, cols);

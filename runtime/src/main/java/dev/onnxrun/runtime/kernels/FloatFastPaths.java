@@ -27,14 +27,24 @@ final class FloatFastPaths {
      * repeats exactly. {@code v} has {@link #SPECIES}.
      */
     static float sumLanes(FloatVector v) {
-        for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
+        if (VL > 16) return v.reduceLanes(VectorOperators.ADD); // wider than any x86 vector: order left to the JIT
+        // each fold a constant of its own, not read from an array: the JIT compiles rearrange to
+        // a permute only for a shuffle of known class, and boxes every vector otherwise
+        v = v.add(v.rearrange(FOLD_HALF));
+        if (VL >= 4) v = v.add(v.rearrange(FOLD_QUARTER));
+        if (VL >= 8) v = v.add(v.rearrange(FOLD_EIGHTH));
+        if (VL >= 16) v = v.add(v.rearrange(FOLD_SIXTEENTH));
         return v.lane(0);
     }
 
-    /** Rotations of {@link #SPECIES}' lanes by a half, a quarter, … one lane: after each, lane 0 holds a fixed tree of sums. */
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] FOLDS = java.util.stream.IntStream.iterate(SPECIES.length() / 2, h -> h > 0, h -> h / 2)
-            .mapToObj(h -> VectorShuffle.fromOp(SPECIES, i -> (i + h) % SPECIES.length())).toArray(VectorShuffle[]::new);
+    private static final int VL = SPECIES.length();
+    /** Rotations of {@link #SPECIES}' lanes by a half, a quarter, … one lane (up to 16 lanes): after each, lane 0 holds a fixed tree of sums. */
+    private static final VectorShuffle<Float> FOLD_HALF = rotation(VL / 2), FOLD_QUARTER = rotation(VL / 4),
+            FOLD_EIGHTH = rotation(VL / 8), FOLD_SIXTEENTH = rotation(VL / 16);
+
+    private static VectorShuffle<Float> rotation(int lanes) {
+        return VectorShuffle.fromOp(SPECIES, i -> (i + Math.max(lanes, 1)) % VL);
+    }
 
     private static final float LOG2E = 1.44269504088896341f, LN2_HIGH = 0.693359375f, LN2_LOW = -2.12194440e-4f;
     /** 1.5·2²³: adding it rounds a float below 2²² to an integer held in the low mantissa bits. */

@@ -208,7 +208,7 @@ public final class Gemm {
                     });
                     // Consecutive tiles share a B panel, which stays in cache while the A panels stream by.
                     par.forRange((long) rowPanels * colPanels, (from, to) -> {
-                        float[] edge = new float[MR * NR];
+                        float[] edge = Scratch.floats(Scratch.EDGE_TILE, MR * NR);
                         for (long t = from; t < to; t++) {
                             int rp = (int) (t % rowPanels), cp = (int) (t / rowPanels);
                             int rows = Math.min(MR, mc - rp * MR), cols = Math.min(NR, nc - cp * NR);

@@ -23,8 +23,8 @@ final class Scratch {
     static final int POOL_ROWS = 5, POOL_PHASES = 6;
     /** The GEMM's packed blocks of A and B (held by the calling thread). */
     static final int GEMM_PACKED_A = 7, GEMM_PACKED_B = 8;
-    /** The convolution GEMM's zero-padded last panel; Winograd's per-task transform buffers. */
-    static final int CONV_EDGE = 9, TRANSFORM_A = 10, TRANSFORM_B = 11;
+    /** A GEMM task's partial tile (the convolution's zero-padded last panel); Winograd's per-task transform buffers. */
+    static final int EDGE_TILE = 9, TRANSFORM_A = 10, TRANSFORM_B = 11;
     private static final int SLOTS = 12;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);

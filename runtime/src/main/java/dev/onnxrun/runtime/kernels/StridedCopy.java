@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
@@ -161,6 +162,11 @@ public final class StridedCopy {
 
     /** Permutes the axes: output axis {@code i} is input axis {@code perm[i]}. */
     public static Tensor transpose(Tensor x, int[] perm, Parallel parallel) {
+        return transpose(x, perm, ExecContext.on(parallel));
+    }
+
+    /** {@link #transpose(Tensor, int[], Parallel)} into ctx's output 0. */
+    public static Tensor transpose(Tensor x, int[] perm, ExecContext ctx) {
         int rank = x.rank();
         if (perm.length != rank) {
             throw OnnxrunException.invalidInput("Transpose: perm has " + perm.length + " entries for rank " + rank);
@@ -172,7 +178,9 @@ public final class StridedCopy {
             shape[i] = x.dim(perm[i]);
             strides[i] = inStrides[perm[i]];
         }
-        return materialize(x, 0, strides, shape, parallel);
+        Tensor out = ctx.output(0, x.dtype(), shape);
+        copy(x, 0, strides, shape, out, 0, Shapes.strides(shape), ctx.parallel());
+        return out;
     }
 
     /** Numpy-style broadcast of {@code x} to {@code shape} (Expand): the result is the broadcast of both shapes. */
