@@ -213,7 +213,14 @@ public final class Plan {
         }
         ShapeKey key = new ShapeKey(shapes);
         synchronized (memoryByShapes) {
-            return memoryByShapes.computeIfAbsent(key, k -> Optional.ofNullable(planMemory(inputs))).orElse(null);
+            Optional<PlannedMemory> known = memoryByShapes.get(key);
+            if (known != null) return known.orElse(null);
+        }
+        // planned outside the lock, so runs with shapes already planned go on meanwhile; two
+        // sessions planning the same new shapes at once both plan, and the first plan is kept
+        Optional<PlannedMemory> made = Optional.ofNullable(planMemory(inputs));
+        synchronized (memoryByShapes) {
+            return memoryByShapes.computeIfAbsent(key, k -> made).orElse(null);
         }
     }
 
