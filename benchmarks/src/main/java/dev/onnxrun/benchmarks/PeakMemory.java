@@ -28,8 +28,9 @@ import java.util.Map;
 public final class PeakMemory {
     /**
      * Peak and final RSS, how many garbage collections ran during the runs after ten warm-up runs,
-     * and the bytes all threads allocated per run once the JIT has settled (runs after the first
-     * {@link #SETTLED_AFTER}; -1 where there are not that many).
+     * and the bytes the model's threads allocated per run after the first {@link #SETTLED_AFTER}
+     * (-1 where there are not that many); until C2 has compiled a kernel its vector code boxes,
+     * so small models, which take thousands of runs to get there, still show that garbage.
      */
     record Figures(long peakKiB, long endKiB, long collections, long bytesPerRun) {}
 
@@ -54,7 +55,7 @@ public final class PeakMemory {
         }
         Figures floor = spawn("none", null, 0, threads);
         StringBuilder table = new StringBuilder();
-        table.append(String.format(Locale.ROOT, "Peak RSS of a JVM that loads the model, compiles it and runs it %d times (%d thread%s); the JVM alone: %.0f MB. GCs: collections during runs 11..%d; allocated: bytes per run over runs %d..%d, all threads.%n%n",
+        table.append(String.format(Locale.ROOT, "Peak RSS of a JVM that loads the model, compiles it and runs it %d times (%d thread%s); the JVM alone: %.0f MB. GCs: collections during runs 11..%d; allocated: bytes per run over runs %d..%d by the calling thread and onnxrun's workers.%n%n",
                 runs, threads, threads == 1 ? "" : "s", floor.peakKiB() / 1024.0, runs, SETTLED_AFTER + 1, runs));
         table.append("| model | onnxrun peak MB | ONNX Runtime peak MB | ratio | onnxrun end MB | ONNX Runtime end MB | onnxrun GCs in runs | onnxrun allocated per run |\n|---|---|---|---|---|---|---|---|\n");
         for (Path m : models) {
@@ -112,9 +113,15 @@ public final class PeakMemory {
 
     private static final int WARM_UP_RUNS = 10, SETTLED_AFTER = 100;
 
-    /** Bytes allocated so far by all live threads (the kernels' workers are resident, so none is missed). */
+    /**
+     * Bytes allocated so far by the threads that run the model: this one and onnxrun's resident
+     * pool workers (not the JIT warm-up thread, which may still be finishing its round).
+     */
     private static long allocated() {
-        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean()).getTotalThreadAllocatedBytes();
+        long[] ids = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t == Thread.currentThread() || t.getName().startsWith("onnxrun-worker-")).mapToLong(Thread::threadId).toArray();
+        return java.util.Arrays.stream(((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+                .getThreadAllocatedBytes(ids)).sum();
     }
 
     private static long collections() {

@@ -107,8 +107,10 @@ public final class RecurrentFloat {
         float[] y = new float[layer.seq * stateSize];
         float[] yH = new float[stateSize];
         float[] yC = cfg.cell() == Cell.LSTM ? new float[stateSize] : null;
-        float[][] projected = new float[layer.dirs][];
-        for (int d = 0; d < layer.dirs; d++) projected[d] = project(layer, weights.directions[d], xs, parallel);
+        // every direction's projection, one after the other, held by this thread while the recurrences read them
+        int perDirection = layer.seq * layer.batch * weights.directions[0].inputT().cols();
+        float[] projected = Scratch.floats(Scratch.RECURRENT_INPUT, layer.dirs * perDirection);
+        for (int d = 0; d < layer.dirs; d++) project(layer, weights.directions[d], xs, projected, d * perDirection, parallel);
         // Directions and batch entries recur independently: given the work, threads take whole
         // recurrences (a direction's batch entries split in ranges) rather than meet at every step.
         long work = (long) layer.dirs * layer.seq * layer.batch * layer.gates * layer.hidden * layer.hidden;
@@ -121,7 +123,7 @@ public final class RecurrentFloat {
             for (int task = (int) from; task < to; task++) {
                 int d = task / ranges, range = task % ranges;
                 int first = layer.batch * range / ranges, end = layer.batch * (range + 1) / ranges;
-                new Recurrence(layer, weights.directions[d], d, projected[d], first, end, lengths, inner).run(initialH, initialC, y, yH, yC);
+                new Recurrence(layer, weights.directions[d], d, projected, d * perDirection, first, end, lengths, inner).run(initialH, initialC, y, yH, yC);
             }
         });
         long[] yShape = cfg.batchFirst()
@@ -133,13 +135,11 @@ public final class RecurrentFloat {
         return new Recurrent.Result(Tensor.of(y, yShape), Tensor.of(yH, stateShape), yC == null ? null : Tensor.of(yC, stateShape));
     }
 
-    /** X·Wᵀ + b of every step [seq·batch, G·Hp], rows in X's order (see {@link Recurrent.Layer#inputRow}). */
-    private static float[] project(Recurrent.Layer layer, DirectionWeights wts, FloatArrays.Slice xs, Parallel parallel) {
+    /** X·Wᵀ + b of every step [seq·batch, G·Hp] into {@code out} from {@code at}, rows in X's order (see {@link Recurrent.Layer#inputRow}). */
+    private static void project(Recurrent.Layer layer, DirectionWeights wts, FloatArrays.Slice xs, float[] out, int at, Parallel parallel) {
         int rows = layer.seq * layer.batch, width = wts.inputT().cols();
-        float[] out = new float[rows * width];
-        for (int i = 0; i < rows; i++) System.arraycopy(wts.inputBias(), 0, out, i * width, width);
-        Gemm.multiply(rows, 1f, Gemm.Matrix.rowMajor(xs.array(), xs.offset(), layer.input), wts.inputT(), out, 0, width, true, parallel);
-        return out;
+        for (int i = 0; i < rows; i++) System.arraycopy(wts.inputBias(), 0, out, at + i * width, width);
+        Gemm.multiply(rows, 1f, Gemm.Matrix.rowMajor(xs.array(), xs.offset(), layer.input), wts.inputT(), out, at, width, true, parallel);
     }
 
     /**
@@ -156,16 +156,19 @@ public final class RecurrentFloat {
         final Activation f, g, h3;
         final int[] lengths;
         final Parallel parallel;
+        /** The input projection of this direction, from {@link #projectedAt}. */
         final float[] projected;
+        final int projectedAt;
         /** State rows [rows, Hp]; the recurrent products [rows, recurrentT cols] and (GRU) [rows, Hp]; one row of gates. */
         final float[] h, c, rec, recH, z, scratch, gateRow;
 
-        Recurrence(Recurrent.Layer layer, DirectionWeights wts, int d, float[] projected, int first, int end, int[] lengths,
+        Recurrence(Recurrent.Layer layer, DirectionWeights wts, int d, float[] projected, int projectedAt, int first, int end, int[] lengths,
                    Parallel parallel) {
             this.layer = layer;
             this.wts = wts;
             this.d = d;
             this.projected = projected;
+            this.projectedAt = projectedAt;
             this.first = first;
             this.lengths = lengths;
             this.parallel = parallel;
@@ -210,7 +213,7 @@ public final class RecurrentFloat {
                 }
                 for (int r = 0; r < rows; r++) {
                     if (step >= lengths[first + r]) continue;
-                    int t = time(step, r), xo = layer.inputRow(t, first + r) * width, ho = r * hp;
+                    int t = time(step, r), xo = projectedAt + layer.inputRow(t, first + r) * width, ho = r * hp;
                     switch (cell) {
                         case RNN -> {
                             add(projected, xo, rec, ho, h, ho, hp);
@@ -273,7 +276,7 @@ public final class RecurrentFloat {
 
         /** GRU gates z and r of local row lr (blocks z, r, h); keeps z, and r (linear before reset) or r ⊙ h for the h gate. */
         void gruGates(int lr, int t) {
-            int xo = layer.inputRow(t, first + lr) * width, ho = lr * hp;
+            int xo = projectedAt + layer.inputRow(t, first + lr) * width, ho = lr * hp;
             float[] gt = gateRow;
             add(projected, xo, rec, lr * 2 * hp, gt, 0, 2 * hp);
             activate(f, clip, gt, 0, 2 * hp);

@@ -25,7 +25,9 @@ final class Scratch {
     static final int GEMM_PACKED_A = 7, GEMM_PACKED_B = 8;
     /** A GEMM task's partial tile (the convolution's zero-padded last panel); Winograd's per-task transform buffers. */
     static final int EDGE_TILE = 9, TRANSFORM_A = 10, TRANSFORM_B = 11;
-    private static final int SLOTS = 12;
+    /** A recurrent layer's input projection for all steps (held by the calling thread). */
+    static final int RECURRENT_INPUT = 12;
+    private static final int SLOTS = 13;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
