@@ -38,6 +38,19 @@ final class FloatFastPaths {
     }
 
     private static final int VL = SPECIES.length();
+
+    /**
+     * {@link #sumLanes} of a vector stored in {@code lanes[0..VL)} (which it overwrites), in the
+     * same order, so the same bits. For kernels whose vector code is big enough that the JIT stops
+     * inlining (NodeCountInliningCutoff): a vector passed to a call that is not inlined is boxed,
+     * one object per call, while a store to an array is always compiled in place.
+     */
+    static float sumStoredLanes(float[] lanes) {
+        for (int h = VL / 2; h > 0; h /= 2) {
+            for (int i = 0; i < h; i++) lanes[i] += lanes[i + h];
+        }
+        return lanes[0];
+    }
     /** Rotations of {@link #SPECIES}' lanes by a half, a quarter, … one lane (up to 16 lanes): after each, lane 0 holds a fixed tree of sums. */
     private static final VectorShuffle<Float> FOLD_HALF = rotation(VL / 2), FOLD_QUARTER = rotation(VL / 4),
             FOLD_EIGHTH = rotation(VL / 8), FOLD_SIXTEENTH = rotation(VL / 16);

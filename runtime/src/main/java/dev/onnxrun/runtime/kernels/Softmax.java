@@ -33,10 +33,10 @@ public final class Softmax {
             float[] out = ys.array();
             int n = Math.toIntExact(layout.length());
             Work.pool(parallel, x.size()).forRange(layout.lines(), (from, to) -> {
-                float[] row = new float[(n + FLOATS.length() - 1) / FLOATS.length() * FLOATS.length()];
+                float[] row = new float[(n + FLOATS.length() - 1) / FLOATS.length() * FLOATS.length()], lanes = new float[FLOATS.length()];
                 for (long line = from; line < to; line++) {
                     int start = Math.toIntExact(layout.lineStart(line));
-                    floatLine(xs.array(), xs.offset() + start, out, ys.offset() + start, n, kind, row);
+                    floatLine(xs.array(), xs.offset() + start, out, ys.offset() + start, n, kind, row, lanes);
                 }
             });
             return y;
@@ -83,12 +83,12 @@ public final class Softmax {
      * of the tensor takes the Vector API's slow path. Lines of attention over a few tokens are
      * shorter than one vector.
      */
-    private static void floatLine(float[] x, int xAt, float[] out, int at, int n, Kind kind, float[] row) {
+    private static void floatLine(float[] x, int xAt, float[] out, int at, int n, Kind kind, float[] row, float[] lanes) {
         System.arraycopy(x, xAt, row, 0, n);
         Arrays.fill(row, n, row.length, Float.NEGATIVE_INFINITY);
         float max = maxOf(row);
         // exp(x - max) replaces the row for softmax; log-softmax keeps x and takes only the sum
-        float sum = expAndSum(row, max, kind == Kind.SOFTMAX);
+        float sum = expAndSum(row, max, kind == Kind.SOFTMAX, lanes);
         if (kind == Kind.SOFTMAX) scaleAndShift(row, 1 / sum, 0);
         else {
             // (x − max) first: near large x, max + log(sum) rounded to float would lose the small log
@@ -106,15 +106,16 @@ public final class Softmax {
         return lanes.reduceLanes(VectorOperators.MAX);
     }
 
-    /** The sum of exp(row − max), which replaces row when {@code store}. */
-    private static float expAndSum(float[] row, float max, boolean store) {
-        FloatVector lanes = FloatVector.zero(FLOATS);
+    /** The sum of exp(row − max), which replaces row when {@code store}; {@code lanes} is room for one vector. */
+    private static float expAndSum(float[] row, float max, boolean store, float[] lanes) {
+        FloatVector sums = FloatVector.zero(FLOATS);
         for (int i = 0; i < row.length; i += FLOATS.length()) {
             FloatVector e = FloatFastPaths.exp(FloatVector.fromArray(FLOATS, row, i).sub(max));
             if (store) e.intoArray(row, i);
-            lanes = lanes.add(e);
+            sums = sums.add(e);
         }
-        return FloatFastPaths.sumLanes(lanes);
+        sums.intoArray(lanes, 0); // exp leaves the JIT no room to inline a call that takes a vector
+        return FloatFastPaths.sumStoredLanes(lanes);
     }
 
     private static void scaleAndShift(float[] row, float scale, float shift) {
