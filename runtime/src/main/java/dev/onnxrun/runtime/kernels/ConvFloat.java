@@ -92,13 +92,13 @@ final class ConvFloat {
                                 Arrays.fill(edge, p * NR + cols, (p + 1) * NR, 0f);
                             }
                             bData = edge;
-                            bRows = Gemm.PANEL_ROWS;
+                            bRows = null; // rows NR apart
                             bFrom = 0;
                             col = 0;
                         }
                         for (int rp = rpFrom; rp < rpTo; rp++) {
                             int cAt = (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR;
-                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, acc, cAt, ldc, pc > 0);
+                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, NR, acc, cAt, ldc, pc > 0);
                             if (!lastDepth) continue;
                             int filter = grp * mg + rp * MR;
                             pl.store(acc, cAt, ldc, Math.min(MR, mg - rp * MR), q0, Math.min(pl.columns, q0 + NR), pr.y(),

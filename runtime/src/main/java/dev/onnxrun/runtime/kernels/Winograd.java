@@ -128,8 +128,6 @@ final class Winograd {
         // input tiles as windows: n×n, m apart, over the padded input; tile (r, c) is that window's output (r, c)
         WindowPlanes windows = WindowPlanes.of(new Windows.Geometry(g.in(), new long[] {tileRows, tileCols}, new long[] {n, n},
                 new long[] {m, m}, new long[] {1, 1}, g.padBegin(), g.padEnd()));
-        int[] rowAt = new int[channels];
-        for (int c = 0; c < channels; c++) rowAt[c] = c * nn * rowStride;
         int colPanels = tilesPad / NR, jobs = windows.vectorColumn.length;
         for (int b = 0; b < pr.batch(); b++) {
             int image = b;
@@ -153,7 +151,8 @@ final class Winograd {
                     for (int pc = 0; pc < channels; pc += KC) {
                         int kc = Math.min(KC, channels - pc);
                         for (int rp = 0; rp < filtersPad / MR; rp++) {
-                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), v, rowAt, pc, xi * rowStride + cp * NR,
+                            // channel c's rows start c·nn·rowStride into v
+                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), v, null, 0, (pc * nn + xi) * rowStride + cp * NR, nn * rowStride,
                                     products, (rp * MR * nn + xi) * rowStride + cp * NR, nn * rowStride, pc > 0);
                         }
                     }
