@@ -82,7 +82,7 @@ final class ConvFloat {
                         int q0 = cp * NR, col = tAt + q0;
                         float[] bData = t;
                         int[] bRows = rowAt;
-                        int bFrom = pc;
+                        int bFrom = pc, bStride = NR;
                         if (maxRowAt + col + NR > t.length) {
                             // the input used in place ends inside this tile: copy its columns into a zero-padded panel
                             if (edge == null) edge = Scratch.floats(Scratch.EDGE_TILE, KC * NR);
@@ -95,10 +95,15 @@ final class ConvFloat {
                             bRows = null; // rows NR apart
                             bFrom = 0;
                             col = 0;
+                        } else if (taps == 1) {
+                            // one tap (1×1): the channels' rows are evenly spaced, the micro-kernel's fast form
+                            col += rowAt[pc];
+                            bRows = null;
+                            bStride = pl.channelStride;
                         }
                         for (int rp = rpFrom; rp < rpTo; rp++) {
                             int cAt = (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR;
-                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, NR, acc, cAt, ldc, pc > 0);
+                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, bStride, acc, cAt, ldc, pc > 0);
                             if (!lastDepth) continue;
                             int filter = grp * mg + rp * MR;
                             pl.store(acc, cAt, ldc, Math.min(MR, mg - rp * MR), q0, Math.min(pl.columns, q0 + NR), pr.y(),
