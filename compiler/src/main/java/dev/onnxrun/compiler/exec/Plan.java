@@ -30,7 +30,8 @@ import java.util.Optional;
  *
  * <p>Run with a {@link Workspace}, float32 intermediates live in the workspace's arena at the
  * offsets of a {@link MemoryPlan} made for the run's input shapes (made once per distinct set
- * of shapes and cached). Graphs with subgraphs or sequence values run on the heap: a body may
+ * of shapes and cached; a compiled model brings the one for its declared shapes,
+ * {@link #seedMemory}). Graphs with subgraphs or sequence values run on the heap: a body may
  * read any outer value, and a sequence may hold a tensor past its last use by name.
  */
 public final class Plan {
