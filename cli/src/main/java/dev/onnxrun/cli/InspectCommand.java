@@ -76,11 +76,11 @@ final class InspectCommand implements Callable<Integer> {
 
     /** What a compiled model adds: its packed weights (how many suit this machine) and its memory plan. */
     private static void printCompiled(Artifact.Contents file, PrintWriter out) {
-        if (!file.packedTensors().isEmpty()) {
-            long bytes = file.packedTensors().values().stream().mapToLong(t -> t.size() * Float.BYTES).sum();
-            long fitting = file.layouts().values().stream().filter(l -> l != null && l.endsWith(" " + Gemm.PANEL_LAYOUT)).count();
-            out.printf("packed:    %d parts, %s, %d for this machine's layout (%s)%n", file.packedTensors().size(), bytesText(bytes), fitting,
-                    Gemm.PANEL_LAYOUT);
+        List<Artifact.StoredPart> parts = file.packed().values().stream().flatMap(p -> p.values().stream()).toList();
+        if (!parts.isEmpty()) {
+            long bytes = parts.stream().mapToLong(p -> p.tensor().size() * Math.max(p.tensor().dtype().byteSize(), 1)).sum();
+            long fitting = parts.stream().filter(p -> p.layout() != null && p.layout().endsWith(" " + Gemm.PANEL_LAYOUT)).count();
+            out.printf("packed:    %d parts, %s, %d for this machine's layout (%s)%n", parts.size(), bytesText(bytes), fitting, Gemm.PANEL_LAYOUT);
         }
         if (file.memoryPlan() != null && file.memoryPlan().length > 0) {
             out.printf("memory plan: %d values in %s for inputs %s%n", file.memoryPlan().length - 1, bytesText(file.memoryPlan()[0]), file.memoryShape());

@@ -43,44 +43,38 @@ public final class Artifact {
 
     private Artifact() {}
 
+    /** A packed part as the file holds it: its initializer's name, its layout key (null when missing) and its tensor. */
+    public record StoredPart(String name, String layout, Tensor tensor) {}
+
     /**
      * A model file split into the model proper and what a compiled model adds to it (nothing, for
      * other models).
      *
-     * @param packed      per node, per part: the part's initializer name
+     * @param packed      per node, per part name, the stored part
      * @param memoryShape the declared shapes the stored memory plan is for, or null when there is none
+     * @param memoryPlan  the stored memory plan: the arena size, then the offsets; null when there is none
      */
-    public record Contents(Model model, Map<String, Map<String, String>> packed, Map<String, Tensor> packedTensors,
-                           Map<String, String> layouts, String memoryShape, long[] memoryPlan) {
+    public record Contents(Model model, Map<String, Map<String, StoredPart>> packed, String memoryShape, long[] memoryPlan) {
         /** Lowerings find their node's stored parts here. */
         public NodeContext.Packing packing() {
             return new NodeContext.Packing() {
                 @Override
                 public PackedForm.Stored stored(Node node) {
-                    Map<String, String> parts = packed.get(nodeKey(node));
-                    return parts == null ? PackedForm.Stored.NONE : (part, layout, length) -> take(parts.get(part), layout, length);
+                    Map<String, StoredPart> parts = packed.get(nodeKey(node));
+                    if (parts == null) return PackedForm.Stored.NONE;
+                    // a part is offered once: the form keeps what it takes, and nothing else holds on to the rest
+                    Map<String, StoredPart> unused = new HashMap<>(parts);
+                    return (part, layout, length) -> {
+                        synchronized (unused) {
+                            StoredPart p = unused.remove(part);
+                            return p == null ? null : take(p, layout, length);
+                        }
+                    };
                 }
 
                 @Override
                 public void made(Node node, PackedForm form) {}
             };
-        }
-
-        /** The stored part named {@code name} when it fits, else null with the reason logged. */
-        private float[] take(String name, String layout, long length) {
-            if (name == null) return null;
-            Tensor t = packedTensors.get(name);
-            if (!layout.equals(layouts.get(name))) {
-                LOG.log(System.Logger.Level.DEBUG, "{0} was packed for layout ''{1}'', this machine''s is ''{2}'': packing again",
-                        name, layouts.get(name), layout);
-                return null;
-            }
-            if (t.dtype() != DType.FLOAT || t.size() != length) {
-                LOG.log(System.Logger.Level.WARNING, "{0} is {1} where its layout needs float{2}: damaged file? packing the weights again",
-                        name, t.describe(), "[" + length + "]");
-                return null;
-            }
-            return FloatArrays.read(t);
         }
 
         /** Seeds {@code plan} with the stored memory plan when it is for the plan's declared shapes and passes its checks. */
@@ -92,32 +86,46 @@ public final class Artifact {
         }
     }
 
+    /** The floats of a stored part when it fits {@code layout} and {@code length}, else null with the reason logged. */
+    private static float[] take(StoredPart p, String layout, long length) {
+        if (!layout.equals(p.layout())) {
+            LOG.log(System.Logger.Level.DEBUG, "{0} was packed for layout ''{1}'', this machine''s is ''{2}'': packing again",
+                    p.name(), p.layout(), layout);
+            return null;
+        }
+        if (p.tensor().dtype() != DType.FLOAT || p.tensor().size() != length) {
+            LOG.log(System.Logger.Level.WARNING, "{0} is {1} where its layout needs float[{2}]: damaged file? packing the weights again",
+                    p.name(), p.tensor().describe(), Long.toString(length));
+            return null;
+        }
+        return FloatArrays.read(p.tensor());
+    }
+
     /** Splits {@code imported} into the model and a compiled model's additions. */
     public static Contents read(Model imported) {
         Graph g = imported.graph();
-        Map<String, Tensor> initializers = new LinkedHashMap<>(), packedTensors = new HashMap<>();
-        Map<String, Map<String, String>> packed = new HashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>(imported.metadata());
+        Map<String, Tensor> initializers = new LinkedHashMap<>();
+        Map<String, Map<String, StoredPart>> packed = new HashMap<>();
         long[] memoryPlan = null;
         for (var e : g.initializers().entrySet()) {
             String name = e.getKey();
             int slash = name.lastIndexOf('/');
             if (name.startsWith(PACKED) && slash > PACKED.length()) {
-                packedTensors.put(name, e.getValue());
-                packed.computeIfAbsent(name.substring(PACKED.length(), slash), k -> new HashMap<>()).put(name.substring(slash + 1), name);
+                packed.computeIfAbsent(name.substring(PACKED.length(), slash), k -> new HashMap<>())
+                        .put(name.substring(slash + 1), new StoredPart(name, metadata.remove(name), e.getValue()));
             } else if (name.equals(MEMORY_PLAN) && e.getValue().dtype() == DType.INT64) {
                 memoryPlan = e.getValue().toLongArray();
             } else {
                 initializers.put(name, e.getValue());
             }
         }
-        Map<String, String> metadata = new LinkedHashMap<>(imported.metadata()), layouts = new HashMap<>();
-        packedTensors.keySet().forEach(name -> layouts.put(name, metadata.remove(name)));
         String memoryShape = metadata.remove(MEMORY_PLAN);
         if (memoryShape == null) memoryPlan = null;
         Graph stripped = new Graph(g.name(), g.inputs(), g.outputs(), initializers, g.nodes(), g.valueTypes());
         Model model = new Model(imported.irVersion(), imported.producerName(), imported.producerVersion(), imported.opsets(), stripped,
                 imported.functions(), metadata);
-        return new Contents(model, packed, packedTensors, layouts, memoryShape, memoryPlan);
+        return new Contents(model, packed, memoryShape, memoryPlan);
     }
 
     /** {@code optimized} with its packed weights and, where its input shapes are static, its memory plan added. */
