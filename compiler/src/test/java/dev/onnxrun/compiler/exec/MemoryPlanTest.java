@@ -2,6 +2,8 @@ package dev.onnxrun.compiler.exec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.onnxrun.compiler.ir.Graph;
@@ -49,6 +51,31 @@ class MemoryPlanTest {
         assertEquals(p.offsetOf("a"), p.offsetOf("c"));
         assertEquals(p.offsetOf("b"), p.offsetOf("d"));
         assertTrue(p.offsetOf("a") != p.offsetOf("b"));
+    }
+
+    /** Offsets made earlier (as a compiled model stores them) give the same plan without placing; offsets that break it are refused. */
+    @Test
+    void storedOffsetsAreCheckedAndReadBack() {
+        Graph g = typed("""
+                graph g(x: float[256]) -> (y: float[256])
+                  a = Softmax(x)
+                  b = Transpose(a)
+                  c = Softmax(b)
+                  d = Transpose(c)
+                  y = Softmax(d)
+                """);
+        MemoryPlan made = MemoryPlan.of(g);
+        long placements = MemoryPlan.placements();
+        MemoryPlan read = MemoryPlan.withOffsets(g, made.arenaBytes(), made.offsets());
+        assertEquals(placements, MemoryPlan.placements(), "nothing placed");
+        assertEquals(made.slots(), read.slots());
+        assertEquals(made.boundBytes(), read.boundBytes());
+        long[] offsets = made.offsets(); // a, b, c, d; each lives with the next
+        assertNull(MemoryPlan.withOffsets(g, made.arenaBytes(), new long[] {0, 0, 1024, 1024}), "a and b overlap");
+        assertNotNull(MemoryPlan.withOffsets(g, made.arenaBytes(), new long[] {1024, 0, 1024, 0}), "the places swapped: as good");
+        assertNull(MemoryPlan.withOffsets(g, made.arenaBytes() - 64, offsets), "past the arena");
+        assertNull(MemoryPlan.withOffsets(g, made.arenaBytes(), new long[] {0, 1028, 0, 1028}), "unaligned");
+        assertNull(MemoryPlan.withOffsets(g, made.arenaBytes(), new long[] {0, 1024, 0}), "a value missing");
     }
 
     /** Elementwise ops write over an input that dies at their step; an input still read later is kept. */
