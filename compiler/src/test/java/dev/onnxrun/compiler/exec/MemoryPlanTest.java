@@ -23,9 +23,18 @@ class MemoryPlanTest {
         return InferTypes.run(g, new OpsetImports(Map.of("", 17))).graph();
     }
 
+    private static final String CHAIN = """
+            graph g(x: float[256]) -> (y: float[256])
+              a = Softmax(x)
+              b = Transpose(a)
+              c = Softmax(b)
+              d = Transpose(c)
+              y = Softmax(d)
+            """;
+
     /**
-     * A chain x → a → b → c → d → y of float[256] (1 KiB) values through Softmax and Transpose,
-     * which do not work in place. Step by step:
+     * {@link #CHAIN}: x → a → b → c → d → y, float[256] (1 KiB) values through Softmax and
+     * Transpose, which do not work in place. Step by step:
      * <pre>
      *   step 0: a = Softmax(x)      live {a}
      *   step 1: b = Transpose(a)    live {a, b}      (a's last read)
@@ -37,14 +46,7 @@ class MemoryPlanTest {
      */
     @Test
     void chainAlternatesBetweenTwoPlaces() {
-        MemoryPlan p = MemoryPlan.of(typed("""
-                graph g(x: float[256]) -> (y: float[256])
-                  a = Softmax(x)
-                  b = Transpose(a)
-                  c = Softmax(b)
-                  d = Transpose(c)
-                  y = Softmax(d)
-                """));
+        MemoryPlan p = MemoryPlan.of(typed(CHAIN));
         assertEquals(4096, p.naiveBytes());
         assertEquals(2048, p.boundBytes());
         assertEquals(2048, p.arenaBytes());
@@ -53,17 +55,13 @@ class MemoryPlanTest {
         assertTrue(p.offsetOf("a") != p.offsetOf("b"));
     }
 
-    /** Offsets made earlier (as a compiled model stores them) give the same plan without placing; offsets that break it are refused. */
+    /**
+     * Offsets made earlier (as a compiled model stores them) give {@link #CHAIN}'s plan without
+     * placing it; offsets that break it are refused.
+     */
     @Test
     void storedOffsetsAreCheckedAndReadBack() {
-        Graph g = typed("""
-                graph g(x: float[256]) -> (y: float[256])
-                  a = Softmax(x)
-                  b = Transpose(a)
-                  c = Softmax(b)
-                  d = Transpose(c)
-                  y = Softmax(d)
-                """);
+        Graph g = typed(CHAIN);
         MemoryPlan made = MemoryPlan.of(g);
         long placements = MemoryPlan.placements();
         MemoryPlan read = MemoryPlan.withOffsets(g, made.arenaBytes(), made.offsets());
