@@ -37,7 +37,6 @@ import java.util.stream.Collectors;
  * </ul>
  */
 public final class Artifact {
-    private static final System.Logger LOG = System.getLogger(Artifact.class.getName());
     static final String PACKED = "onnxrun.packed/";
     static final String MEMORY_PLAN = "onnxrun.memory_plan";
 
@@ -82,19 +81,19 @@ public final class Artifact {
             if (memoryPlan == null) return;
             boolean seeded = memoryShape.equals(shapesText(plan.declaredShapes())) && memoryPlan.length > 0
                     && plan.seedMemory(memoryPlan[0], Arrays.copyOfRange(memoryPlan, 1, memoryPlan.length));
-            if (!seeded) LOG.log(System.Logger.Level.DEBUG, "the stored memory plan does not fit the graph: planning on first run");
+            if (!seeded) log().log(System.Logger.Level.DEBUG, "the stored memory plan does not fit the graph: planning on first run");
         }
     }
 
     /** The floats of a stored part when it fits {@code layout} and {@code length}, else null with the reason logged. */
     private static float[] take(StoredPart p, String layout, long length) {
         if (!layout.equals(p.layout())) {
-            LOG.log(System.Logger.Level.DEBUG, "{0} was packed for layout ''{1}'', this machine''s is ''{2}'': packing again",
+            log().log(System.Logger.Level.DEBUG, "{0} was packed for layout ''{1}'', this machine''s is ''{2}'': packing again",
                     p.name(), p.layout(), layout);
             return null;
         }
         if (p.tensor().dtype() != DType.FLOAT || p.tensor().size() != length) {
-            LOG.log(System.Logger.Level.WARNING, "{0} is {1} where its layout needs float[{2}]: damaged file? packing the weights again",
+            log().log(System.Logger.Level.WARNING, "{0} is {1} where its layout needs float[{2}]: damaged file? packing the weights again",
                     p.name(), p.tensor().describe(), Long.toString(length));
             return null;
         }
@@ -155,6 +154,11 @@ public final class Artifact {
         Graph withAdditions = new Graph(g.name(), g.inputs(), g.outputs(), initializers, g.nodes(), g.valueTypes());
         return new Model(optimized.irVersion(), optimized.producerName(), optimized.producerVersion(), optimized.opsets(), withAdditions,
                 optimized.functions(), metadata);
+    }
+
+    /** Where the notes go; looked up only when there is one, as starting the logging costs a cold JVM more than a load. */
+    private static System.Logger log() {
+        return System.getLogger(Artifact.class.getName());
     }
 
     /** A node's name in the file: its first output, unique in a graph. */
