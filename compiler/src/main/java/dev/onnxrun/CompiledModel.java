@@ -1,5 +1,6 @@
 package dev.onnxrun;
 
+import dev.onnxrun.compiler.Artifact;
 import dev.onnxrun.compiler.Compilation;
 import dev.onnxrun.compiler.ModelFiles;
 import dev.onnxrun.compiler.exec.Plan;
@@ -70,9 +71,12 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
+    /** A compiled model file ({@link Artifact}) lowers with the packed weights and memory plan it stores. */
     private static CompiledModel lower(Model imported, Options options) {
-        Model m = Compilation.prepare(imported, options.passes()).model();
-        Plan plan = Plan.compile(m.graph(), m.opsets(), Map.of());
+        Artifact.Contents file = Artifact.read(imported);
+        Model m = Compilation.prepare(file.model(), options.passes()).model();
+        Plan plan = Plan.compile(m.graph(), m.opsets(), Map.of(), file.packing());
+        file.seedMemory(plan);
         return new CompiledModel(m.withGraph(plan.graph()), plan, new Parallel(options.threads()));
     }
 

@@ -1,5 +1,6 @@
 package dev.onnxrun.cli;
 
+import dev.onnxrun.compiler.Artifact;
 import dev.onnxrun.compiler.Compilation;
 import dev.onnxrun.compiler.ModelFiles;
 import dev.onnxrun.compiler.exec.MemoryPlan;
@@ -18,14 +19,16 @@ import picocli.CommandLine.Parameters;
 
 /** Optimizes a model once and writes the result. */
 @Command(name = "compile", mixinStandardHelpOptions = true,
-        description = {"Optimize a model and write it: -o as onnxrun's compiled model (loads without re-running the passes),",
+        description = {"Optimize a model and write it: -o as onnxrun's compiled model (loads without re-running the passes,",
+                "packing the weights or planning memory for the declared input shapes),",
                 "--emit-onnx as standard ONNX that any runtime reads. --report prints what each pass did and ends with",
                 "'nodes=B->A batchnorm=N fused=N arena_bytes=N naive_bytes=N bound_bytes=N'."})
 final class CompileCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "The model: an .onnx file, or a .net network spec.")
     Path model;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the compiled model (ONNX with onnxrun's own ops, marked optimized).")
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+            description = "Write the compiled model: ONNX with onnxrun's own ops, marked optimized, with the weights also packed for this machine's kernels and the memory plan.")
     Path output;
 
     @Option(names = "--emit-onnx", paramLabel = "FILE", description = "Write the optimized graph with onnxrun's own ops expanded back to standard ONNX.")
@@ -46,8 +49,8 @@ final class CompileCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give -o FILE, --emit-onnx FILE or --report");
         }
         PrintWriter out = spec.commandLine().getOut();
-        Compilation.Prepared p = Compilation.prepare(ModelFiles.load(model), compile.toOptions(1).passes());
-        if (output != null) OnnxExporter.write(p.markedOptimized(), output);
+        Compilation.Prepared p = Compilation.prepare(Artifact.read(ModelFiles.load(model)).model(), compile.toOptions(1).passes());
+        if (output != null) OnnxExporter.write(Artifact.write(p.markedOptimized()), output);
         if (emitOnnx != null) OnnxExporter.writePortable(p.model(), emitOnnx);
         if (report) {
             printSteps(p, out);

@@ -7,9 +7,11 @@ import dev.onnxrun.compiler.ir.Model;
 import dev.onnxrun.compiler.ir.Node;
 import dev.onnxrun.compiler.ir.ValueInfo;
 import dev.onnxrun.compiler.ModelFiles;
+import dev.onnxrun.compiler.Artifact;
 import dev.onnxrun.compiler.Compilation;
 import dev.onnxrun.compiler.passes.Optimizer;
 import dev.onnxrun.runtime.Tensor;
+import dev.onnxrun.runtime.kernels.Gemm;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,7 +41,8 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Model m = ModelFiles.load(model);
+        Artifact.Contents file = Artifact.read(ModelFiles.load(model));
+        Model m = file.model();
         Graph g = m.graph();
         out.printf("model:     %s%n", model);
         out.printf("ir:        %d%n", m.irVersion());
@@ -65,9 +68,23 @@ final class InspectCommand implements Callable<Integer> {
             bytes += t.size() * Math.max(t.dtype().byteSize(), 1);
         }
         out.printf("parameters: %d in %d initializers, %s%n", params, g.initializers().size(), bytesText(bytes));
+        printCompiled(file, out);
         if (graph) out.print("\n" + GraphText.print(g));
         if (optimized) printOptimized(m, out);
         return Main.EXIT_OK;
+    }
+
+    /** What a compiled model adds: its packed weights (how many suit this machine) and its memory plan. */
+    private static void printCompiled(Artifact.Contents file, PrintWriter out) {
+        List<Artifact.StoredPart> parts = file.packed().values().stream().flatMap(p -> p.values().stream()).toList();
+        if (!parts.isEmpty()) {
+            long bytes = parts.stream().mapToLong(p -> p.tensor().size() * Math.max(p.tensor().dtype().byteSize(), 1)).sum();
+            long fitting = parts.stream().filter(p -> p.layout() != null && p.layout().endsWith(" " + Gemm.PANEL_LAYOUT)).count();
+            out.printf("packed:    %d parts, %s, %d for this machine's layout (%s)%n", parts.size(), bytesText(bytes), fitting, Gemm.PANEL_LAYOUT);
+        }
+        if (file.memoryPlan() != null && file.memoryPlan().length > 0) {
+            out.printf("memory plan: %d values in %s for inputs %s%n", file.memoryPlan().length - 1, bytesText(file.memoryPlan()[0]), file.memoryShape());
+        }
     }
 
     private static void printOptimized(Model imported, PrintWriter out) {

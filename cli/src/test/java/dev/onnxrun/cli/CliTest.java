@@ -122,7 +122,12 @@ class CliTest {
         assertTrue(last.matches("nodes=22->\\d+ batchnorm=0 fused=\\d+ arena_bytes=\\d+ naive_bytes=\\d+ bound_bytes=\\d+"), last);
         Result test = cli("test", c.toString());
         assertEquals(0, test.code(), test.out());
-        assertTrue(cli("inspect", c.resolve("model.onnx").toString()).out().contains("dev.onnxrun.FusedConv"));
+        String inspected = cli("inspect", c.resolve("model.onnx").toString()).out();
+        assertTrue(inspected.contains("dev.onnxrun.FusedConv"), inspected);
+        assertTrue(inspected.matches("(?s).*packed: +\\d+ parts, .*, \\d+ for this machine's layout.*"), inspected);
+        assertTrue(inspected.contains("memory plan: "), inspected);
+        Result bench = cli("bench", c.resolve("model.onnx").toString(), "--warmup", "1", "--iterations", "2", "--threads", "1");
+        assertEquals(0, bench.code(), bench.err());
     }
 
     @Test

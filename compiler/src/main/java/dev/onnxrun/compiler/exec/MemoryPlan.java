@@ -70,8 +70,46 @@ public final class MemoryPlan {
         this.arenaBytes = arenaBytes;
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong PLACEMENTS = new java.util.concurrent.atomic.AtomicLong();
+
+    /** How many plans this JVM has placed (stage 4): shows that a loaded compiled model planned none. */
+    public static long placements() { return PLACEMENTS.get(); }
+
+    /** The values to place (stages 1 to 3): unplaced slots in the order their values are made, and which value shares whose memory. */
+    private record Values(List<Slot> sized, Map<String, String> shares, int steps, long naive) {}
+
     /** Plans {@code g}'s float32 intermediates of known size. */
     public static MemoryPlan of(Graph g) {
+        Values v = values(g);
+        return place(v.sized(), v.shares(), v.steps(), v.naive());
+    }
+
+    /**
+     * The plan for {@code g} whose offsets, in the order {@link #offsets} lists them, were made
+     * earlier (a compiled model stores them), or null when they do not fit g's values: another
+     * count, an offset unaligned or past {@code arenaBytes}, or two values live at one step that
+     * overlap in memory. Stages 1 to 3 run again, which is cheap; only the placement is skipped.
+     */
+    public static MemoryPlan withOffsets(Graph g, long arenaBytes, long[] offsets) {
+        Values v = values(g);
+        if (offsets.length != v.sized().size()) return null;
+        List<Slot> placed = new ArrayList<>();
+        for (int i = 0; i < offsets.length; i++) {
+            Slot s = v.sized().get(i);
+            long at = offsets[i];
+            if (at < 0 || at % ALIGNMENT != 0 || at > arenaBytes - s.bytes()) return null;
+            placed.add(new Slot(s.value(), s.bytes(), s.first(), s.last(), at));
+        }
+        for (int i = 0; i < placed.size(); i++) {
+            for (int j = i + 1; j < placed.size(); j++) {
+                if (placed.get(i).livesWith(placed.get(j)) && placed.get(i).overlapsInMemory(placed.get(j))) return null;
+            }
+        }
+        return finish(placed, v.shares(), v.steps(), v.naive(), arenaBytes);
+    }
+
+    /** Stages 1 to 3 of the plan of {@code g}. */
+    private static Values values(Graph g) {
         Set<String> external = new HashSet<>();
         g.inputs().forEach(v -> external.add(v.name()));
         g.outputs().forEach(v -> external.add(v.name()));
@@ -105,7 +143,7 @@ public final class MemoryPlan {
         for (var e : first.entrySet()) {
             sized.add(new Slot(e.getKey(), bytesOf(g.typeOf(e.getKey())), e.getValue(), last.get(e.getKey()), -1));
         }
-        return place(sized, shares, nodes.size(), naive);
+        return new Values(sized, shares, nodes.size(), naive);
     }
 
     private static boolean isViewedByOutput(String value, Graph g, Map<String, String> shares) {
@@ -149,6 +187,7 @@ public final class MemoryPlan {
 
     /** Greedy by size for offset calculation; also computes the lower bound. */
     static MemoryPlan place(List<Slot> sized, Map<String, String> shares, int steps, long naive) {
+        PLACEMENTS.incrementAndGet();
         List<Slot> bySize = new ArrayList<>(sized);
         bySize.sort(Comparator.comparingLong(Slot::bytes).reversed().thenComparingInt(Slot::first));
         List<Slot> placed = new ArrayList<>();
@@ -164,12 +203,19 @@ public final class MemoryPlan {
             placed.add(p);
             arena = Math.max(arena, offset + s.bytes());
         }
+        Map<String, Slot> byValue = new HashMap<>();
+        placed.forEach(p -> byValue.put(p.value(), p));
+        return finish(sized.stream().map(s -> byValue.get(s.value())).toList(), shares, steps, naive, arena);
+    }
+
+    /** The plan of these placed slots, kept in the order given; computes the lower bound. */
+    private static MemoryPlan finish(List<Slot> placed, Map<String, String> shares, int steps, long naive, long arena) {
         long[] live = new long[Math.max(steps, 1)];
         for (Slot s : placed) for (int t = s.first(); t <= s.last(); t++) live[t] += s.bytes();
         long bound = 0;
         for (long b : live) bound = Math.max(bound, b);
         Map<String, Slot> slots = new LinkedHashMap<>();
-        placed.stream().sorted(Comparator.comparingInt(Slot::first)).forEach(p -> slots.put(p.value(), p));
+        placed.forEach(p -> slots.put(p.value(), p));
         return new MemoryPlan(slots, shares, naive, bound, arena);
     }
 
@@ -195,7 +241,11 @@ public final class MemoryPlan {
         return n;
     }
 
+    /** The planned values, in the order they are made. */
     public Map<String, Slot> slots() { return slots; }
+
+    /** Each planned value's offset, in the order of {@link #slots}: what {@link #withOffsets} reads back. */
+    public long[] offsets() { return slots.values().stream().mapToLong(Slot::offset).toArray(); }
 
     /** The value whose memory {@code value} uses (through views and in-place ops), or {@code value} itself. */
     public String storageOf(String value) { return root(value, storageOf); }

@@ -30,7 +30,8 @@ import java.util.Optional;
  *
  * <p>Run with a {@link Workspace}, float32 intermediates live in the workspace's arena at the
  * offsets of a {@link MemoryPlan} made for the run's input shapes (made once per distinct set
- * of shapes and cached). Graphs with subgraphs or sequence values run on the heap: a body may
+ * of shapes and cached; a compiled model brings the one for its declared shapes,
+ * {@link #seedMemory}). Graphs with subgraphs or sequence values run on the heap: a body may
  * read any outer value, and a sequence may hold a tensor past its last use by name.
  */
 public final class Plan {
@@ -72,6 +73,14 @@ public final class Plan {
 
     /** Lowers a validated graph. {@code outerTypes} are the types of values visible from enclosing graphs. */
     public static Plan compile(Graph g, OpsetImports opsets, Map<String, ValueType> outerTypes) {
+        return compile(g, opsets, outerTypes, NodeContext.Packing.NONE);
+    }
+
+    /**
+     * {@link #compile(Graph, OpsetImports, Map)}, the lowerings of this graph's nodes taking and
+     * leaving their packed weights through {@code packing} (subgraph bodies pack their own).
+     */
+    public static Plan compile(Graph g, OpsetImports opsets, Map<String, ValueType> outerTypes, NodeContext.Packing packing) {
         InferTypes.Result inferred = InferTypes.run(g, opsets, outerTypes);
         Graph typed = inferred.graph();
         Map<String, ValueType> visible = new HashMap<>(outerTypes);
@@ -81,7 +90,7 @@ public final class Plan {
             int opset = opsets.version(n.domain());
             OpDef def = OpRegistry.get().find(n.domain(), n.opType(), opset);
             if (def == null) throw unsupported(n, opset);
-            NodeContext ctx = NodeContext.of(n, opset, visible, inferred.constants(), body -> subgraph(body, opsets, visible));
+            NodeContext ctx = NodeContext.of(n, opset, visible, inferred.constants(), body -> subgraph(body, opsets, visible), packing);
             Kernel k;
             try {
                 k = def.cpu().lower(ctx);
@@ -199,6 +208,42 @@ public final class Plan {
             if (memory != null) out[i] = memory.escape(out[i]);
         }
         return out;
+    }
+
+    /**
+     * The shapes of the graph's inputs, in order, when every input a caller feeds is declared
+     * with a static shape (null for inputs that are initializers), else null.
+     */
+    public long[][] declaredShapes() {
+        List<ValueInfo> formals = graph.inputs();
+        long[][] shapes = new long[formals.size()][];
+        for (int i = 0; i < shapes.length; i++) {
+            String name = formals.get(i).name();
+            if (constants.containsKey(name)) continue;
+            if (!(graph.typeOf(name) instanceof ValueType.TensorType t) || !t.isStatic()) return null;
+            shapes[i] = t.shape();
+        }
+        return shapes;
+    }
+
+    /** The memory plan for the {@link #declaredShapes}, or null when there are none or the graph runs on the heap. */
+    public MemoryPlan declaredMemoryPlan() {
+        return plannable && declaredShapes() != null ? MemoryPlan.of(graph) : null;
+    }
+
+    /**
+     * Makes the memory plan for the {@link #declaredShapes} from offsets made earlier (see
+     * {@link MemoryPlan#withOffsets}) rather than on first sight of those shapes; false, leaving
+     * it to be made then, when they do not fit this graph.
+     */
+    public boolean seedMemory(long arenaBytes, long[] offsets) {
+        long[][] declared = declaredShapes();
+        MemoryPlan plan = plannable && declared != null ? MemoryPlan.withOffsets(graph, arenaBytes, offsets) : null;
+        if (plan == null) return false;
+        synchronized (memoryByShapes) {
+            memoryByShapes.put(new ShapeKey(declared), Optional.of(PlannedMemory.of(plan, steps)));
+        }
+        return true;
     }
 
     /** The memory plan for these inputs' shapes, made on first sight; null to run on the heap. */

@@ -25,10 +25,14 @@ import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -48,18 +52,34 @@ public final class OnnxImporter {
 
     private OnnxImporter(Path baseDir) { this.baseDir = baseDir; }
 
+    /**
+     * Files from this size on are mapped rather than read into an array: their tensor data are
+     * then copied once, from the page cache into the tensors (resnet18, 45 MiB: half the import
+     * time). Mapping costs a cold JVM some 15 ms of CPU more than reading, which a small file
+     * does not win back.
+     */
+    private static final long MAP_FROM = 16 << 20;
+
+    /** Loads a model file; a mapped file is released once the model is built, when nothing refers to its bytes any more. */
     public static Model load(Path file) {
-        byte[] bytes;
+        Path dir = file.toAbsolutePath().getParent();
         try {
-            bytes = Files.readAllBytes(file);
+            long size = Files.size(file);
+            if (size > Integer.MAX_VALUE) {
+                throw OnnxrunException.invalidModel("larger than 2 GiB, which a protobuf cannot be: keep the weights as external data");
+            }
+            if (size < MAP_FROM) {
+                byte[] bytes = Files.readAllBytes(file);
+                return new OnnxImporter(dir).model(parse(() -> OnnxWire.model(bytes, MAX_PROTO_DEPTH)));
+            }
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+                ByteBuffer mapped = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena).asByteBuffer();
+                return new OnnxImporter(dir).model(parse(() -> OnnxWire.model(mapped, MAX_PROTO_DEPTH)));
+            }
         } catch (NoSuchFileException e) {
             throw OnnxrunException.invalidModel("no such file: " + file);
         } catch (IOException e) {
             throw OnnxrunException.invalidModel("cannot read " + file + ": " + e.getMessage());
-        }
-        Path dir = file.toAbsolutePath().getParent();
-        try {
-            return new OnnxImporter(dir).model(parse(bytes));
         } catch (OnnxrunException e) {
             throw e.at(file.getFileName().toString());
         }
@@ -67,16 +87,21 @@ public final class OnnxImporter {
 
     /** Loads from memory; external data is then not allowed. */
     public static Model load(byte[] bytes) {
-        return new OnnxImporter(null).model(parse(bytes));
+        return new OnnxImporter(null).model(parse(() -> OnnxWire.model(bytes, MAX_PROTO_DEPTH)));
     }
 
     public static Model load(InputStream in) throws IOException {
         return load(in.readAllBytes());
     }
 
-    private static ModelProto parse(byte[] bytes) {
+    /** A protobuf parse that may fail with an {@link IOException}. */
+    private interface Parse {
+        ModelProto run() throws IOException;
+    }
+
+    private static ModelProto parse(Parse parse) {
         try {
-            ModelProto m = OnnxWire.model(bytes, MAX_PROTO_DEPTH);
+            ModelProto m = parse.run();
             if (m.graph == null) throw OnnxrunException.invalidModel("not an ONNX model: no graph (truncated or not a model file?)");
             return m;
         } catch (InvalidProtocolBufferException e) {

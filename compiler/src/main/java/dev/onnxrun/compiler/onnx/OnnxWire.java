@@ -136,13 +136,25 @@ final class OnnxWire {
     private int depth;
 
     private OnnxWire(byte[] bytes, int maxDepth) {
-        this.in = CodedInputStream.newInstance(bytes);
+        this(CodedInputStream.newInstance(bytes), maxDepth);
+    }
+
+    private OnnxWire(CodedInputStream in, int maxDepth) {
+        this.in = in;
         in.enableAliasing(true); // raw tensor data stays a view of the file's bytes until converted, not a second copy
         this.maxDepth = maxDepth;
     }
 
     static ModelProto model(byte[] bytes, int maxDepth) throws IOException {
-        OnnxWire w = new OnnxWire(bytes, maxDepth);
+        return model(new OnnxWire(bytes, maxDepth));
+    }
+
+    /** The model in {@code bytes}; its raw tensor data are views of them, valid as long as they are. */
+    static ModelProto model(ByteBuffer bytes, int maxDepth) throws IOException {
+        return model(new OnnxWire(CodedInputStream.newInstance(bytes), maxDepth));
+    }
+
+    private static ModelProto model(OnnxWire w) throws IOException {
         ModelProto m = new ModelProto();
         w.fields(tag -> w.model(tag, m));
         return m;

@@ -7,6 +7,7 @@ import dev.onnxrun.compiler.ir.ValueType;
 import dev.onnxrun.compiler.ir.ValueType.TensorType;
 import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.OnnxrunException;
+import dev.onnxrun.runtime.Tensor;
 import dev.onnxrun.runtime.Value;
 import dev.onnxrun.runtime.kernels.Activation;
 import dev.onnxrun.runtime.kernels.Conv;
@@ -22,7 +23,7 @@ final class ConvolutionDefs {
                 OpDef.onnx("Conv").types(DTypes.FLOATS).inputs(2, 3).outputs(1, 1).infer(ctx -> infer(ctx, false))
                         .cpu(ctx -> {
                             Conv.Params p = params(ctx);
-                            Conv.PackedWeights packed = ctx.constantInput(1) == null ? null : Conv.pack(ctx.constantInput(1), p);
+                            Conv.PackedWeights packed = packed(ctx, p);
                             return (in, ec) -> new Value[] {Conv.conv(tensor(in, 0), tensor(in, 1), packed, TensorOps.optional(in, 2), null,
                                     Activation.NONE, p, ec)};
                         }).build(),
@@ -33,7 +34,13 @@ final class ConvolutionDefs {
                         }).build());
     }
 
-    static Conv.Params params(NodeContext ctx) {
+    /** W packed for the convolution of X's static shape (when known), or null when W is not a constant. */
+    static Conv.PackedWeights packed(NodeContext ctx, Conv.Params p) {
+        Tensor w = ctx.constantInput(1);
+        return w == null ? null : ctx.packed(stored -> Conv.pack(w, p, ctx.staticShape(0), stored));
+    }
+
+        static Conv.Params params(NodeContext ctx) {
         var a = ctx.attrs();
         long group = a.getInt("group", 1);
         if (group < 1 || group > Integer.MAX_VALUE) throw ctx.error("group must be in [1, 2^31), got " + group);

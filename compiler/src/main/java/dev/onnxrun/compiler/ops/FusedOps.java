@@ -40,7 +40,7 @@ public final class FusedOps {
                         .cpu(ctx -> {
                             Conv.Params p = ConvolutionDefs.params(ctx);
                             Activation act = activation(ctx);
-                            Conv.PackedWeights packed = ctx.constantInput(1) == null ? null : Conv.pack(ctx.constantInput(1), p);
+                            Conv.PackedWeights packed = ConvolutionDefs.packed(ctx, p);
                             return (in, ec) -> new Value[] {Conv.conv((Tensor) in[0], (Tensor) in[1], packed, TensorOps.optional(in, 2),
                                     TensorOps.optional(in, 3), act, p, ec)};
                         }).build(),
@@ -51,7 +51,7 @@ public final class FusedOps {
                             boolean transA = ctx.attrs().getInt("transA", 0) != 0, transB = ctx.attrs().getInt("transB", 0) != 0;
                             float alpha = ctx.attrs().getFloat("alpha", 1f), beta = ctx.attrs().getFloat("beta", 1f);
                             Activation act = activation(ctx);
-                            Gemm.PackedB packed = ctx.constantInput(1) == null ? null : MatrixOps.packRight(ctx.constantInput(1), transB);
+                            Gemm.PackedB packed = NnOps.packedRight(ctx, transB);
                             return (in, ec) -> new Value[] {FusedGemm.gemm((Tensor) in[0], (Tensor) in[1], packed, TensorOps.optional(in, 2),
                                     TensorOps.optional(in, 3), transA, transB, alpha, beta, act, ec)};
                         }).build(),

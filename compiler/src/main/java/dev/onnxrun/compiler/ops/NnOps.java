@@ -33,8 +33,7 @@ public final class NnOps {
         List<OpDef> defs = new ArrayList<>();
         defs.add(OpDef.onnx("MatMul").types(MATMUL_TYPES).inputs(2, 2).outputs(1, 1).infer(NnOps::inferMatMul)
                 .cpu(ctx -> {
-                    // Constant weights are packed once, at compile time.
-                    Gemm.PackedB packed = ctx.constantInput(1) == null ? null : MatrixOps.packRight(ctx.constantInput(1), false);
+                    Gemm.PackedB packed = packedRight(ctx, false);
                     return (in, ec) -> new Value[] {MatrixOps.matMul(tensor(in, 0), tensor(in, 1), packed, ec)};
                 }).build());
         defs.add(OpDef.onnx("Gemm").types(MATMUL_TYPES).inputs(2, 3).outputs(1, 1).infer(NnOps::inferGemm).cpu(NnOps::lowerGemm).build());
@@ -43,6 +42,12 @@ public final class NnOps {
         defs.addAll(NormalizationDefs.defs());
         defs.addAll(ResamplingDefs.defs());
         return defs;
+    }
+
+    /** B (input 1, transposed for Gemm's transB) packed once, at compile time, or null when B is not a constant. */
+    static Gemm.PackedB packedRight(NodeContext ctx, boolean transposed) {
+        Tensor b = ctx.constantInput(1);
+        return b == null ? null : ctx.packed(stored -> MatrixOps.packRight(b, transposed, stored));
     }
 
     /** Numpy matmul shapes: 1-D operands promoted then their added axis dropped, batch axes broadcast. */
@@ -74,7 +79,7 @@ public final class NnOps {
         boolean transA = ctx.attrs().getInt("transA", 0) != 0, transB = ctx.attrs().getInt("transB", 0) != 0;
         float alpha = ctx.attrs().getFloat("alpha", 1f), beta = ctx.attrs().getFloat("beta", 1f);
         // Before opset 7, C broadcasts only with broadcast=1; a model with broadcast=0 has a full-size C, which broadcasting reads the same.
-        Gemm.PackedB packed = ctx.constantInput(1) == null ? null : MatrixOps.packRight(ctx.constantInput(1), transB);
+        Gemm.PackedB packed = packedRight(ctx, transB);
         return (in, ec) -> new Value[] {MatrixOps.gemm(tensor(in, 0), tensor(in, 1), packed, TensorOps.optional(in, 2),
                 transA, transB, alpha, beta, ec.parallel())};
     }

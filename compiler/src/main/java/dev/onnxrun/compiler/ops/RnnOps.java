@@ -170,8 +170,8 @@ public final class RnnOps {
         // Constant weights (the usual case) are transposed and packed once, here.
         boolean constant = ctx.constantInput(W) != null && ctx.constantInput(R) != null
                 && (!ctx.hasInput(B) || ctx.constantInput(B) != null) && (!lstm || !ctx.hasInput(PEEPHOLES) || ctx.constantInput(PEEPHOLES) != null);
-        RecurrentFloat.Weights prepared = constant ? Recurrent.prepare(cfg, ctx.constantInput(W), ctx.constantInput(R),
-                ctx.constantInput(B), lstm ? ctx.constantInput(PEEPHOLES) : null) : null;
+        RecurrentFloat.Weights prepared = constant ? ctx.packed(stored -> Recurrent.prepare(cfg, ctx.constantInput(W), ctx.constantInput(R),
+                ctx.constantInput(B), lstm ? ctx.constantInput(PEEPHOLES) : null, stored)) : null;
         return (in, ec) -> {
             Recurrent.Result r = Recurrent.run(cfg, tensor(in, X), tensor(in, W), tensor(in, R), TensorOps.optional(in, B),
                     TensorOps.optional(in, SEQ_LENS), TensorOps.optional(in, INITIAL_H), lstm ? TensorOps.optional(in, INITIAL_C) : null,

@@ -2,6 +2,8 @@ package dev.onnxrun.compiler.exec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.onnxrun.compiler.ir.Graph;
@@ -21,9 +23,18 @@ class MemoryPlanTest {
         return InferTypes.run(g, new OpsetImports(Map.of("", 17))).graph();
     }
 
+    private static final String CHAIN = """
+            graph g(x: float[256]) -> (y: float[256])
+              a = Softmax(x)
+              b = Transpose(a)
+              c = Softmax(b)
+              d = Transpose(c)
+              y = Softmax(d)
+            """;
+
     /**
-     * A chain x → a → b → c → d → y of float[256] (1 KiB) values through Softmax and Transpose,
-     * which do not work in place. Step by step:
+     * {@link #CHAIN}: x → a → b → c → d → y, float[256] (1 KiB) values through Softmax and
+     * Transpose, which do not work in place. Step by step:
      * <pre>
      *   step 0: a = Softmax(x)      live {a}
      *   step 1: b = Transpose(a)    live {a, b}      (a's last read)
@@ -35,20 +46,34 @@ class MemoryPlanTest {
      */
     @Test
     void chainAlternatesBetweenTwoPlaces() {
-        MemoryPlan p = MemoryPlan.of(typed("""
-                graph g(x: float[256]) -> (y: float[256])
-                  a = Softmax(x)
-                  b = Transpose(a)
-                  c = Softmax(b)
-                  d = Transpose(c)
-                  y = Softmax(d)
-                """));
+        MemoryPlan p = MemoryPlan.of(typed(CHAIN));
         assertEquals(4096, p.naiveBytes());
         assertEquals(2048, p.boundBytes());
         assertEquals(2048, p.arenaBytes());
         assertEquals(p.offsetOf("a"), p.offsetOf("c"));
         assertEquals(p.offsetOf("b"), p.offsetOf("d"));
         assertTrue(p.offsetOf("a") != p.offsetOf("b"));
+    }
+
+    /**
+     * Offsets made earlier (as a compiled model stores them) give {@link #CHAIN}'s plan without
+     * placing it; offsets that break it are refused.
+     */
+    @Test
+    void storedOffsetsAreCheckedAndReadBack() {
+        Graph g = typed(CHAIN);
+        MemoryPlan made = MemoryPlan.of(g);
+        long placements = MemoryPlan.placements();
+        MemoryPlan read = MemoryPlan.withOffsets(g, made.arenaBytes(), made.offsets());
+        assertEquals(placements, MemoryPlan.placements(), "nothing placed");
+        assertEquals(made.slots(), read.slots());
+        assertEquals(made.boundBytes(), read.boundBytes());
+        long[] offsets = made.offsets(); // a, b, c, d; each lives with the next
+        assertNull(MemoryPlan.withOffsets(g, made.arenaBytes(), new long[] {0, 0, 1024, 1024}), "a and b overlap");
+        assertNotNull(MemoryPlan.withOffsets(g, made.arenaBytes(), new long[] {1024, 0, 1024, 0}), "the places swapped: as good");
+        assertNull(MemoryPlan.withOffsets(g, made.arenaBytes() - 64, offsets), "past the arena");
+        assertNull(MemoryPlan.withOffsets(g, made.arenaBytes(), new long[] {0, 1028, 0, 1028}), "unaligned");
+        assertNull(MemoryPlan.withOffsets(g, made.arenaBytes(), new long[] {0, 1024, 0}), "a value missing");
     }
 
     /** Elementwise ops write over an input that dies at their step; an input still read later is kept. */

@@ -56,6 +56,19 @@ class OnnxImporterTest {
         }
     }
 
+    /** A file of 16 MiB or more is mapped rather than read: the same model, and the file is free to go once loaded. */
+    @Test
+    void aLargeFileIsMappedAndReadAlike() throws Exception {
+        float[] values = new float[(17 << 20) / Float.BYTES];
+        for (int i = 0; i < values.length; i++) values[i] = i * 0.5f - 7;
+        Path file = tmp.resolve("large.onnx");
+        Files.write(file, returnInitializer(TensorProtos.toProto(Tensor.of(values, values.length), "w")).toByteArray());
+        Model mapped = OnnxImporter.load(file);
+        Files.delete(file);
+        assertArrayEquals(values, mapped.graph().initializers().get("w").toFloatArray());
+        assertArrayEquals(values, runOnce(mapped).toFloatArray());
+    }
+
     @Test
     void typedAndRawFieldsDecodeAlike() {
         Onnx.TensorProto typed = Onnx.TensorProto.newBuilder().setName("w").setDataType(1).addDims(3)

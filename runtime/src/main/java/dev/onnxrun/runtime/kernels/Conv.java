@@ -7,6 +7,8 @@ import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * N-dimensional grouped convolution and transposed convolution on [N, C, spatial...] tensors.
@@ -14,8 +16,8 @@ import java.util.Arrays;
  * <p>float32 convolutions run on the input laid out by {@link WindowPlanes} (used as it is where
  * no tap reaches padding and strides are 1): one input channel per group by the depthwise
  * kernel, 3×3 stride-1 layers by {@link Winograd} where its cost model says it is cheaper, the
- * rest as an implicit GEMM per (image, group) ({@link ConvFloat}); weights are packed once by
- * {@link #pack}. Other float types take the double-precision twin built on gather maps.
+ * rest as an implicit GEMM per (image, group) ({@link ConvFloat}); constant weights are packed
+ * once by {@link #pack}. Other float types take the double-precision twin built on gather maps.
  */
 public final class Conv {
     private Conv() {}
@@ -49,31 +51,93 @@ public final class Conv {
     }
 
     /**
-     * Constant float32 weights packed once, when the model is compiled, for the GEMM that runs
-     * the convolution; made by {@link #pack} and only used with the tensor they were made from.
+     * Constant float32 weights packed for the GEMM that runs the convolution, made by {@link #pack}
+     * and only used with the tensor they were made from. Two kinds of form, each made when first
+     * needed, or taken from a compiled model's stored parts: the weights as GEMM panels per group
+     * (part "gemm"), and per Winograd tiling the transformed weights (part "winograd-F2", "-F4").
      */
-    public static final class PackedWeights {
+    public static final class PackedWeights implements PackedForm {
         private final Tensor source;
-        private final Gemm.PackedA[] groups;
-        /** Per Winograd tiling, its transformed weights, made when a convolution first uses it. */
+        private final int filters, groups, rowLength;
+        private final PackedForm.Stored stored;
+        private Gemm.PackedA[] gemm;
         private final Gemm.PackedA[][] winograd = new Gemm.PackedA[Winograd.Tiling.values().length][];
 
-        private PackedWeights(Tensor source, Gemm.PackedA[] groups) {
+        private PackedWeights(Tensor source, int filters, int groups, int rowLength, PackedForm.Stored stored) {
             this.source = source;
+            this.filters = filters;
             this.groups = groups;
+            this.rowLength = rowLength;
+            this.stored = stored;
         }
 
-        private synchronized Gemm.PackedA[] winograd(Winograd.Tiling t, int filters, int channels) {
-            if (winograd[t.ordinal()] == null) winograd[t.ordinal()] = Winograd.packWeights(t, FloatArrays.read(source), filters, channels);
+        private static String layout(String part) { return "conv-" + part + " v1 " + Gemm.PANEL_LAYOUT; }
+
+        private static String winogradPart(Winograd.Tiling t) { return "winograd-" + t; }
+
+        private synchronized Gemm.PackedA[] gemm() {
+            if (gemm == null) {
+                float[] saved = stored.take("gemm", layout("gemm"), ConvFloat.packedSize(filters, groups, rowLength));
+                gemm = saved != null ? ConvFloat.packedWeights(saved, filters, groups, rowLength)
+                        : ConvFloat.packWeights(FloatArrays.read(source), filters, groups, rowLength);
+            }
+            return gemm;
+        }
+
+        private synchronized Gemm.PackedA[] winograd(Winograd.Tiling t) {
+            if (winograd[t.ordinal()] == null) {
+                int channels = rowLength / 9;
+                String part = winogradPart(t);
+                float[] saved = stored.take(part, layout(part), Winograd.packedSize(t, filters, channels));
+                winograd[t.ordinal()] = saved != null ? Winograd.packedWeights(t, saved, filters, channels)
+                        : Winograd.packWeights(t, FloatArrays.read(source), filters, channels);
+            }
             return winograd[t.ordinal()];
+        }
+
+        @Override
+        public synchronized Map<String, PackedForm.Part> parts() {
+            Map<String, PackedForm.Part> parts = new LinkedHashMap<>();
+            if (gemm != null) parts.put("gemm", new PackedForm.Part(layout("gemm"), gemm[0].panels));
+            for (Winograd.Tiling t : Winograd.Tiling.values()) {
+                Gemm.PackedA[] u = winograd[t.ordinal()];
+                if (u != null) parts.put(winogradPart(t), new PackedForm.Part(layout(winogradPart(t)), u[0].panels));
+            }
+            return parts;
         }
     }
 
-    /** W packed for {@link #conv}, or null where packing does not apply (other types, depthwise, bad shapes: reported when run). */
+    /** {@link #pack(Tensor, Params, long[], PackedForm.Stored)} for an input of unknown shape, with nothing stored. */
     public static PackedWeights pack(Tensor w, Params p) {
+        return pack(w, p, null, PackedForm.Stored.NONE);
+    }
+
+    /**
+     * W packed for {@link #conv}, or null where packing does not apply (other types, depthwise, bad
+     * shapes: reported when run). Packs now the form a convolution of X's shape {@code xShape}
+     * uses (the GEMM panels when the shape is not known), others when first used; takes forms
+     * from {@code stored} where it holds them for this machine's layout.
+     */
+    public static PackedWeights pack(Tensor w, Params p, long[] xShape, PackedForm.Stored stored) {
         if (w.dtype() != DType.FLOAT || w.rank() < 3 || p.group() < 1 || w.dim(0) % p.group() != 0 || w.dim(1) == 1 && p.group() > 1) return null;
         int filters = Math.toIntExact(w.dim(0)), rowLength = Math.toIntExact(w.size() / Math.max(1, filters));
-        return new PackedWeights(w, ConvFloat.packWeights(FloatArrays.read(w), filters, (int) p.group(), rowLength));
+        PackedWeights packed = new PackedWeights(w, filters, (int) p.group(), rowLength, stored);
+        Winograd.Tiling tiling = null;
+        if (xShape != null && xShape.length == w.rank()) {
+            try {
+                tiling = winogradTiling(convGeometry(xShape, w.shape(), p), (int) p.group(), Math.toIntExact(xShape[1]), filters);
+            } catch (OnnxrunException e) {
+                tiling = null; // reported with context when the node runs
+            }
+        }
+        if (tiling != null) packed.winograd(tiling);
+        else packed.gemm();
+        return packed;
+    }
+
+    /** The Winograd tiling a convolution of this geometry runs with, or null for the direct forms. */
+    private static Winograd.Tiling winogradTiling(Windows.Geometry g, int groups, int channels, int filters) {
+        return Winograd.applies(g, groups) ? Winograd.choose(channels, filters, (int) g.out()[0], (int) g.out()[1]) : null;
     }
 
     /**
@@ -118,18 +182,18 @@ public final class Conv {
             if (cg == 0 || y.size() == 0) return y;
             float[] ws = FloatArrays.read(w);
             boolean prepacked = packed != null && packed.source == w;
-            Winograd.Tiling tiling = Winograd.applies(g, groups) ? Winograd.choose(channels, filters, (int) g.out()[0], (int) g.out()[1]) : null;
+            Winograd.Tiling tiling = winogradTiling(g, groups, channels, filters);
             FloatArrays.Slice xs = FloatArrays.slice(x), rs = residual == null ? null : FloatArrays.slice(residual);
             ConvFloat.Problem pr = new ConvFloat.Problem(xs.array(), xs.offset(), ys.array(), ys.offset(), bias == null ? null : FloatArrays.read(bias),
                     rs == null ? null : rs.array(), rs == null ? 0 : rs.offset() - ys.offset(), act, tiling != null ? null : WindowPlanes.of(g),
                     batch, channels, filters, groups, inSp, outSp);
             if (tiling != null) {
-                Gemm.PackedA[] u = prepacked ? packed.winograd(tiling, filters, channels) : Winograd.packWeights(tiling, ws, filters, channels);
+                Gemm.PackedA[] u = prepacked ? packed.winograd(tiling) : Winograd.packWeights(tiling, ws, filters, channels);
                 Winograd.conv(pr, g, tiling, u, parallel);
             } else if (cg == 1 && groups > 1) {
                 ConvFloat.depthwise(pr, ws, parallel);
             } else {
-                ConvFloat.gemm(pr, prepacked ? packed.groups : ConvFloat.packWeights(ws, filters, groups, cg * kSize), parallel);
+                ConvFloat.gemm(pr, prepacked ? packed.gemm() : ConvFloat.packWeights(ws, filters, groups, cg * kSize), parallel);
             }
             return y;
         }

@@ -33,13 +33,25 @@ final class ConvFloat {
         int mg() { return filters / groups; }
     }
 
-    /** The weights of each group as packed GEMM left operands, [filters/group × channels/group·taps]. */
+    /** The weights of each group as packed GEMM left operands, [filters/group × rowLength], in one array. */
     static Gemm.PackedA[] packWeights(float[] w, int filters, int groups, int rowLength) {
-        int mg = filters / groups;
+        int mg = filters / groups, size = Gemm.leftSize(mg, rowLength);
+        float[] panels = new float[Math.toIntExact(packedSize(filters, groups, rowLength))];
         Gemm.PackedA[] packed = new Gemm.PackedA[groups];
         for (int grp = 0; grp < groups; grp++) {
-            packed[grp] = Gemm.packLeft(mg, rowLength, Gemm.Matrix.rowMajor(w, grp * mg * rowLength, rowLength));
+            packed[grp] = Gemm.packLeft(mg, rowLength, Gemm.Matrix.rowMajor(w, grp * mg * rowLength, rowLength), panels, grp * size);
         }
+        return packed;
+    }
+
+    /** Floats of {@link #packWeights}' array. */
+    static long packedSize(int filters, int groups, int rowLength) { return (long) groups * Gemm.leftSize(filters / groups, rowLength); }
+
+    /** {@link #packWeights}' result read back from its array. */
+    static Gemm.PackedA[] packedWeights(float[] panels, int filters, int groups, int rowLength) {
+        int mg = filters / groups, size = Gemm.leftSize(mg, rowLength);
+        Gemm.PackedA[] packed = new Gemm.PackedA[groups];
+        for (int grp = 0; grp < groups; grp++) packed[grp] = Gemm.PackedA.over(mg, rowLength, panels, grp * size);
         return packed;
     }
 

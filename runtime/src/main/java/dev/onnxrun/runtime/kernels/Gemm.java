@@ -59,38 +59,69 @@ public final class Gemm {
     }
 
     /**
-     * B of a product packed ahead of time (constant weights), in the panel layout the micro-kernel
-     * reads: per block of {@link #NC} columns, per block of {@link #KC} rows, zero-padded panels.
+     * Everything the layout of packed panels depends on: vector lanes, micro-tile and block
+     * sizes. Part of the layout key of every packed form saved with a compiled model
+     * ({@link PackedForm}), so a file packed on a machine with other vectors is repacked, not misread.
      */
-    public static final class PackedB {
-        private final int k, n;
-        private final Matrix source;
+    public static final String PANEL_LAYOUT = "vl=" + VL + " mr=" + MR + " nr=" + NR + " kc=" + KC + " nc=" + NC;
+
+    private static final java.util.concurrent.atomic.AtomicLong PACKINGS = new java.util.concurrent.atomic.AtomicLong();
+
+    /** How many matrices this JVM has packed ({@link #pack}, {@link #packLeft}): shows that a loaded compiled model packed none. */
+    public static long packings() { return PACKINGS.get(); }
+
+    /**
+     * B of a product packed ahead of time (constant weights), in the panel layout the micro-kernel
+     * reads from {@code panels[base]}: per block of {@link #NC} columns, per block of {@link #KC}
+     * rows, zero-padded panels. Saved with a compiled model as the part "b".
+     */
+    public static final class PackedB implements PackedForm {
+        static final String PART = "b", LAYOUT = "gemm-b v1 " + PANEL_LAYOUT;
+        private final int k, n, base;
         private final float[] panels;
 
-        private PackedB(int k, int n, Matrix source, float[] panels) {
+        private PackedB(int k, int n, float[] panels, int base) {
             this.k = k;
             this.n = n;
-            this.source = source;
             this.panels = panels;
+            this.base = base;
         }
 
         public int rows() { return k; }
 
         public int cols() { return n; }
 
+        @Override
+        public java.util.Map<String, PackedForm.Part> parts() {
+            int size = rightSize(k, n);
+            float[] own = base == 0 && panels.length == size ? panels : java.util.Arrays.copyOfRange(panels, base, base + size);
+            return java.util.Map.of(PART, new PackedForm.Part(LAYOUT, own));
+        }
+
         /** Where the panels of column block {@code jc} and row block {@code pc} start. */
-        int blockAt(int jc, int pc) { return jc * k + pc * roundUp(Math.min(NC, n - jc), NR); }
+        int blockAt(int jc, int pc) { return base + jc * k + pc * roundUp(Math.min(NC, n - jc), NR); }
+
+        /** Panels packed earlier for a k×n matrix, read in place from {@code panels[base]}. */
+        static PackedB over(int k, int n, float[] panels, int base) { return new PackedB(k, n, panels, base); }
     }
+
+    /** Floats the panels of a packed k×n right operand take. */
+    static int rightSize(int k, int n) { return Math.toIntExact((long) k * roundUp(n, NR)); }
 
     /** Packs the k×n matrix {@code b} for repeated use as the right operand of {@link #multiply}. */
     public static PackedB pack(int k, int n, Matrix b) {
-        float[] panels = new float[Math.toIntExact((long) k * roundUp(n, NR))];
-        PackedB packed = new PackedB(k, n, b, panels);
+        return pack(k, n, b, new float[rightSize(k, n)], 0);
+    }
+
+    /** {@link #pack} into {@code dst} from {@code base}, where {@link #rightSize} floats are free. */
+    static PackedB pack(int k, int n, Matrix b, float[] dst, int base) {
+        PACKINGS.incrementAndGet();
+        PackedB packed = new PackedB(k, n, dst, base);
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc), at = packed.blockAt(jc, pc);
-                for (int p = 0; p * NR < nc; p++) packB(b, pc, kc, jc + p * NR, Math.min(NR, nc - p * NR), panels, at + p * kc * NR);
+                for (int p = 0; p * NR < nc; p++) packB(b, pc, kc, jc + p * NR, Math.min(NR, nc - p * NR), dst, at + p * kc * NR);
             }
         }
         return packed;
@@ -98,30 +129,43 @@ public final class Gemm {
 
     /**
      * A of a product packed ahead of time (constant weights), in the panel layout the micro-kernel
-     * reads: per block of {@link #KC} depth steps, the {@link #MR}-row panels of every row, the
-     * last zero-padded. Read by drivers in this package that run {@link #microKernel} themselves.
+     * reads from {@code panels[base]}: per block of {@link #KC} depth steps, the {@link #MR}-row
+     * panels of every row, the last zero-padded. Read by drivers in this package that run
+     * {@link #microKernel} themselves.
      */
     static final class PackedA {
         final int m, k;
         final float[] panels;
+        private final int base;
 
-        private PackedA(int m, int k, float[] panels) {
+        private PackedA(int m, int k, float[] panels, int base) {
             this.m = m;
             this.k = k;
             this.panels = panels;
+            this.base = base;
         }
 
         /** Where the panel of rows [rowPanel·MR, +MR) for depth block [pc, pc + KC) starts. */
-        int panelAt(int pc, int rowPanel) { return pc * roundUp(m, MR) + rowPanel * roundUp(Math.min(KC, k - pc), VL) * MR; }
+        int panelAt(int pc, int rowPanel) { return base + pc * roundUp(m, MR) + rowPanel * roundUp(Math.min(KC, k - pc), VL) * MR; }
+
+        /** Panels packed earlier for an m×k matrix, read in place from {@code panels[base]}. */
+        static PackedA over(int m, int k, float[] panels, int base) { return new PackedA(m, k, panels, base); }
     }
 
-    /** Packs the m×k matrix {@code a} for repeated use as the left operand of {@link #microKernel}. */
-    static PackedA packLeft(int m, int k, Matrix a) {
+    /** Floats the panels of a packed m×k left operand take. */
+    static int leftSize(int m, int k) { return Math.toIntExact((long) (m + MR - 1) / MR * MR * ((k / KC) * KC + roundUp(k % KC, VL))); }
+
+    /**
+     * Packs the m×k matrix {@code a} into {@code dst} from {@code base} ({@link #leftSize} floats)
+     * for repeated use as the left operand of {@link #microKernel}.
+     */
+    static PackedA packLeft(int m, int k, Matrix a, float[] dst, int base) {
+        PACKINGS.incrementAndGet();
         int rowPanels = (m + MR - 1) / MR;
-        PackedA packed = new PackedA(m, k, new float[rowPanels * MR * ((k / KC) * KC + roundUp(k % KC, VL))]);
+        PackedA packed = new PackedA(m, k, dst, base);
         for (int pc = 0; pc < k; pc += KC) {
             for (int rp = 0; rp < rowPanels; rp++) {
-                packA(a, 1f, rp * MR, Math.min(MR, m - rp * MR), pc, Math.min(KC, k - pc), packed.panels, packed.panelAt(pc, rp));
+                packA(a, 1f, rp * MR, Math.min(MR, m - rp * MR), pc, Math.min(KC, k - pc), dst, packed.panelAt(pc, rp));
             }
         }
         return packed;
@@ -139,13 +183,14 @@ public final class Gemm {
     /** {@link #multiply} with B packed beforehand. */
     public static void multiply(int m, float alpha, Matrix a, PackedB b, float[] c, int cOffset, int ldc, boolean accumulate,
                                 Parallel parallel) {
-        run(m, b.n, b.k, alpha, a, b.source, b, c, cOffset, ldc, accumulate, parallel);
+        run(m, b.n, b.k, alpha, a, null, b, c, cOffset, ldc, accumulate, parallel);
     }
 
+    /** The product with B either as a matrix ({@code b}) or packed ({@code prepacked}; {@code b} is then null). */
     private static void run(int m, int n, int k, float alpha, Matrix a, Matrix b, PackedB prepacked,
                             float[] c, int cOffset, int ldc, boolean accumulate, Parallel parallel) {
         if (m <= 0 || n <= 0) return;
-        boolean streamB = m < MR && (b.colStride() == 1 || b.rowStride() == 1);
+        boolean streamB = prepacked == null && m < MR && (b.colStride() == 1 || b.rowStride() == 1);
         // the few-row paths and the last rows of a tile add into C; full tiles write over it in their first depth block
         if (!accumulate) {
             for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOffset + i * ldc, cOffset + i * ldc + n, 0f);
@@ -167,7 +212,7 @@ public final class Gemm {
             });
             return;
         }
-        if ((long) m * n * k <= TINY_PRODUCT && b.colStride() == 1 && prepacked == null) {
+        if ((long) m * n * k <= TINY_PRODUCT && prepacked == null && b.colStride() == 1) {
             // Attention heads of tiny models: plain loops over rows of B cost less than packing.
             float[] row = n <= VL ? new float[VL] : null;
             for (int i = 0; i < m; i++) tinyRow(i, n, k, alpha, a, b, c, cOffset + i * ldc, row);

@@ -25,10 +25,18 @@ public final class MatrixOps {
      * {@code transposed} as Gemm's transB) {@link #gemm}; null when {@code b} has no such fast path.
      */
     public static Gemm.PackedB packRight(Tensor b, boolean transposed) {
+        return packRight(b, transposed, PackedForm.Stored.NONE);
+    }
+
+    /** {@link #packRight(Tensor, boolean)}, taken from {@code stored} where it holds this form for this machine's layout. */
+    public static Gemm.PackedB packRight(Tensor b, boolean transposed, PackedForm.Stored stored) {
         if (b.dtype() != DType.FLOAT || b.rank() != 2) return null;
         int rows = Math.toIntExact(b.dim(0)), cols = Math.toIntExact(b.dim(1));
+        int k = transposed ? cols : rows, n = transposed ? rows : cols;
+        float[] saved = stored.take(Gemm.PackedB.PART, Gemm.PackedB.LAYOUT, Gemm.rightSize(k, n));
+        if (saved != null) return Gemm.PackedB.over(k, n, saved, 0);
         Gemm.Matrix m = Gemm.Matrix.rowMajor(FloatArrays.read(b), 0, cols);
-        return transposed ? Gemm.pack(cols, rows, m.transposed()) : Gemm.pack(rows, cols, m);
+        return Gemm.pack(k, n, transposed ? m.transposed() : m);
     }
 
     /** {@link #matMul}, with B's packed form when B is a constant matrix (from {@link #packRight}). */

@@ -200,10 +200,10 @@ public final class Recurrent {
      * The weights W, R, B and P of a float32 layer laid out for {@link #run}, or null when the
      * layer is not float32. A layer whose weights are constants prepares them once, when compiled.
      */
-    public static RecurrentFloat.Weights prepare(Config cfg, Tensor w, Tensor r, Tensor b, Tensor peepholes) {
+    public static RecurrentFloat.Weights prepare(Config cfg, Tensor w, Tensor r, Tensor b, Tensor peepholes, PackedForm.Stored stored) {
         checkWeights(cfg, w, r, b, peepholes);
         if (w.dtype() != DType.FLOAT || r.dtype() != DType.FLOAT) return null;
-        return RecurrentFloat.Weights.of(cfg, w, r, b, peepholes);
+        return RecurrentFloat.Weights.of(cfg, w, r, b, peepholes, stored);
     }
 
     /** {@link #run(Config, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, RecurrentFloat.Weights, Parallel)} preparing the weights itself. */
@@ -256,7 +256,7 @@ public final class Recurrent {
         if (tape != null) {
             tape.allocate(layer, lengths);
         } else if (x.dtype() == DType.FLOAT && w.dtype() == DType.FLOAT && r.dtype() == DType.FLOAT) {
-            RecurrentFloat.Weights weights = prepared != null ? prepared : RecurrentFloat.Weights.of(cfg, w, r, b, peepholes);
+            RecurrentFloat.Weights weights = prepared != null ? prepared : RecurrentFloat.Weights.of(cfg, w, r, b, peepholes, PackedForm.Stored.NONE);
             return RecurrentFloat.run(layer, weights, x, lengths, initialH, initialC, parallel);
         }
 

@@ -6,6 +6,7 @@ import dev.onnxrun.runtime.kernels.Recurrent.Activation;
 import dev.onnxrun.runtime.kernels.Recurrent.Cell;
 import dev.onnxrun.runtime.kernels.Recurrent.Config;
 import dev.onnxrun.runtime.kernels.Recurrent.Direction;
+import java.util.Map;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -43,23 +44,45 @@ public final class RecurrentFloat {
     record DirectionWeights(Gemm.PackedB inputT, Gemm.PackedB recurrentT, Gemm.PackedB resetT, float[] inputBias,
                             float[] hiddenBias, float[] peepholes) {}
 
-    /** W, R, B and P of a float32 layer, laid out for the products (see {@link Recurrent#prepare}). */
-    public static final class Weights {
+    /**
+     * W, R, B and P of a float32 layer, laid out for the products (see {@link Recurrent#prepare}).
+     * The packed matrices of all directions lie in one array, saved as the part "rnn"; the
+     * biases and peepholes are cheap to lay out again from B and P.
+     */
+    public static final class Weights implements PackedForm {
+        private static final String LAYOUT = "rnn v1 " + Gemm.PANEL_LAYOUT;
         private final DirectionWeights[] directions;
+        private final float[] panels;
 
-        private Weights(DirectionWeights[] directions) { this.directions = directions; }
+        private Weights(DirectionWeights[] directions, float[] panels) {
+            this.directions = directions;
+            this.panels = panels;
+        }
 
-        static Weights of(Config cfg, Tensor w, Tensor r, Tensor b, Tensor peepholes) {
+        @Override
+        public Map<String, PackedForm.Part> parts() { return Map.of("rnn", new PackedForm.Part(LAYOUT, panels)); }
+
+        static Weights of(Config cfg, Tensor w, Tensor r, Tensor b, Tensor peepholes, PackedForm.Stored stored) {
             int dirs = cfg.direction().count(), hidden = Math.toIntExact(r.dim(2)), input = Math.toIntExact(w.dim(2));
             int gates = cfg.cell().gates(), gh = gates * hidden, hp = padded(hidden);
             boolean gru = cfg.cell() == Cell.GRU, lbr = gru && cfg.linearBeforeReset();
-            float[] ws = FloatArrays.read(w), rs = FloatArrays.read(r);
+            int recurrentGates = gru ? 2 : gates;
+            // per direction: Wᵀ [input, G·Hp], Rᵀ [H, (GRU: 2, else G)·Hp], GRU's R_hᵀ [H, Hp]
+            int inputSize = Gemm.rightSize(input, gates * hp), recurrentSize = Gemm.rightSize(hidden, recurrentGates * hp);
+            int perDirection = inputSize + recurrentSize + (gru ? Gemm.rightSize(hidden, hp) : 0);
+            float[] saved = stored.take("rnn", LAYOUT, (long) dirs * perDirection);
+            float[] panels = saved != null ? saved : new float[Math.multiplyExact(dirs, perDirection)];
+            float[] ws = saved != null ? null : FloatArrays.read(w), rs = saved != null ? null : FloatArrays.read(r);
             DirectionWeights[] out = new DirectionWeights[dirs];
             for (int d = 0; d < dirs; d++) {
                 int wAt = d * gh * input, rAt = d * gh * hidden;
-                Gemm.PackedB inputT = packTransposed(ws, wAt, 0, gates, hidden, input);
-                Gemm.PackedB recurrentT = packTransposed(rs, rAt, 0, gru ? 2 : gates, hidden, hidden);
-                Gemm.PackedB resetT = gru ? packTransposed(rs, rAt, 2, 1, hidden, hidden) : null;
+                int inputAt = d * perDirection, recurrentAt = inputAt + inputSize, resetAt = recurrentAt + recurrentSize;
+                Gemm.PackedB inputT = saved != null ? Gemm.PackedB.over(input, gates * hp, panels, inputAt)
+                        : packTransposed(ws, wAt, 0, gates, hidden, input, panels, inputAt);
+                Gemm.PackedB recurrentT = saved != null ? Gemm.PackedB.over(hidden, recurrentGates * hp, panels, recurrentAt)
+                        : packTransposed(rs, rAt, 0, recurrentGates, hidden, hidden, panels, recurrentAt);
+                Gemm.PackedB resetT = !gru ? null : saved != null ? Gemm.PackedB.over(hidden, hp, panels, resetAt)
+                        : packTransposed(rs, rAt, 2, 1, hidden, hidden, panels, resetAt);
                 float[] inputBias = new float[gates * hp], hiddenBias = new float[hp];
                 if (b != null) {
                     for (int j = 0; j < gh; j++) {
@@ -77,16 +100,15 @@ public final class RecurrentFloat {
                 }
                 out[d] = new DirectionWeights(inputT, recurrentT, resetT, inputBias, hiddenBias, p);
             }
-            return new Weights(out);
+            return new Weights(out, panels);
         }
 
         /**
          * Gates [first, first + count) of the [G·H, cols] row-major matrix at {@code at},
-         * transposed to [cols, count·Hp] (each gate's block padded with zero columns) and packed.
-         * The transpose is also kept row-major: products with fewer rows than a micro-tile that
-         * lack packed panels stream it with contiguous vector loads.
+         * transposed to [cols, count·Hp] (each gate's block padded with zero columns) and packed
+         * into {@code dst} from {@code base}.
          */
-        private static Gemm.PackedB packTransposed(float[] src, int at, int first, int count, int hidden, int cols) {
+        private static Gemm.PackedB packTransposed(float[] src, int at, int first, int count, int hidden, int cols, float[] dst, int base) {
             int hp = padded(hidden), width = count * hp;
             float[] t = new float[cols * width];
             for (int gate = 0; gate < count; gate++) {
@@ -95,7 +117,7 @@ public final class RecurrentFloat {
                     for (int k = 0; k < cols; k++) t[k * width + gate * hp + j] = src[row + k];
                 }
             }
-            return Gemm.pack(cols, width, Gemm.Matrix.rowMajor(t, 0, width));
+            return Gemm.pack(cols, width, Gemm.Matrix.rowMajor(t, 0, width), dst, base);
         }
     }
 

@@ -83,7 +83,7 @@ final class Winograd {
         return choice;
     }
 
-    /** U_ξ = (G g Gᵀ)_ξ for every filter and channel, each ξ packed as a GEMM left operand [filters × channels]. */
+    /** U_ξ = (G g Gᵀ)_ξ for every filter and channel, each ξ packed as a GEMM left operand [filters × channels], all in one array. */
     static Gemm.PackedA[] packWeights(Tiling t, float[] w, int filters, int channels) {
         int n = t.n;
         float[][] u = new float[n * n][filters * channels];
@@ -105,8 +105,21 @@ final class Winograd {
                 }
             }
         }
+        int size = Gemm.leftSize(filters, channels);
+        float[] panels = new float[Math.toIntExact(packedSize(t, filters, channels))];
         Gemm.PackedA[] packed = new Gemm.PackedA[n * n];
-        for (int xi = 0; xi < n * n; xi++) packed[xi] = Gemm.packLeft(filters, channels, Gemm.Matrix.rowMajor(u[xi], 0, channels));
+        for (int xi = 0; xi < n * n; xi++) packed[xi] = Gemm.packLeft(filters, channels, Gemm.Matrix.rowMajor(u[xi], 0, channels), panels, xi * size);
+        return packed;
+    }
+
+    /** Floats of {@link #packWeights}' array. */
+    static long packedSize(Tiling t, int filters, int channels) { return (long) t.n * t.n * Gemm.leftSize(filters, channels); }
+
+    /** {@link #packWeights}' result read back from its array. */
+    static Gemm.PackedA[] packedWeights(Tiling t, float[] panels, int filters, int channels) {
+        int size = Gemm.leftSize(filters, channels);
+        Gemm.PackedA[] packed = new Gemm.PackedA[t.n * t.n];
+        for (int xi = 0; xi < packed.length; xi++) packed[xi] = Gemm.PackedA.over(filters, channels, panels, xi * size);
         return packed;
     }
 

@@ -51,7 +51,7 @@ class RecurrentTest {
                 String what = "trial " + trial + " " + cfg;
                 Parallel pool = trial % 2 == 0 ? threads : Parallel.SERIAL;
                 Recurrent.Result fast = Recurrent.run(cfg, trial % 3 == 0 ? RandomTensors.sliced(x) : x, w, r, b, lens, h0, c0, p, pool);
-                Recurrent.Result prepared = Recurrent.run(cfg, x, w, r, b, lens, h0, c0, p, Recurrent.prepare(cfg, w, r, b, p), pool);
+                Recurrent.Result prepared = Recurrent.run(cfg, x, w, r, b, lens, h0, c0, p, Recurrent.prepare(cfg, w, r, b, p, PackedForm.Stored.NONE), pool);
                 Recurrent.Result reference = Recurrent.run(cfg, RandomTensors.asDouble(x), RandomTensors.asDouble(w), RandomTensors.asDouble(r), RandomTensors.asDouble(b), lens, RandomTensors.asDouble(h0),
                         RandomTensors.asDouble(c0), RandomTensors.asDouble(p), pool);
                 assertClose(reference.y(), fast.y(), what + " Y");
