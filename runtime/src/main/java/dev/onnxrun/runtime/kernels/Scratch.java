@@ -9,9 +9,9 @@ package dev.onnxrun.runtime.kernels;
 final class Scratch {
     private Scratch() {}
 
-    /** Winograd's transformed input and its products; the convolution GEMM's accumulator tiles. */
-    static final int WINOGRAD_INPUT = 0, WINOGRAD_PRODUCTS = 1, CONV_TILES = 2;
-    private static final int SLOTS = 3;
+    /** Winograd's transformed input and its products; the convolution GEMM's accumulator tiles; a block of depthwise channels, padded. */
+    static final int WINOGRAD_INPUT = 0, WINOGRAD_PRODUCTS = 1, CONV_TILES = 2, DEPTHWISE_GRID = 3;
+    private static final int SLOTS = 4;
 
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[SLOTS][]);
 
