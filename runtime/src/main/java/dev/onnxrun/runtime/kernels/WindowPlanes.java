@@ -152,34 +152,37 @@ final class WindowPlanes {
         int[] from = new int[16], to = new int[16], length = new int[16];
         // the phases of the last axis innermost: copies from one input row follow each other (fill takes them together)
         int lastPhases = phaseOf[last].length;
-        for (int outer = 0; outer < phases / lastPhases; outer++) for (int row = 0; row < plane / width; row++) for (int b = 0; b < lastPhases; b++) {
-            int ph = outer * lastPhases + b, rest = ph;
-            for (int d = last; d >= 0; d--) {
-                phase[d] = phaseOf[d][rest % phaseOf[d].length];
-                rest /= phaseOf[d].length;
-            }
-            int lo = (int) Math.min(width, Math.max(0, Windows.ceilDiv(lastPad - phase[last], copyStride)));
-            int hi = (int) Math.min(width, Math.max(lo, Windows.ceilDiv(lastIn + lastPad - phase[last], copyStride)));
-            if (lo < hi) {
-                // the input row this plane row copies, unless it is padding
-                int r = row, src = 0, scale = lastIn;
-                boolean inside = true;
-                for (int d = last - 1; d >= 0; d--) {
-                    long pos = (long) (r % extent[d]) * g.strides()[d] + phase[d] - g.padBegin()[d];
-                    r /= extent[d];
-                    inside &= pos >= 0 && pos < g.in()[d];
-                    src += (int) pos * scale;
-                    scale *= (int) g.in()[d];
+        for (int outer = 0; outer < phases / lastPhases; outer++) {
+            for (int row = 0; row < plane / width; row++) {
+                for (int b = 0; b < lastPhases; b++) {
+                    int ph = outer * lastPhases + b, rest = ph;
+                    for (int d = last; d >= 0; d--) {
+                        phase[d] = phaseOf[d][rest % phaseOf[d].length];
+                        rest /= phaseOf[d].length;
+                    }
+                    int lo = (int) Math.min(width, Math.max(0, Windows.ceilDiv(lastPad - phase[last], copyStride)));
+                    int hi = (int) Math.min(width, Math.max(lo, Windows.ceilDiv(lastIn + lastPad - phase[last], copyStride)));
+                    if (lo >= hi) continue;
+                    // the input row this plane row copies, unless it is padding
+                    int r = row, src = 0, scale = lastIn;
+                    boolean inside = true;
+                    for (int d = last - 1; d >= 0; d--) {
+                        long pos = (long) (r % extent[d]) * g.strides()[d] + phase[d] - g.padBegin()[d];
+                        r /= extent[d];
+                        inside &= pos >= 0 && pos < g.in()[d];
+                        src += (int) pos * scale;
+                        scale *= (int) g.in()[d];
+                    }
+                    if (!inside) continue;
+                    if (n == from.length) {
+                        from = Arrays.copyOf(from, 2 * n);
+                        to = Arrays.copyOf(to, 2 * n);
+                        length = Arrays.copyOf(length, 2 * n);
+                    }
+                    from[n] = src + lo * copyStride + phase[last] - lastPad;
+                    to[n] = ph * plane + row * width + lo;
+                    length[n++] = hi - lo;
                 }
-                if (!inside) continue;
-                if (n == from.length) {
-                    from = Arrays.copyOf(from, 2 * n);
-                    to = Arrays.copyOf(to, 2 * n);
-                    length = Arrays.copyOf(length, 2 * n);
-                }
-                from[n] = src + lo * copyStride + phase[last] - lastPad;
-                to[n] = ph * plane + row * width + lo;
-                length[n++] = hi - lo;
             }
         }
         return new int[][] {Arrays.copyOf(from, n), Arrays.copyOf(to, n), Arrays.copyOf(length, n)};
