@@ -3,12 +3,14 @@ package dev.onnxrun.runtime.kernels;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The activation a fused layer applies to its output while the output is still in cache:
  * y = f(y) with up to two constant parameters. {@link #apply(float[], int, int)} is the float32
- * fast path, vectorized for every kind, {@link #apply(double)} its double twin. The piecewise
+ * fast path, vectorized for every kind ({@link #apply(FloatVector)} the same on one vector, for
+ * kernels that finish their outputs in registers), {@link #apply(double)} its double twin. The piecewise
  * linear kinds match the twin exactly; tanh, sigmoid and Gelu's erf are rational fits within
  * 3e-7 absolute ({@link #tanh}, {@link #erf}).
  *
@@ -82,7 +84,8 @@ public record Activation(Kind kind, float alpha, float beta) {
 
     /**
      * y[i] = f(y[i]) for i in [from, to), in place. Each kind has a loop of its own, so each
-     * compiles with its vector operations inline (one loop over a switch would not).
+     * compiles with its vector operations inline (one loop over a switch would not); a last,
+     * partial vector is done masked.
      */
     public void apply(float[] y, int from, int to) {
         int i = from, upper = from + SPECIES.loopBound(to - from), vl = SPECIES.length();
@@ -90,56 +93,49 @@ public record Activation(Kind kind, float alpha, float beta) {
             case NONE -> { return; }
             case RELU -> { for (; i < upper; i += vl) FloatVector.fromArray(SPECIES, y, i).max(0f).intoArray(y, i); }
             case CLIP -> { for (; i < upper; i += vl) FloatVector.fromArray(SPECIES, y, i).max(alpha).min(beta).intoArray(y, i); }
-            case LEAKY_RELU -> {
-                for (; i < upper; i += vl) {
-                    FloatVector v = FloatVector.fromArray(SPECIES, y, i);
-                    v.blend(v.mul(alpha), v.lt(0f)).intoArray(y, i);
-                }
-            }
+            case LEAKY_RELU -> { for (; i < upper; i += vl) leakyRelu(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
             case SIGMOID -> { for (; i < upper; i += vl) sigmoid(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
             case TANH -> { for (; i < upper; i += vl) tanh(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
-            case HARD_SIGMOID -> { for (; i < upper; i += vl) FloatVector.fromArray(SPECIES, y, i).fma(alpha, beta).max(0f).min(1f).intoArray(y, i); }
-            case HARD_SWISH -> {
-                // x · HardSigmoid(x) with ONNX HardSwish's alpha 1/6 and beta 0.5
-                for (; i < upper; i += vl) {
-                    FloatVector v = FloatVector.fromArray(SPECIES, y, i);
-                    v.mul(v.fma(1f / 6, 0.5f).max(0f).min(1f)).intoArray(y, i);
-                }
-            }
-            case SILU -> {
-                for (; i < upper; i += vl) {
-                    FloatVector v = FloatVector.fromArray(SPECIES, y, i);
-                    v.mul(sigmoid(v)).intoArray(y, i);
-                }
-            }
-            case GELU -> {
-                for (; i < upper; i += vl) {
-                    FloatVector v = FloatVector.fromArray(SPECIES, y, i);
-                    v.mul(0.5f).mul(erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f)).intoArray(y, i);
-                }
-            }
+            case HARD_SIGMOID -> { for (; i < upper; i += vl) hardSigmoid(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
+            case HARD_SWISH -> { for (; i < upper; i += vl) hardSwish(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
+            case SILU -> { for (; i < upper; i += vl) silu(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
+            case GELU -> { for (; i < upper; i += vl) gelu(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
         }
-        for (; i < to; i++) y[i] = (float) apply(y[i]);
+        if (i < to) {
+            VectorMask<Float> tail = SPECIES.indexInRange(i, to);
+            apply(FloatVector.fromArray(SPECIES, y, i, tail)).intoArray(y, i, tail);
+        }
     }
 
-    /** Whether {@link #apply(FloatVector)} computes f: the piecewise-linear kinds (and none). */
-    public boolean vectorized() {
-        return switch (kind) {
-            case NONE, RELU, CLIP, LEAKY_RELU -> true;
-            default -> false;
-        };
-    }
-
-    /** f on each lane, for the {@link #vectorized} kinds; the others' float32 path is {@link #apply(float[], int, int)}. */
+    /**
+     * f on each lane, as {@link #apply(float[], int, int)} computes it: for kernels that finish
+     * their output vectors in registers.
+     */
     public FloatVector apply(FloatVector v) {
         return switch (kind) {
             case NONE -> v;
             case RELU -> v.max(0f);
             case CLIP -> v.max(alpha).min(beta);
-            case LEAKY_RELU -> v.blend(v.mul(alpha), v.lt(0f));
-            default -> throw new IllegalStateException(kind + " has no vector form");
+            case LEAKY_RELU -> leakyRelu(v);
+            case SIGMOID -> sigmoid(v);
+            case TANH -> tanh(v);
+            case HARD_SIGMOID -> hardSigmoid(v);
+            case HARD_SWISH -> hardSwish(v);
+            case SILU -> silu(v);
+            case GELU -> gelu(v);
         };
     }
+
+    private FloatVector leakyRelu(FloatVector v) { return v.blend(v.mul(alpha), v.lt(0f)); }
+
+    private FloatVector hardSigmoid(FloatVector v) { return v.fma(alpha, beta).max(0f).min(1f); }
+
+    /** x · HardSigmoid(x) with ONNX HardSwish's alpha 1/6 and beta 0.5. */
+    private static FloatVector hardSwish(FloatVector v) { return v.mul(v.fma(1f / 6, 0.5f).max(0f).min(1f)); }
+
+    private static FloatVector silu(FloatVector v) { return v.mul(sigmoid(v)); }
+
+    private static FloatVector gelu(FloatVector v) { return v.mul(0.5f).mul(erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f)); }
 
     /** 1 / (1 + e^-x), lane-wise, as ½ + ½·tanh(x/2): within 1.5e-7 absolute. */
     static FloatVector sigmoid(FloatVector x) {
@@ -191,12 +187,12 @@ public record Activation(Kind kind, float alpha, float beta) {
         }
         int i = from;
         for (int upper = from + SPECIES.loopBound(to - from); i < upper; i += SPECIES.length()) {
-            FloatVector v = FloatVector.fromArray(SPECIES, y, i).add(FloatVector.fromArray(SPECIES, residual, i + shift));
-            (vectorized() ? apply(v) : v).intoArray(y, i);
+            apply(FloatVector.fromArray(SPECIES, y, i).add(FloatVector.fromArray(SPECIES, residual, i + shift))).intoArray(y, i);
         }
-        int tail = i;
-        for (; i < to; i++) y[i] += residual[i + shift];
-        apply(y, vectorized() ? tail : from, to); // the vector part has f applied already when it has a vector form
+        if (i < to) {
+            VectorMask<Float> tail = SPECIES.indexInRange(i, to);
+            apply(FloatVector.fromArray(SPECIES, y, i, tail).add(FloatVector.fromArray(SPECIES, residual, i + shift, tail))).intoArray(y, i, tail);
+        }
     }
 
     /**
