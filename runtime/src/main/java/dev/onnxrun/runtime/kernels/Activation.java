@@ -9,10 +9,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The activation a fused layer applies to its output while the output is still in cache:
  * y = f(y) with up to two constant parameters. {@link #apply(float[], int, int)} is the float32
- * fast path, vectorized for every kind ({@link #apply(FloatVector)} the same on one vector, for
- * kernels that finish their outputs in registers), {@link #apply(double)} its double twin. The piecewise
- * linear kinds match the twin exactly; tanh, sigmoid and Gelu's erf are rational fits within
- * 3e-7 absolute ({@link #tanh}, {@link #erf}).
+ * fast path, vectorized for every kind ({@link #apply(FloatVector)} the same on one vector),
+ * {@link #apply(double)} its double twin. The piecewise linear kinds match the twin exactly;
+ * tanh, sigmoid and Gelu's erf are rational fits within 3e-7 absolute ({@link #tanh},
+ * {@link #erf}).
  *
  * @param kind  which function
  * @param alpha LeakyRelu's slope, HardSigmoid's alpha, Clip's lower bound
@@ -108,9 +108,20 @@ public record Activation(Kind kind, float alpha, float beta) {
     }
 
     /**
-     * f on each lane, as {@link #apply(float[], int, int)} computes it: for kernels that finish
-     * their output vectors in registers.
+     * Whether kernels should apply f in registers ({@link #apply(FloatVector)}) as they finish
+     * their outputs: the piecewise-linear kinds (and none). The others' vector forms are large
+     * enough that C2 may not inline them into a kernel, and a vector passed to a call it does
+     * not inline is boxed: kernels apply those to their output afterwards, by
+     * {@link #apply(float[], int, int)}.
      */
+    public boolean vectorized() {
+        return switch (kind) {
+            case NONE, RELU, CLIP, LEAKY_RELU -> true;
+            default -> false;
+        };
+    }
+
+    /** f on each lane, as {@link #apply(float[], int, int)} computes it. */
     public FloatVector apply(FloatVector v) {
         return switch (kind) {
             case NONE -> v;
@@ -185,14 +196,18 @@ public record Activation(Kind kind, float alpha, float beta) {
             apply(y, from, to);
             return;
         }
+        boolean inRegisters = vectorized();
         int i = from;
         for (int upper = from + SPECIES.loopBound(to - from); i < upper; i += SPECIES.length()) {
-            apply(FloatVector.fromArray(SPECIES, y, i).add(FloatVector.fromArray(SPECIES, residual, i + shift))).intoArray(y, i);
+            FloatVector v = FloatVector.fromArray(SPECIES, y, i).add(FloatVector.fromArray(SPECIES, residual, i + shift));
+            (inRegisters ? apply(v) : v).intoArray(y, i);
         }
         if (i < to) {
             VectorMask<Float> tail = SPECIES.indexInRange(i, to);
-            apply(FloatVector.fromArray(SPECIES, y, i, tail).add(FloatVector.fromArray(SPECIES, residual, i + shift, tail))).intoArray(y, i, tail);
+            FloatVector v = FloatVector.fromArray(SPECIES, y, i, tail).add(FloatVector.fromArray(SPECIES, residual, i + shift, tail));
+            (inRegisters ? apply(v) : v).intoArray(y, i, tail);
         }
+        if (!inRegisters) apply(y, from, to);
     }
 
     /**

@@ -162,9 +162,9 @@ final class ConvFloat {
         int[] tapAt = pl.tapAt, column = pl.vectorColumn;
         int taps = tapAt.length, vectors = column.length;
         FloatVector bias = FloatVector.broadcast(SPECIES, pr.bias() == null ? 0f : pr.bias()[filter]);
-        // without a residual (added before it), the activation is applied in registers
+        // without a residual (added before it), an activation with a vector form is applied in registers
         Activation act = pr.act();
-        boolean fused = pr.residual() == null;
+        boolean fused = pr.residual() == null && act.vectorized();
         int v = 0;
         for (; v + 4 <= vectors; v += 4) {
             int q0 = column[v], q1 = column[v + 1], q2 = column[v + 2], q3 = column[v + 3];

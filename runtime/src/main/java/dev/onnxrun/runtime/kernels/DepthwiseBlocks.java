@@ -103,26 +103,29 @@ final class DepthwiseBlocks {
             int rows = transpose(s, tileAt, spareAt);
             store(pr, s, rows, yAt + p0, n, count, pixels);
         }
+        if (!pr.act().vectorized()) {
+            for (int l = 0; l < count; l++) pr.act().apply(pr.y(), yAt + l * n, yAt + (l + 1) * n, pr.residual(), pr.residualShift());
+        }
     }
 
     /**
      * Stores channel rows {@code s[rows + l·VL]} (the first {@code pixels} of each) to the
      * channel planes from {@code y[yAt]} on, {@code n} floats apart, with the residual and the
-     * activation.
+     * activation where it has a vector form (else the caller applies both).
      */
     private static void store(ConvFloat.Problem pr, float[] s, int rows, int yAt, int n, int count, int pixels) {
-        float[] residual = pr.residual(), y = pr.y();
-        Activation act = pr.act();
+        boolean fused = pr.act().vectorized();
+        float[] residual = fused ? pr.residual() : null, y = pr.y();
         VectorMask<Float> part = SPECIES.indexInRange(0, pixels);
         for (int l = 0; l < count; l++) {
             int at = yAt + l * n;
             FloatVector v = FloatVector.fromArray(SPECIES, s, rows + l * VL);
             if (pixels == VL) {
                 if (residual != null) v = v.add(FloatVector.fromArray(SPECIES, residual, at + pr.residualShift()));
-                act.apply(v).intoArray(y, at);
+                (fused ? pr.act().apply(v) : v).intoArray(y, at);
             } else {
                 if (residual != null) v = v.add(FloatVector.fromArray(SPECIES, residual, at + pr.residualShift(), part));
-                act.apply(v).intoArray(y, at, part);
+                (fused ? pr.act().apply(v) : v).intoArray(y, at, part);
             }
         }
     }

@@ -278,6 +278,7 @@ final class WindowPlanes {
      */
     void store(float[] src, int srcAt, int srcStride, int rows, int q0, int q1, float[] y, int yAt, int yStride,
                float[] bias, int biasAt, float[] residual, int residualShift, Activation act) {
+        boolean fused = act.vectorized();
         for (int q = q0; q < q1; ) {
             int row = q / rowWidth, col = q - row * rowWidth;
             int end = Math.min(q1 - q + col, rowWidth); // this row's part of the range, as columns of the row
@@ -292,13 +293,16 @@ final class WindowPlanes {
                     for (; i < upper; i += VL) {
                         FloatVector v = FloatVector.fromArray(SPECIES, src, from + i).add(b);
                         if (residual != null) v = v.add(FloatVector.fromArray(SPECIES, residual, to + i + residualShift));
-                        act.apply(v).intoArray(y, to + i);
+                        if (fused) v = act.apply(v);
+                        v.intoArray(y, to + i);
                     }
                     if (i < n) {
                         FloatVector v = FloatVector.fromArray(SPECIES, src, from + i).add(b);
                         if (residual != null) v = v.add(FloatVector.fromArray(SPECIES, residual, to + i + residualShift, tail));
-                        act.apply(v).intoArray(y, to + i, tail);
+                        if (fused) v = act.apply(v);
+                        v.intoArray(y, to + i, tail);
                     }
+                    if (!fused) act.apply(y, to, to + n);
                 }
             }
             q += end - col;

@@ -238,7 +238,9 @@ final class Winograd {
         VectorMask<Float> inside = SPECIES.indexInRange(0, n);
         FloatVector out = FloatVector.fromArray(SPECIES, src, from).add(pr.bias() == null ? 0f : pr.bias()[filter]);
         if (residual != null) out = out.add(FloatVector.fromArray(SPECIES, residual, at + pr.residualShift(), inside));
-        act.apply(out).intoArray(y, at, inside);
+        if (act.vectorized()) out = act.apply(out);
+        out.intoArray(y, at, inside);
+        if (!act.vectorized()) act.apply(y, at, at + n);
     }
 
     /** The n vectors at {@code a[from + k·step]} multiplied by Aᵀ (m results), to {@code b[to + k·toStep]}. */
