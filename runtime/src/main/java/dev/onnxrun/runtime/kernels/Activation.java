@@ -9,10 +9,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The activation a fused layer applies to its output while the output is still in cache:
  * y = f(y) with up to two constant parameters. {@link #apply(float[], int, int)} is the float32
- * fast path, vectorized for every kind ({@link #apply(FloatVector)} the same on one vector),
- * {@link #apply(double)} its double twin. The piecewise linear kinds match the twin exactly;
- * tanh, sigmoid and Gelu's erf are rational fits within 3e-7 absolute ({@link #tanh},
- * {@link #erf}).
+ * fast path, vectorized for every kind ({@link #apply(FloatVector)} the same on one vector for
+ * the piecewise-linear kinds), {@link #apply(double)} its double twin. The piecewise linear
+ * kinds match the twin exactly; tanh, sigmoid and Gelu's erf are rational fits within 3e-7
+ * absolute ({@link #tanh}, {@link #erf}).
  *
  * @param kind  which function
  * @param alpha LeakyRelu's slope, HardSigmoid's alpha, Clip's lower bound
@@ -93,7 +93,12 @@ public record Activation(Kind kind, float alpha, float beta) {
             case NONE -> { return; }
             case RELU -> { for (; i < upper; i += vl) FloatVector.fromArray(SPECIES, y, i).max(0f).intoArray(y, i); }
             case CLIP -> { for (; i < upper; i += vl) FloatVector.fromArray(SPECIES, y, i).max(alpha).min(beta).intoArray(y, i); }
-            case LEAKY_RELU -> { for (; i < upper; i += vl) leakyRelu(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
+            case LEAKY_RELU -> {
+                for (; i < upper; i += vl) {
+                    FloatVector v = FloatVector.fromArray(SPECIES, y, i);
+                    v.blend(v.mul(alpha), v.lt(0f)).intoArray(y, i);
+                }
+            }
             case SIGMOID -> { for (; i < upper; i += vl) sigmoid(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
             case TANH -> { for (; i < upper; i += vl) tanh(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
             case HARD_SIGMOID -> { for (; i < upper; i += vl) hardSigmoid(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
@@ -103,16 +108,15 @@ public record Activation(Kind kind, float alpha, float beta) {
         }
         if (i < to) {
             VectorMask<Float> tail = SPECIES.indexInRange(i, to);
-            apply(FloatVector.fromArray(SPECIES, y, i, tail)).intoArray(y, i, tail);
+            applyAnyKind(FloatVector.fromArray(SPECIES, y, i, tail)).intoArray(y, i, tail);
         }
     }
 
     /**
-     * Whether kernels should apply f in registers ({@link #apply(FloatVector)}) as they finish
-     * their outputs: the piecewise-linear kinds (and none). The others' vector forms are large
-     * enough that C2 may not inline them into a kernel, and a vector passed to a call it does
-     * not inline is boxed: kernels apply those to their output afterwards, by
-     * {@link #apply(float[], int, int)}.
+     * Whether kernels apply f in registers ({@link #apply(FloatVector)}) as they finish their
+     * outputs: the piecewise-linear kinds (and none). The others' vector forms are too large for
+     * C2 to inline into a kernel (a vector passed to a call not inlined is boxed): kernels apply
+     * those to their output afterwards, by {@link #apply(float[], int, int)}.
      */
     public boolean vectorized() {
         return switch (kind) {
@@ -121,13 +125,21 @@ public record Activation(Kind kind, float alpha, float beta) {
         };
     }
 
-    /** f on each lane, as {@link #apply(float[], int, int)} computes it. */
+    /** f on each lane, for the {@link #vectorized} kinds; the others' float32 path is {@link #apply(float[], int, int)}. */
     public FloatVector apply(FloatVector v) {
         return switch (kind) {
             case NONE -> v;
             case RELU -> v.max(0f);
             case CLIP -> v.max(alpha).min(beta);
-            case LEAKY_RELU -> leakyRelu(v);
+            case LEAKY_RELU -> v.blend(v.mul(alpha), v.lt(0f));
+            default -> throw new IllegalStateException(kind + " has no vector form");
+        };
+    }
+
+    /** f on each lane, every kind: the last, partial vector of {@link #apply(float[], int, int)}. */
+    private FloatVector applyAnyKind(FloatVector v) {
+        return switch (kind) {
+            case NONE, RELU, CLIP, LEAKY_RELU -> apply(v);
             case SIGMOID -> sigmoid(v);
             case TANH -> tanh(v);
             case HARD_SIGMOID -> hardSigmoid(v);
@@ -136,8 +148,6 @@ public record Activation(Kind kind, float alpha, float beta) {
             case GELU -> gelu(v);
         };
     }
-
-    private FloatVector leakyRelu(FloatVector v) { return v.blend(v.mul(alpha), v.lt(0f)); }
 
     private FloatVector hardSigmoid(FloatVector v) { return v.fma(alpha, beta).max(0f).min(1f); }
 

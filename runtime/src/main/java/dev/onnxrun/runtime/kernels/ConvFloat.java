@@ -162,9 +162,6 @@ final class ConvFloat {
         int[] tapAt = pl.tapAt, column = pl.vectorColumn;
         int taps = tapAt.length, vectors = column.length;
         FloatVector bias = FloatVector.broadcast(SPECIES, pr.bias() == null ? 0f : pr.bias()[filter]);
-        // without a residual (added before it), an activation with a vector form is applied in registers
-        Activation act = pr.act();
-        boolean fused = pr.residual() == null && act.vectorized();
         int v = 0;
         for (; v + 4 <= vectors; v += 4) {
             int q0 = column[v], q1 = column[v + 1], q2 = column[v + 2], q3 = column[v + 3];
@@ -177,12 +174,6 @@ final class ConvFloat {
                 s2 = FloatVector.fromArray(SPECIES, t, at + q2).fma(wk, s2);
                 s3 = FloatVector.fromArray(SPECIES, t, at + q3).fma(wk, s3);
             }
-            if (fused) {
-                s0 = act.apply(s0);
-                s1 = act.apply(s1);
-                s2 = act.apply(s2);
-                s3 = act.apply(s3);
-            }
             s0.intoArray(sums, 0);
             s1.intoArray(sums, VL);
             s2.intoArray(sums, 2 * VL);
@@ -192,10 +183,10 @@ final class ConvFloat {
         for (; v < vectors; v++) {
             FloatVector s0 = bias;
             for (int k = 0; k < taps; k++) s0 = FloatVector.fromArray(SPECIES, t, tapAt[k] + column[v]).fma(FloatVector.broadcast(SPECIES, w[wAt + k]), s0);
-            (fused ? act.apply(s0) : s0).intoArray(sums, 0);
+            s0.intoArray(sums, 0);
             put(sums, 0, pr.y(), yAt + pl.vectorOut[v], pl.vectorLength[v]);
         }
-        if (!fused) act.apply(pr.y(), yAt, yAt + pr.outSp(), pr.residual(), pr.residualShift());
+        pr.act().apply(pr.y(), yAt, yAt + pr.outSp(), pr.residual(), pr.residualShift());
     }
 
     /**
