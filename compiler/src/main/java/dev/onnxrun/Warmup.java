@@ -52,6 +52,8 @@ final class Warmup {
             Runnable prepare() {
                 Tensor x = random(1, 4, 8, 8), w = random(16, 4, 3, 3), bias = random(16), residual = random(1, 16, 8, 8);
                 Tensor pointwise = random(16, 16, 1, 1), depthwise = random(16, 1, 3, 3);
+                // depthwise maps narrow enough for the channel-block kernel, and wide enough for the channel-by-channel one
+                Tensor narrow = random(1, 16, 4, 4), wide = random(1, 16, 4, 20);
                 Tensor fc = random(10, 16), fcBias = random(10);
                 var fcPacked = MatrixOps.packRight(fc, true);
                 Activation relu = new Activation(Activation.Kind.RELU, 0, 0), relu6 = new Activation(Activation.Kind.CLIP, 0, 6);
@@ -64,6 +66,8 @@ final class Warmup {
                     Tensor y = Conv.conv(x, w, packedSame, bias, residual, relu, same, ExecContext.singleThreaded());
                     Tensor z = Conv.conv(y, pointwise, packedPointwise, null, null, Activation.NONE, one, ExecContext.singleThreaded());
                     Conv.conv(z, depthwise, packedDepthwise, bias, null, relu6, dw, ExecContext.singleThreaded());
+                    Conv.conv(narrow, depthwise, packedDepthwise, bias, null, relu6, dw, ExecContext.singleThreaded());
+                    Conv.conv(wide, depthwise, packedDepthwise, bias, null, relu6, dw, ExecContext.singleThreaded());
                     Conv.conv(x, w, packedStrided, bias, null, relu, strided, ExecContext.singleThreaded());
                     Tensor p = Pooling.pool(y, Pooling.Kind.MAX, pool, false, ExecContext.singleThreaded())[0];
                     Tensor g = Pooling.global(p, Pooling.Kind.AVERAGE, 2).reshape(1, 16);

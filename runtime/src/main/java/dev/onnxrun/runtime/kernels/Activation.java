@@ -3,14 +3,16 @@ package dev.onnxrun.runtime.kernels;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The activation a fused layer applies to its output while the output is still in cache:
  * y = f(y) with up to two constant parameters. {@link #apply(float[], int, int)} is the float32
- * fast path, vectorized for every kind, {@link #apply(double)} its double twin. The piecewise
- * linear kinds match the twin exactly; tanh, sigmoid and Gelu's erf are rational fits within
- * 3e-7 absolute ({@link #tanh}, {@link #erf}).
+ * fast path, vectorized for every kind ({@link #apply(FloatVector)} the same on one vector for
+ * the piecewise-linear kinds), {@link #apply(double)} its double twin. The piecewise linear
+ * kinds match the twin exactly; tanh, sigmoid and Gelu's erf are rational fits within 3e-7
+ * absolute ({@link #tanh}, {@link #erf}).
  *
  * @param kind  which function
  * @param alpha LeakyRelu's slope, HardSigmoid's alpha, Clip's lower bound
@@ -82,7 +84,8 @@ public record Activation(Kind kind, float alpha, float beta) {
 
     /**
      * y[i] = f(y[i]) for i in [from, to), in place. Each kind has a loop of its own, so each
-     * compiles with its vector operations inline (one loop over a switch would not).
+     * compiles with its vector operations inline (one loop over a switch would not); a last,
+     * partial vector is done masked.
      */
     public void apply(float[] y, int from, int to) {
         int i = from, upper = from + SPECIES.loopBound(to - from), vl = SPECIES.length();
@@ -98,31 +101,23 @@ public record Activation(Kind kind, float alpha, float beta) {
             }
             case SIGMOID -> { for (; i < upper; i += vl) sigmoid(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
             case TANH -> { for (; i < upper; i += vl) tanh(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
-            case HARD_SIGMOID -> { for (; i < upper; i += vl) FloatVector.fromArray(SPECIES, y, i).fma(alpha, beta).max(0f).min(1f).intoArray(y, i); }
-            case HARD_SWISH -> {
-                // x · HardSigmoid(x) with ONNX HardSwish's alpha 1/6 and beta 0.5
-                for (; i < upper; i += vl) {
-                    FloatVector v = FloatVector.fromArray(SPECIES, y, i);
-                    v.mul(v.fma(1f / 6, 0.5f).max(0f).min(1f)).intoArray(y, i);
-                }
-            }
-            case SILU -> {
-                for (; i < upper; i += vl) {
-                    FloatVector v = FloatVector.fromArray(SPECIES, y, i);
-                    v.mul(sigmoid(v)).intoArray(y, i);
-                }
-            }
-            case GELU -> {
-                for (; i < upper; i += vl) {
-                    FloatVector v = FloatVector.fromArray(SPECIES, y, i);
-                    v.mul(0.5f).mul(erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f)).intoArray(y, i);
-                }
-            }
+            case HARD_SIGMOID -> { for (; i < upper; i += vl) hardSigmoid(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
+            case HARD_SWISH -> { for (; i < upper; i += vl) hardSwish(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
+            case SILU -> { for (; i < upper; i += vl) silu(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
+            case GELU -> { for (; i < upper; i += vl) gelu(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
         }
-        for (; i < to; i++) y[i] = (float) apply(y[i]);
+        if (i < to) {
+            VectorMask<Float> tail = SPECIES.indexInRange(i, to);
+            applyAnyKind(FloatVector.fromArray(SPECIES, y, i, tail)).intoArray(y, i, tail);
+        }
     }
 
-    /** Whether {@link #apply(FloatVector)} computes f: the piecewise-linear kinds (and none). */
+    /**
+     * Whether kernels apply f in registers ({@link #apply(FloatVector)}) as they finish their
+     * outputs: the piecewise-linear kinds (and none). The others' vector forms are too large for
+     * C2 to inline into a kernel (a vector passed to a call not inlined is boxed): kernels apply
+     * those to their output afterwards, by {@link #apply(float[], int, int)}.
+     */
     public boolean vectorized() {
         return switch (kind) {
             case NONE, RELU, CLIP, LEAKY_RELU -> true;
@@ -140,6 +135,28 @@ public record Activation(Kind kind, float alpha, float beta) {
             default -> throw new IllegalStateException(kind + " has no vector form");
         };
     }
+
+    /** f on each lane, every kind: the last, partial vector of {@link #apply(float[], int, int)}. */
+    private FloatVector applyAnyKind(FloatVector v) {
+        return switch (kind) {
+            case NONE, RELU, CLIP, LEAKY_RELU -> apply(v);
+            case SIGMOID -> sigmoid(v);
+            case TANH -> tanh(v);
+            case HARD_SIGMOID -> hardSigmoid(v);
+            case HARD_SWISH -> hardSwish(v);
+            case SILU -> silu(v);
+            case GELU -> gelu(v);
+        };
+    }
+
+    private FloatVector hardSigmoid(FloatVector v) { return v.fma(alpha, beta).max(0f).min(1f); }
+
+    /** x · HardSigmoid(x) with ONNX HardSwish's alpha 1/6 and beta 0.5. */
+    private static FloatVector hardSwish(FloatVector v) { return v.mul(v.fma(1f / 6, 0.5f).max(0f).min(1f)); }
+
+    private static FloatVector silu(FloatVector v) { return v.mul(sigmoid(v)); }
+
+    private static FloatVector gelu(FloatVector v) { return v.mul(0.5f).mul(erf(v.mul((float) (1 / Math.sqrt(2)))).add(1f)); }
 
     /** 1 / (1 + e^-x), lane-wise, as ½ + ½·tanh(x/2): within 1.5e-7 absolute. */
     static FloatVector sigmoid(FloatVector x) {
@@ -189,14 +206,18 @@ public record Activation(Kind kind, float alpha, float beta) {
             apply(y, from, to);
             return;
         }
+        boolean inRegisters = vectorized();
         int i = from;
         for (int upper = from + SPECIES.loopBound(to - from); i < upper; i += SPECIES.length()) {
             FloatVector v = FloatVector.fromArray(SPECIES, y, i).add(FloatVector.fromArray(SPECIES, residual, i + shift));
-            (vectorized() ? apply(v) : v).intoArray(y, i);
+            (inRegisters ? apply(v) : v).intoArray(y, i);
         }
-        int tail = i;
-        for (; i < to; i++) y[i] += residual[i + shift];
-        apply(y, vectorized() ? tail : from, to); // the vector part has f applied already when it has a vector form
+        if (i < to) {
+            VectorMask<Float> tail = SPECIES.indexInRange(i, to);
+            FloatVector v = FloatVector.fromArray(SPECIES, y, i, tail).add(FloatVector.fromArray(SPECIES, residual, i + shift, tail));
+            (inRegisters ? apply(v) : v).intoArray(y, i, tail);
+        }
+        if (!inRegisters) apply(y, from, to);
     }
 
     /**

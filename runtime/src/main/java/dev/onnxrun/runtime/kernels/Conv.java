@@ -15,9 +15,10 @@ import java.util.Map;
  *
  * <p>float32 convolutions run on the input laid out by {@link WindowPlanes} (used as it is where
  * no tap reaches padding and strides are 1): one input channel per group by the depthwise
- * kernel, 3×3 stride-1 layers by {@link Winograd} where its cost model says it is cheaper, the
- * rest as an implicit GEMM per (image, group) ({@link ConvFloat}); constant weights are packed
- * once by {@link #pack}. Other float types take the double-precision twin built on gather maps.
+ * kernel ({@link DepthwiseBlocks} where the output rows are narrow), 3×3 stride-1 layers by
+ * {@link Winograd} where its cost model says it is cheaper, the rest as an implicit GEMM per
+ * (image, group) ({@link ConvFloat}); weights are packed once by {@link #pack}. Other float
+ * types take the double-precision twin built on gather maps.
  */
 public final class Conv {
     private Conv() {}
@@ -185,11 +186,14 @@ public final class Conv {
             Winograd.Tiling tiling = winogradTiling(g, groups, channels, filters);
             FloatArrays.Slice xs = FloatArrays.slice(x), rs = residual == null ? null : FloatArrays.slice(residual);
             ConvFloat.Problem pr = new ConvFloat.Problem(xs.array(), xs.offset(), ys.array(), ys.offset(), bias == null ? null : FloatArrays.read(bias),
-                    rs == null ? null : rs.array(), rs == null ? 0 : rs.offset() - ys.offset(), act, tiling != null ? null : WindowPlanes.of(g),
+                    rs == null ? null : rs.array(), rs == null ? 0 : rs.offset() - ys.offset(), act,
+                    tiling != null || cg == 1 && groups > 1 && DepthwiseBlocks.applies(g, mg) ? null : WindowPlanes.of(g),
                     batch, channels, filters, groups, inSp, outSp);
             if (tiling != null) {
                 Gemm.PackedA[] u = prepacked ? packed.winograd(tiling) : Winograd.packWeights(tiling, ws, filters, channels);
                 Winograd.conv(pr, g, tiling, u, parallel);
+            } else if (cg == 1 && groups > 1 && DepthwiseBlocks.applies(g, mg)) {
+                DepthwiseBlocks.conv(pr, g, ws, parallel);
             } else if (cg == 1 && groups > 1) {
                 ConvFloat.depthwise(pr, ws, parallel);
             } else {

@@ -75,9 +75,10 @@ final class ConvFloat {
         // few units: split the filters too, so each thread gets work
         int rowChunks = threaded && units < 4L * parallel.threads() ? (int) Math.min(rowPanels, (4L * parallel.threads() + units - 1) / units) : 1;
         int chunkPanels = (rowPanels + rowChunks - 1) / rowChunks;
+        boolean oneBlock = depth <= KC;
         Parallel.RangeBody body = (from, to) -> {
             int ldc = blockPanels * NR;
-            float[] acc = Scratch.floats(Scratch.CONV_TILES, chunkPanels * MR * ldc + VL); // the epilogue reads whole vectors
+            float[] acc = Scratch.floats(Scratch.CONV_TILES, (oneBlock ? MR * NR : chunkPanels * MR * ldc) + VL); // the epilogue reads whole vectors
             float[] edge = null;
             for (long task = from; task < to; task++) {
                 int chunk = (int) (task % rowChunks);
@@ -114,11 +115,12 @@ final class ConvFloat {
                             bStride = pl.channelStride;
                         }
                         for (int rp = rpFrom; rp < rpTo; rp++) {
-                            int cAt = (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR;
-                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, bStride, acc, cAt, ldc, pc > 0);
+                            // one depth block: each tile is stored as soon as it is made, so one tile's space (in L1) serves them all
+                            int cAt = oneBlock ? 0 : (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR, tileLd = oneBlock ? NR : ldc;
+                            Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, bStride, acc, cAt, tileLd, pc > 0);
                             if (!lastDepth) continue;
                             int filter = grp * mg + rp * MR;
-                            pl.store(acc, cAt, ldc, Math.min(MR, mg - rp * MR), q0, Math.min(pl.columns, q0 + NR), pr.y(),
+                            pl.store(acc, cAt, tileLd, Math.min(MR, mg - rp * MR), q0, Math.min(pl.columns, q0 + NR), pr.y(),
                                     pr.yAt() + (b * pr.filters() + filter) * pr.outSp(), pr.outSp(), pr.bias(), filter, pr.residual(),
                                     pr.residualShift(), pr.act());
                         }

@@ -27,7 +27,9 @@ final class Scratch {
     static final int EDGE_TILE = 9, TRANSFORM_A = 10, TRANSFORM_B = 11;
     /** A recurrent layer's input projection for all steps (held by the calling thread). */
     static final int RECURRENT_INPUT = 12;
-    private static final int SLOTS = 13;
+    /** A block of depthwise channels, padded (in the tasks of the channel-blocked depthwise kernel). */
+    static final int DEPTHWISE_GRID = 13;
+    private static final int SLOTS = 14;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 

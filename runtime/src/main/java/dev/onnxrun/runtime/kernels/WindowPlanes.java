@@ -188,8 +188,8 @@ final class WindowPlanes {
         return FloatVector.fromArray(SPECIES, lanes, 0);
     }
 
-    /** Every second, every fourth element of two vectors; the low halves of two vectors side by side. */
-    private static final FloatVector EVERY_2ND = lanes(i -> 2 * i), EVERY_4TH = lanes(i -> 4 * i % (2 * VL)),
+    /** Every second element of two vectors, from the first and from the second; every fourth; the low halves of two vectors side by side. */
+    private static final FloatVector EVERY_2ND = lanes(i -> 2 * i), ODD_OF_2 = lanes(i -> 2 * i + 1), EVERY_4TH = lanes(i -> 4 * i % (2 * VL)),
             LOW_HALVES = lanes(i -> i < VL / 2 ? i : VL + i - VL / 2);
 
     /**
@@ -206,34 +206,39 @@ final class WindowPlanes {
         int[] phase = new int[rank];
         int n = 0;
         int[] from = new int[16], to = new int[16], length = new int[16];
-        for (int ph = 0; ph < phases; ph++) {
-            int rest = ph;
-            for (int d = last; d >= 0; d--) {
-                phase[d] = phaseOf[d][rest % phaseOf[d].length];
-                rest /= phaseOf[d].length;
-            }
-            int lo = (int) Math.min(width, Math.max(0, Windows.ceilDiv(lastPad - phase[last], copyStride)));
-            int hi = (int) Math.min(width, Math.max(lo, Windows.ceilDiv(lastIn + lastPad - phase[last], copyStride)));
-            for (int row = 0; row < plane / width && lo < hi; row++) {
-                // the input row this plane row copies, unless it is padding
-                int r = row, src = 0, scale = lastIn;
-                boolean inside = true;
-                for (int d = last - 1; d >= 0; d--) {
-                    long pos = (long) (r % extent[d]) * g.strides()[d] + phase[d] - g.padBegin()[d];
-                    r /= extent[d];
-                    inside &= pos >= 0 && pos < g.in()[d];
-                    src += (int) pos * scale;
-                    scale *= (int) g.in()[d];
+        // the phases of the last axis innermost: copies from one input row follow each other (fill takes them together)
+        int lastPhases = phaseOf[last].length;
+        for (int outer = 0; outer < phases / lastPhases; outer++) {
+            for (int row = 0; row < plane / width; row++) {
+                for (int b = 0; b < lastPhases; b++) {
+                    int ph = outer * lastPhases + b, rest = ph;
+                    for (int d = last; d >= 0; d--) {
+                        phase[d] = phaseOf[d][rest % phaseOf[d].length];
+                        rest /= phaseOf[d].length;
+                    }
+                    int lo = (int) Math.min(width, Math.max(0, Windows.ceilDiv(lastPad - phase[last], copyStride)));
+                    int hi = (int) Math.min(width, Math.max(lo, Windows.ceilDiv(lastIn + lastPad - phase[last], copyStride)));
+                    if (lo >= hi) continue;
+                    // the input row this plane row copies, unless it is padding
+                    int r = row, src = 0, scale = lastIn;
+                    boolean inside = true;
+                    for (int d = last - 1; d >= 0; d--) {
+                        long pos = (long) (r % extent[d]) * g.strides()[d] + phase[d] - g.padBegin()[d];
+                        r /= extent[d];
+                        inside &= pos >= 0 && pos < g.in()[d];
+                        src += (int) pos * scale;
+                        scale *= (int) g.in()[d];
+                    }
+                    if (!inside) continue;
+                    if (n == from.length) {
+                        from = Arrays.copyOf(from, 2 * n);
+                        to = Arrays.copyOf(to, 2 * n);
+                        length = Arrays.copyOf(length, 2 * n);
+                    }
+                    from[n] = src + lo * copyStride + phase[last] - lastPad;
+                    to[n] = ph * plane + row * width + lo;
+                    length[n++] = hi - lo;
                 }
-                if (!inside) continue;
-                if (n == from.length) {
-                    from = Arrays.copyOf(from, 2 * n);
-                    to = Arrays.copyOf(to, 2 * n);
-                    length = Arrays.copyOf(length, 2 * n);
-                }
-                from[n] = src + lo * copyStride + phase[last] - lastPad;
-                to[n] = ph * plane + row * width + lo;
-                length[n++] = hi - lo;
             }
         }
         return new int[][] {Arrays.copyOf(from, n), Arrays.copyOf(to, n), Arrays.copyOf(length, n)};
@@ -251,6 +256,20 @@ final class WindowPlanes {
                 continue;
             }
             int j = 0;
+            if (copyStride == 2 && i + 1 < copyFrom.length && Math.abs(copyFrom[i + 1] - copyFrom[i]) == 1) {
+                // the next copy takes the other elements of the same row: split whole vectors into both at once
+                int k = i + 1, even = copyFrom[k] < copyFrom[i] ? k : i, odd = i + k - even, m = Math.min(copyLength[i], copyLength[k]);
+                int from = xAt + copyFrom[even], toEven = at + copyTo[even], toOdd = at + copyTo[odd];
+                for (; j + VL <= m && from + 2 * (j + VL) <= x.length; j += VL) {
+                    FloatVector a = FloatVector.fromArray(SPECIES, x, from + 2 * j), b = FloatVector.fromArray(SPECIES, x, from + 2 * j + VL);
+                    EVERY_2ND.selectFrom(a, b).intoArray(dst, toEven + j);
+                    ODD_OF_2.selectFrom(a, b).intoArray(dst, toOdd + j);
+                }
+                for (int e = j; e < copyLength[even]; e++) dst[toEven + e] = x[from + 2 * e];
+                for (int o = j; o < copyLength[odd]; o++) dst[toOdd + o] = x[from + 2 * o + 1];
+                i = k;
+                continue;
+            }
             if (copyStride == 2) { // whole vectors, the last one masked where the row ends
                 for (; j < n && src + 2 * (j + VL) <= x.length; j += VL) {
                     int from = src + 2 * j;

@@ -109,6 +109,12 @@ class ConvTest {
             // depthwise, strides 1 and 2 on a wide map, and with a multiplier
             new Case(l(1, 6, 33, 70), 6, l(3, 3), l(2, 2), l(1, 1), l(1, 1, 1, 1), 6),
             new Case(l(1, 6, 17, 35), 12, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 6),
+            // depthwise on narrow maps (channel blocks): channels beyond a block's edge, batches, stride 2 with uneven pads,
+            // dilations and a wide kernel, rows one pixel wide
+            new Case(l(2, 37, 7, 7), 37, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 37),
+            new Case(l(1, 20, 14, 13), 20, l(3, 3), l(2, 2), l(1, 1), l(1, 0, 1, 1), 20),
+            new Case(l(1, 17, 9, 5), 17, l(5, 3), l(1, 1), l(2, 2), l(4, 2, 3, 1), 17),
+            new Case(l(1, 3, 4, 1), 3, l(3, 1), l(1, 1), l(1, 1), l(1, 0, 1, 0), 3),
         };
         try (Parallel par = new Parallel(2)) {
             for (Case c : cases) {

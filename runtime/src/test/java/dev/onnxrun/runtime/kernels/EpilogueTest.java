@@ -62,10 +62,11 @@ class EpilogueTest {
     void fusedConvMatchesConvThenResidualThenActivation() {
         Random r = new Random(5);
         try (Parallel par = new Parallel(3)) {
-            // pointwise, im2col (stride 2) and depthwise convolutions, each with a residual and each activation
-            long[][] weights = {{8, 6, 1, 1}, {8, 6, 3, 3}, {6, 1, 3, 3}};
-            long[] groups = {1, 1, 6};
-            long[][] strides = {{1, 1}, {2, 2}, {1, 1}};
+            // pointwise, im2col (stride 2) and depthwise convolutions (stride 2: a narrow map, in channel blocks), each with a
+            // residual and each activation
+            long[][] weights = {{8, 6, 1, 1}, {8, 6, 3, 3}, {6, 1, 3, 3}, {6, 1, 3, 3}};
+            long[] groups = {1, 1, 6, 6};
+            long[][] strides = {{1, 1}, {2, 2}, {1, 1}, {2, 2}};
             for (int c = 0; c < weights.length; c++) {
                 Tensor x = random(r, 2, 6, 9, 11), w = random(r, weights[c]), b = random(r, weights[c][0]);
                 long pad = weights[c][2] / 2;
