@@ -52,12 +52,16 @@ final class Warmup {
             Runnable prepare() {
                 Tensor x = random(1, 4, 8, 8), w = random(16, 4, 3, 3), bias = random(16), residual = random(1, 16, 8, 8);
                 Tensor pointwise = random(16, 16, 1, 1), depthwise = random(16, 1, 3, 3);
+                // deeper than Gemm's depth block (32 channels × 9 taps > 256): its micro-kernel then adds into C as
+                // well as writing it, and C2 compiles both sides rather than a trap the first deep layer would hit
+                Tensor deep = random(1, 32, 8, 8), deepW = random(16, 32, 3, 3);
                 Tensor fc = random(10, 16), fcBias = random(10);
                 var fcPacked = MatrixOps.packRight(fc, true);
                 Activation relu = new Activation(Activation.Kind.RELU, 0, 0), relu6 = new Activation(Activation.Kind.CLIP, 0, 6);
                 Conv.Params same = conv(3, 1, 1), one = conv(1, 1, 1), dw = conv(3, 1, 16), strided = conv(3, 2, 1);
                 Conv.PackedWeights packedSame = Conv.pack(w, same), packedPointwise = Conv.pack(pointwise, one);
                 Conv.PackedWeights packedDepthwise = Conv.pack(depthwise, dw), packedStrided = Conv.pack(w, strided);
+                Conv.PackedWeights packedDeep = Conv.pack(deepW, strided);
                 Pooling.Params pool = new Pooling.Params(new long[] {3, 3}, new long[] {2, 2}, null, new long[] {1, 1, 1, 1},
                         Windows.AutoPad.NOTSET, false, false, 2, false);
                 return () -> {
@@ -65,6 +69,7 @@ final class Warmup {
                     Tensor z = Conv.conv(y, pointwise, packedPointwise, null, null, Activation.NONE, one, ExecContext.singleThreaded());
                     Conv.conv(z, depthwise, packedDepthwise, bias, null, relu6, dw, ExecContext.singleThreaded());
                     Conv.conv(x, w, packedStrided, bias, null, relu, strided, ExecContext.singleThreaded());
+                    Conv.conv(deep, deepW, packedDeep, bias, null, relu, strided, ExecContext.singleThreaded());
                     Tensor p = Pooling.pool(y, Pooling.Kind.MAX, pool, false, ExecContext.singleThreaded())[0];
                     Tensor g = Pooling.global(p, Pooling.Kind.AVERAGE, 2).reshape(1, 16);
                     FusedGemm.gemm(g, fc, fcPacked, fcBias, null, false, true, 1, 1, Activation.NONE, ExecContext.singleThreaded());
