@@ -132,7 +132,9 @@ final class Warmup {
      * Whether the JVM has a second core, for the warm-up beside the compile. Measured on a 2-core
      * VM at load average 4-5 (other processes), with the JIT settings of jvm.options and this
      * workload: mobilenet_v2's, squeezenet1_1's and the encoder's first inference 3-14 % faster,
-     * resnet18's a wash, small models within the noise (±5 %). An earlier gate on two idle cores kept it off on any loaded machine; that was
+     * resnet18's a wash, small models within the noise without an AOT cache; from one, small
+     * recurrent models (lstm2, gru) up to 23 % slower, their load being short enough for the
+     * warm-up's CPU to show. An earlier gate on two idle cores kept it off on any loaded machine; that was
      * measured when the micro-kernel was compiled twice over and the warm-up never accumulated.
      */
     private static boolean coresToSpare() {
