@@ -38,6 +38,13 @@ final class FloatFastPaths {
     }
 
     private static final int VL = SPECIES.length();
+    /** Rotations of {@link #SPECIES}' lanes by a half, a quarter, … one lane (up to 16 lanes): after each, lane 0 holds a fixed tree of sums. */
+    private static final VectorShuffle<Float> FOLD_HALF = rotation(VL / 2), FOLD_QUARTER = rotation(VL / 4),
+            FOLD_EIGHTH = rotation(VL / 8), FOLD_SIXTEENTH = rotation(VL / 16);
+
+    private static VectorShuffle<Float> rotation(int lanes) {
+        return VectorShuffle.fromOp(SPECIES, i -> (i + Math.max(lanes, 1)) % VL);
+    }
 
     /**
      * {@link #sumLanes} of a vector stored in {@code lanes[0..VL)} (which it overwrites), in the
@@ -50,13 +57,6 @@ final class FloatFastPaths {
             for (int i = 0; i < h; i++) lanes[i] += lanes[i + h];
         }
         return lanes[0];
-    }
-    /** Rotations of {@link #SPECIES}' lanes by a half, a quarter, … one lane (up to 16 lanes): after each, lane 0 holds a fixed tree of sums. */
-    private static final VectorShuffle<Float> FOLD_HALF = rotation(VL / 2), FOLD_QUARTER = rotation(VL / 4),
-            FOLD_EIGHTH = rotation(VL / 8), FOLD_SIXTEENTH = rotation(VL / 16);
-
-    private static VectorShuffle<Float> rotation(int lanes) {
-        return VectorShuffle.fromOp(SPECIES, i -> (i + Math.max(lanes, 1)) % VL);
     }
 
     private static final float LOG2E = 1.44269504088896341f, LN2_HIGH = 0.693359375f, LN2_LOW = -2.12194440e-4f;
