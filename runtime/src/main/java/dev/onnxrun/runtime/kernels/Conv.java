@@ -185,16 +185,17 @@ public final class Conv {
             boolean prepacked = packed != null && packed.source == w;
             Winograd.Tiling tiling = winogradTiling(g, groups, channels, filters);
             FloatArrays.Slice xs = FloatArrays.slice(x), rs = residual == null ? null : FloatArrays.slice(residual);
+            boolean depthwise = cg == 1 && groups > 1, depthwiseBlocks = depthwise && DepthwiseBlocks.applies(g, mg);
             ConvFloat.Problem pr = new ConvFloat.Problem(xs.array(), xs.offset(), ys.array(), ys.offset(), bias == null ? null : FloatArrays.read(bias),
                     rs == null ? null : rs.array(), rs == null ? 0 : rs.offset() - ys.offset(), act,
-                    tiling != null || cg == 1 && groups > 1 && DepthwiseBlocks.applies(g, mg) ? null : WindowPlanes.of(g),
+                    tiling != null || depthwiseBlocks ? null : WindowPlanes.of(g),
                     batch, channels, filters, groups, inSp, outSp);
             if (tiling != null) {
                 Gemm.PackedA[] u = prepacked ? packed.winograd(tiling) : Winograd.packWeights(tiling, ws, filters, channels);
                 Winograd.conv(pr, g, tiling, u, parallel);
-            } else if (cg == 1 && groups > 1 && DepthwiseBlocks.applies(g, mg)) {
+            } else if (depthwiseBlocks) {
                 DepthwiseBlocks.conv(pr, g, ws, parallel);
-            } else if (cg == 1 && groups > 1) {
+            } else if (depthwise) {
                 ConvFloat.depthwise(pr, ws, parallel);
             } else {
                 ConvFloat.gemm(pr, prepacked ? packed.gemm() : ConvFloat.packWeights(ws, filters, groups, cg * kSize), parallel);
