@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
 
 /** Times repeated runs of a model. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Time repeated runs of a model.", "Ends with a line 'median_ms=X min_ms=Y max_ms=Z'; --profile adds the time per op before it."})
+        description = {"Time repeated runs of a model.",
+                "Ends with a line 'median_ms=X min_ms=Y max_ms=Z'; --profile adds the time per op type (or per node) before it."})
 final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "The model: an .onnx file, or a .net network spec.")
     Path model;
@@ -33,8 +34,9 @@ final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     InputOptions modelInputs;
 
-    @Option(names = "--profile", description = "Also print the time per op type, largest share first.")
-    boolean profile;
+    @Option(names = "--profile", arity = "0..1", fallbackValue = "op", paramLabel = "op|node",
+            description = "Also print the time per op type (--profile, --profile=op) or per node with its output shape (--profile=node), largest share first.")
+    String profile;
 
 
     @picocli.CommandLine.Spec
@@ -42,6 +44,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (profile != null) profileBy(); // a bad value fails before the model loads
         if (iterations < 1 || warmup < 0) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--iterations must be at least 1 and --warmup at least 0");
         }
@@ -52,7 +55,7 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("model %s: threads=%d warmup=%d iterations=%d%n", model, compiled.threads(), warmup, iterations);
             for (int i = 0; i < warmup; i++) session.run(feed);
             long[] nanos = new long[iterations];
-            Profile ops = profile ? new Profile() : null;
+            Profile ops = profile == null ? null : new Profile(profileBy());
             for (int i = 0; i < iterations; i++) {
                 long t0 = System.nanoTime();
                 session.run(feed, ops);
@@ -66,11 +69,26 @@ final class BenchCommand implements Callable<Integer> {
         return Main.EXIT_OK;
     }
 
+    private Profile.By profileBy() {
+        return switch (profile) {
+            case "op" -> Profile.By.OP;
+            case "node" -> Profile.By.NODE;
+            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--profile takes 'op' or 'node', not '" + profile + "'");
+        };
+    }
+
     private void printProfile(Profile p, PrintWriter out) {
         double total = p.totalNanos();
-        out.printf("%-32s %10s %7s %8s%n", "op", "ms/run", "share", "calls");
+        if (p.by() == Profile.By.OP) {
+            out.printf("%-32s %10s %7s %8s%n", "op", "ms/run", "share", "calls");
+            for (Profile.Entry e : p.entries()) {
+                out.printf("%-32s %10s %6.1f%% %8d%n", e.name(), Summary.ms(e.nanos() / iterations), 100 * e.nanos() / total, e.calls() / iterations);
+            }
+            return;
+        }
+        out.printf("%10s %7s  %-24s %-20s %s%n", "ms/run", "share", "op", "output shape", "node");
         for (Profile.Entry e : p.entries()) {
-            out.printf("%-32s %10s %6.1f%% %8d%n", e.op(), Summary.ms(e.nanos() / iterations), 100 * e.nanos() / total, e.calls() / iterations);
+            out.printf("%10s %6.1f%%  %-24s %-20s %s%n", Summary.ms(e.nanos() / e.calls()), 100 * e.nanos() / total, e.op(), e.shape(), e.name());
         }
     }
 }

@@ -157,6 +157,13 @@ public final class Plan {
 
     public List<String> outputNames() { return outputNames; }
 
+    private static void record(Profile profile, int step, Step s, Value[] results, long nanos) {
+        Node node = s.node();
+        String op = node.domain().isEmpty() ? node.opType() : node.domain() + "." + node.opType();
+        String shape = profile.by() == Profile.By.NODE && results.length > 0 && results[0] instanceof Tensor t ? Arrays.toString(t.shape()) : "";
+        profile.record(op, node.name().isEmpty() ? "#" + step : node.name(), shape, nanos);
+    }
+
     /** Runs the plan with {@code inputs} bound by name on the heap; returns the graph outputs in order. */
     public Value[] execute(Map<String, Value> inputs, ExecContext outer) {
         return execute(inputs, outer, null, null);
@@ -192,7 +199,7 @@ public final class Plan {
             }
             long start = profile == null ? 0 : System.nanoTime();
             Value[] results = runStep(s, args, ctx);
-            if (profile != null) profile.record(s.node().domain().isEmpty() ? s.node().opType() : s.node().domain() + "." + s.node().opType(), System.nanoTime() - start);
+            if (profile != null) record(profile, step, s, results, System.nanoTime() - start);
             for (int i = 0; i < s.outputs().length; i++) {
                 if (s.outputs()[i].isEmpty()) continue;
                 if (i >= results.length || results[i] == null) {

@@ -53,15 +53,17 @@ public final class Conv {
 
     /**
      * Constant float32 weights packed for the GEMM that runs the convolution, made by {@link #pack}
-     * and only used with the tensor they were made from. Two kinds of form, each made when first
+     * and only used with the tensor they were made from. Three kinds of form, each made when first
      * needed, or taken from a compiled model's stored parts: the weights as GEMM panels per group
-     * (part "gemm"), and per Winograd tiling the transformed weights (part "winograd-F2", "-F4").
+     * (part "gemm"), as panels of filters for {@link ConvByFilters} (part "filters"), and per
+     * Winograd tiling the transformed weights (part "winograd-F2", "-F4").
      */
     public static final class PackedWeights implements PackedForm {
         private final Tensor source;
         private final int filters, groups, rowLength;
         private final PackedForm.Stored stored;
         private Gemm.PackedA[] gemm;
+        private float[] byFilters;
         private final Gemm.PackedA[][] winograd = new Gemm.PackedA[Winograd.Tiling.values().length][];
 
         private PackedWeights(Tensor source, int filters, int groups, int rowLength, PackedForm.Stored stored) {
@@ -85,6 +87,14 @@ public final class Conv {
             return gemm;
         }
 
+        private synchronized float[] byFilters() {
+            if (byFilters == null) {
+                float[] saved = stored.take("filters", layout("filters"), ConvByFilters.packedSize(filters, groups, rowLength));
+                byFilters = saved != null ? saved : ConvByFilters.packWeights(FloatArrays.read(source), filters, groups, rowLength);
+            }
+            return byFilters;
+        }
+
         private synchronized Gemm.PackedA[] winograd(Winograd.Tiling t) {
             if (winograd[t.ordinal()] == null) {
                 int channels = rowLength / 9;
@@ -100,6 +110,7 @@ public final class Conv {
         public synchronized Map<String, PackedForm.Part> parts() {
             Map<String, PackedForm.Part> parts = new LinkedHashMap<>();
             if (gemm != null) parts.put("gemm", new PackedForm.Part(layout("gemm"), gemm[0].panels));
+            if (byFilters != null) parts.put("filters", new PackedForm.Part(layout("filters"), byFilters));
             for (Winograd.Tiling t : Winograd.Tiling.values()) {
                 Gemm.PackedA[] u = winograd[t.ordinal()];
                 if (u != null) parts.put(winogradPart(t), new PackedForm.Part(layout(winogradPart(t)), u[0].panels));
@@ -124,16 +135,26 @@ public final class Conv {
         int filters = Math.toIntExact(w.dim(0)), rowLength = Math.toIntExact(w.size() / Math.max(1, filters));
         PackedWeights packed = new PackedWeights(w, filters, (int) p.group(), rowLength, stored);
         Winograd.Tiling tiling = null;
+        boolean byFilters = false;
         if (xShape != null && xShape.length == w.rank()) {
             try {
-                tiling = winogradTiling(convGeometry(xShape, w.shape(), p), (int) p.group(), Math.toIntExact(xShape[1]), filters);
+                Windows.Geometry g = convGeometry(xShape, w.shape(), p);
+                tiling = winogradTiling(g, (int) p.group(), Math.toIntExact(xShape[1]), filters);
+                byFilters = tiling == null && byFilters(g, (int) p.group(), Math.toIntExact(xShape[1]), filters);
             } catch (OnnxrunException e) {
                 tiling = null; // reported with context when the node runs
             }
         }
         if (tiling != null) packed.winograd(tiling);
+        else if (byFilters) packed.byFilters();
         else packed.gemm();
         return packed;
+    }
+
+    /** Whether a convolution of this geometry, not Winograd's, runs vectorized along its filters ({@link ConvByFilters}). */
+    private static boolean byFilters(Windows.Geometry g, int groups, int channels, int filters) {
+        int cg = channels / groups, mg = filters / groups;
+        return !(cg == 1 && groups > 1) && ConvByFilters.suits(cg, Math.toIntExact(g.kernelSize()), mg, WindowPlanes.of(g).columns);
     }
 
     /** The Winograd tiling a convolution of this geometry runs with, or null for the direct forms. */
@@ -197,6 +218,8 @@ public final class Conv {
                 DepthwiseBlocks.conv(pr, g, ws, parallel);
             } else if (depthwise) {
                 ConvFloat.depthwise(pr, ws, parallel);
+            } else if (ConvByFilters.suits(cg, kSize, mg, pr.planes().columns)) {
+                ConvByFilters.conv(pr, prepacked ? packed.byFilters() : ConvByFilters.packWeights(ws, filters, groups, cg * kSize), parallel);
             } else {
                 ConvFloat.gemm(pr, prepacked ? packed.gemm() : ConvFloat.packWeights(ws, filters, groups, cg * kSize), parallel);
             }

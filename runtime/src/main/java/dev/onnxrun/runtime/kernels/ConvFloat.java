@@ -133,7 +133,7 @@ final class ConvFloat {
     }
 
     /** The input of every image and channel laid out by the planes, with slack at the end. */
-    private static float[] layOut(Problem pr, Parallel parallel) {
+    static float[] layOut(Problem pr, Parallel parallel) {
         WindowPlanes pl = pr.planes();
         int planes = pr.batch() * pr.channels();
         float[] t = Scratch.laidOut(Scratch.CONV_INPUT, pl, planes * pl.channelStride + WindowPlanes.SLACK, 0f);
