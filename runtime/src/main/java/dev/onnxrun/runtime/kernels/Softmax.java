@@ -78,47 +78,60 @@ public final class Softmax {
 
     /**
      * The float32 twin of {@link #line} for contiguous lines (normalizing the last axis), in vector
-     * lanes. The line is copied into {@code row}, whole vectors long and padded with −∞ (which adds
-     * nothing to the max or the sum), so no lane is masked: a masked access that runs past the end
-     * of the tensor takes the Vector API's slow path. Lines of attention over a few tokens are
-     * shorter than one vector.
+     * lanes. A line of whole vectors is read and written in place; any other is copied into
+     * {@code row}, whole vectors long and padded with −∞ (which adds nothing to the max or the
+     * sum), so no lane is masked: a masked access that runs past the end of the tensor takes the
+     * Vector API's slow path. Lines of attention over a few tokens are shorter than one vector.
      */
     private static void floatLine(float[] x, int xAt, float[] out, int at, int n, Kind kind, float[] row, float[] lanes) {
+        if (n % FLOATS.length() == 0) {
+            normalize(x, xAt, out, at, n, kind, lanes);
+            return;
+        }
         System.arraycopy(x, xAt, row, 0, n);
         Arrays.fill(row, n, row.length, Float.NEGATIVE_INFINITY);
-        float max = maxOf(row);
-        // exp(x - max) replaces the row for softmax; log-softmax keeps x and takes only the sum
-        float sum = expAndSum(row, max, kind == Kind.SOFTMAX, lanes);
-        if (kind == Kind.SOFTMAX) scaleAndShift(row, 1 / sum, 0);
-        else {
-            // (x − max) first: near large x, max + log(sum) rounded to float would lose the small log
-            scaleAndShift(row, 1, -max);
-            scaleAndShift(row, 1, -(float) Math.log(sum));
-        }
+        normalize(row, 0, row, 0, row.length, kind, lanes);
         System.arraycopy(row, 0, out, at, n);
+    }
+
+    /** out[at..at+n) = kind(x[xAt..xAt+n)), n a multiple of the vector length; x and out may be the same. */
+    private static void normalize(float[] x, int xAt, float[] out, int at, int n, Kind kind, float[] lanes) {
+        float max = maxOf(x, xAt, n);
+        if (kind == Kind.SOFTMAX) {
+            float sum = expAndSum(x, xAt, out, at, n, max, lanes);
+            scaleAndShift(out, at, out, at, n, 1 / sum, 0);
+        } else {
+            float sum = expAndSum(x, xAt, null, 0, n, max, lanes);
+            // (x − max) first: near large x, max + log(sum) rounded to float would lose the small log
+            scaleAndShift(x, xAt, out, at, n, 1, -max);
+            scaleAndShift(out, at, out, at, n, 1, -(float) Math.log(sum));
+        }
     }
 
     // One pass per method: as one method C2 would not inline all the vector operations.
 
-    private static float maxOf(float[] row) {
+    private static float maxOf(float[] x, int at, int n) {
         FloatVector lanes = FloatVector.broadcast(FLOATS, Float.NEGATIVE_INFINITY);
-        for (int i = 0; i < row.length; i += FLOATS.length()) lanes = lanes.max(FloatVector.fromArray(FLOATS, row, i));
+        for (int i = 0; i < n; i += FLOATS.length()) lanes = lanes.max(FloatVector.fromArray(FLOATS, x, at + i));
         return lanes.reduceLanes(VectorOperators.MAX);
     }
 
-    /** The sum of exp(row − max), which replaces row when {@code store}; {@code lanes} is room for one vector. */
-    private static float expAndSum(float[] row, float max, boolean store, float[] lanes) {
+    /**
+     * The sum of exp(x − max), stored to {@code out} unless it is null; {@code lanes} is room for
+     * one vector. x − max is at most 0 (or NaN), which the cheaper exp covers.
+     */
+    private static float expAndSum(float[] x, int xAt, float[] out, int at, int n, float max, float[] lanes) {
         FloatVector sums = FloatVector.zero(FLOATS);
-        for (int i = 0; i < row.length; i += FLOATS.length()) {
-            FloatVector e = FloatFastPaths.exp(FloatVector.fromArray(FLOATS, row, i).sub(max));
-            if (store) e.intoArray(row, i);
+        for (int i = 0; i < n; i += FLOATS.length()) {
+            FloatVector e = FloatFastPaths.expOfNonPositive(FloatVector.fromArray(FLOATS, x, xAt + i).sub(max));
+            if (out != null) e.intoArray(out, at + i);
             sums = sums.add(e);
         }
         sums.intoArray(lanes, 0); // exp leaves the JIT no room to inline a call that takes a vector
         return FloatFastPaths.sumStoredLanes(lanes);
     }
 
-    private static void scaleAndShift(float[] row, float scale, float shift) {
-        for (int i = 0; i < row.length; i += FLOATS.length()) FloatVector.fromArray(FLOATS, row, i).fma(scale, shift).intoArray(row, i);
+    private static void scaleAndShift(float[] x, int xAt, float[] out, int at, int n, float scale, float shift) {
+        for (int i = 0; i < n; i += FLOATS.length()) FloatVector.fromArray(FLOATS, x, xAt + i).fma(scale, shift).intoArray(out, at + i);
     }
 }
