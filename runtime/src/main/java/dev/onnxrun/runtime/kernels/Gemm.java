@@ -201,7 +201,7 @@ public final class Gemm {
             // A few rows (or a small product) times packed weights: the panels stream through in
             // order, with no A to pack and no partial tiles.
             par.forRange((n + NR - 1) / NR, (from, to) -> {
-                float[] sums = new float[4 * NR];
+                float[] sums = Scratch.floats(Scratch.EDGE_TILE, 4 * NR);
                 for (int p = (int) from; p < to; p++) {
                     int col = p * NR, jc = col / NC * NC, cols = Math.min(NR, n - col);
                     for (int pc = 0; pc < k; pc += KC) {
