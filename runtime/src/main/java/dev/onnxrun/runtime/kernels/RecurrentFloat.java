@@ -355,15 +355,19 @@ public final class RecurrentFloat {
      * activations get loops of their own, so each compiles with its operations inline.
      */
     private static void activate(Activation act, float clip, float[] v, int from, int to) {
+        // without a clip, sigmoid and tanh bound their inputs themselves
+        boolean clipped = clip < Float.POSITIVE_INFINITY;
         switch (act.kind()) {
             case SIGMOID -> {
                 for (int j = from; j < to; j += VL) {
-                    dev.onnxrun.runtime.kernels.Activation.sigmoid(FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip)).intoArray(v, j);
+                    FloatVector x = FloatVector.fromArray(SPECIES, v, j);
+                    dev.onnxrun.runtime.kernels.Activation.sigmoid(clipped ? x.max(-clip).min(clip) : x).intoArray(v, j);
                 }
             }
             case TANH -> {
                 for (int j = from; j < to; j += VL) {
-                    dev.onnxrun.runtime.kernels.Activation.tanh(FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip)).intoArray(v, j);
+                    FloatVector x = FloatVector.fromArray(SPECIES, v, j);
+                    dev.onnxrun.runtime.kernels.Activation.tanh(clipped ? x.max(-clip).min(clip) : x).intoArray(v, j);
                 }
             }
             default -> {
