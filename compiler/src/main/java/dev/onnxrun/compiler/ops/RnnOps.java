@@ -175,7 +175,7 @@ public final class RnnOps {
         return (in, ec) -> {
             Recurrent.Result r = Recurrent.run(cfg, tensor(in, X), tensor(in, W), tensor(in, R), TensorOps.optional(in, B),
                     TensorOps.optional(in, SEQ_LENS), TensorOps.optional(in, INITIAL_H), lstm ? TensorOps.optional(in, INITIAL_C) : null,
-                    lstm ? TensorOps.optional(in, PEEPHOLES) : null, prepared, ec.parallel());
+                    lstm ? TensorOps.optional(in, PEEPHOLES) : null, prepared, ec);
             return lstm ? new Value[] {r.y(), r.yH(), r.yC()} : new Value[] {r.y(), r.yH()};
         };
     }

@@ -175,6 +175,8 @@ public record Activation(Kind kind, float alpha, float beta) {
      * cheaper than the JDK's vector tanh. NaN stays NaN.
      */
     static FloatVector tanh(FloatVector x) {
+        // clamped by max and min, not FloatFastPaths.clamp: in the recurrent layers' gate loops
+        // (sigmoid, then tanh) the larger body was not inlined, and its boxed vectors cost more
         FloatVector c = x.max(-9f).min(9f), u = c.mul(c);
         FloatVector p = u.fma(TANH_P[4], TANH_P[3]).fma(u, x.broadcast(TANH_P[2])).fma(u, x.broadcast(TANH_P[1])).fma(u, x.broadcast(TANH_P[0]));
         FloatVector q = u.fma(TANH_Q[4], TANH_Q[3]).fma(u, x.broadcast(TANH_Q[2])).fma(u, x.broadcast(TANH_Q[1])).fma(u, x.broadcast(TANH_Q[0]));
@@ -192,12 +194,12 @@ public record Activation(Kind kind, float alpha, float beta) {
      * (beyond which erf rounds to ±1), the result clamped to [-1, 1]. NaN stays NaN.
      */
     static FloatVector erf(FloatVector x) {
-        FloatVector c = x.max(-4f).min(4f), u = c.mul(c);
+        FloatVector c = FloatFastPaths.clamp(x, -4f, 4f), u = c.mul(c);
         FloatVector p = u.fma(ERF_P[5], ERF_P[4]).fma(u, x.broadcast(ERF_P[3])).fma(u, x.broadcast(ERF_P[2]))
                 .fma(u, x.broadcast(ERF_P[1])).fma(u, x.broadcast(ERF_P[0]));
         FloatVector q = u.fma(ERF_Q[5], ERF_Q[4]).fma(u, x.broadcast(ERF_Q[3])).fma(u, x.broadcast(ERF_Q[2]))
                 .fma(u, x.broadcast(ERF_Q[1])).fma(u, x.broadcast(ERF_Q[0]));
-        return c.mul(p.div(q)).max(-1f).min(1f);
+        return FloatFastPaths.clamp(c.mul(p.div(q)), -1f, 1f);
     }
 
     /** y[i] = f(y[i] + residual[i + shift]) for i in [from, to), in place; a null residual adds nothing. */

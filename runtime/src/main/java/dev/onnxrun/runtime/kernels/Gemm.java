@@ -41,7 +41,7 @@ public final class Gemm {
     static final int MC = MR * 64;
     /** Columns of B packed at once (a multiple of NR). */
     static final int NC = NR * 128;
-    /** Up to this many multiply-adds, a product with packed B streams its panels a row pair at a time. */
+    /** Up to this many multiply-adds, a product with packed B streams its panels a few rows at a time. */
     private static final long SMALL_PACKED = 1 << 15;
     /** Up to this many multiply-adds, a product with an unpacked B takes plain loops ({@link #tinyRow}). */
     private static final long TINY_PRODUCT = 1 << 11;
@@ -201,7 +201,7 @@ public final class Gemm {
             // A few rows (or a small product) times packed weights: the panels stream through in
             // order, with no A to pack and no partial tiles.
             par.forRange((n + NR - 1) / NR, (from, to) -> {
-                float[] sums = new float[2 * NR];
+                float[] sums = Scratch.floats(Scratch.EDGE_TILE, 4 * NR);
                 for (int p = (int) from; p < to; p++) {
                     int col = p * NR, jc = col / NC * NC, cols = Math.min(NR, n - col);
                     for (int pc = 0; pc < k; pc += KC) {
@@ -333,18 +333,19 @@ public final class Gemm {
 
     /**
      * Adds alpha · A[row..row+rows) × [pc..pc+kc) × (one packed B panel) to C at {@code cAt}
-     * (rows {@code ldc} apart, first {@code cols} columns): rows in pairs, then one alone, each
-     * pair's product staged in {@code sums} (2·NR floats) before it is added to C.
+     * (rows {@code ldc} apart, first {@code cols} columns): rows four at a time, then a pair, then
+     * one alone, each group's product staged in {@code sums} (4·NR floats) before it is added to C.
      */
     private static void panelRows(int rows, Matrix a, int row, int pc, int kc, float alpha, float[] pb, int panel, float[] c, int cAt,
                                   int ldc, int cols, float[] sums) {
         int rs = a.rowStride(), cs = a.colStride(), aAt = a.offset() + row * rs + pc * cs;
-        for (int i = 0; i < rows; i += 2) {
-            boolean pair = i + 1 < rows;
-            if (pair) panelRowPair(a.data(), aAt + i * rs, aAt + (i + 1) * rs, cs, kc, pb, panel, sums);
+        for (int i = 0; i < rows; ) {
+            int group = rows - i >= 4 ? 4 : Math.min(2, rows - i);
+            if (group == 4) panelRowQuad(a.data(), aAt + i * rs, rs, cs, kc, pb, panel, sums);
+            else if (group == 2) panelRowPair(a.data(), aAt + i * rs, aAt + (i + 1) * rs, cs, kc, pb, panel, sums);
             else panelRow(a.data(), aAt + i * rs, cs, kc, pb, panel, sums);
-            FloatArrays.addScaled(sums, 0, alpha, c, cAt + i * ldc, cols);
-            if (pair) FloatArrays.addScaled(sums, NR, alpha, c, cAt + (i + 1) * ldc, cols);
+            for (int g = 0; g < group; g++) FloatArrays.addScaled(sums, g * NR, alpha, c, cAt + (i + g) * ldc, cols);
+            i += group;
         }
     }
 
@@ -388,6 +389,35 @@ public final class Gemm {
         d1.intoArray(sums, NR + VL);
         d2.intoArray(sums, NR + 2 * VL);
         d3.intoArray(sums, NR + 3 * VL);
+    }
+
+    /**
+     * {@link #panelRow} for four rows at once ({@code ars} apart, into sums[0..4·NR)): 16
+     * accumulators, and each step's four B vectors feed 16 FMAs where a pair's feed 8.
+     */
+    private static void panelRowQuad(float[] ad, int aAt, int ars, int acs, int kc, float[] pb, int panel, float[] sums) {
+        int a1 = aAt + ars, a2 = aAt + 2 * ars, a3 = aAt + 3 * ars;
+        FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES), c02 = FloatVector.zero(SPECIES), c03 = FloatVector.zero(SPECIES);
+        FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES), c12 = FloatVector.zero(SPECIES), c13 = FloatVector.zero(SPECIES);
+        FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES), c22 = FloatVector.zero(SPECIES), c23 = FloatVector.zero(SPECIES);
+        FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES), c32 = FloatVector.zero(SPECIES), c33 = FloatVector.zero(SPECIES);
+        for (int l = 0, at = panel; l < kc; l++, at += NR) {
+            int o = l * acs;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, at), b1 = FloatVector.fromArray(SPECIES, pb, at + VL);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, pb, at + 2 * VL), b3 = FloatVector.fromArray(SPECIES, pb, at + 3 * VL);
+            FloatVector v = FloatVector.broadcast(SPECIES, ad[aAt + o]);
+            c00 = b0.fma(v, c00); c01 = b1.fma(v, c01); c02 = b2.fma(v, c02); c03 = b3.fma(v, c03);
+            v = FloatVector.broadcast(SPECIES, ad[a1 + o]);
+            c10 = b0.fma(v, c10); c11 = b1.fma(v, c11); c12 = b2.fma(v, c12); c13 = b3.fma(v, c13);
+            v = FloatVector.broadcast(SPECIES, ad[a2 + o]);
+            c20 = b0.fma(v, c20); c21 = b1.fma(v, c21); c22 = b2.fma(v, c22); c23 = b3.fma(v, c23);
+            v = FloatVector.broadcast(SPECIES, ad[a3 + o]);
+            c30 = b0.fma(v, c30); c31 = b1.fma(v, c31); c32 = b2.fma(v, c32); c33 = b3.fma(v, c33);
+        }
+        c00.intoArray(sums, 0); c01.intoArray(sums, VL); c02.intoArray(sums, 2 * VL); c03.intoArray(sums, 3 * VL);
+        c10.intoArray(sums, NR); c11.intoArray(sums, NR + VL); c12.intoArray(sums, NR + 2 * VL); c13.intoArray(sums, NR + 3 * VL);
+        c20.intoArray(sums, 2 * NR); c21.intoArray(sums, 2 * NR + VL); c22.intoArray(sums, 2 * NR + 2 * VL); c23.intoArray(sums, 2 * NR + 3 * VL);
+        c30.intoArray(sums, 3 * NR); c31.intoArray(sums, 3 * NR + VL); c32.intoArray(sums, 3 * NR + 2 * VL); c33.intoArray(sums, 3 * NR + 3 * VL);
     }
 
     /**

@@ -90,8 +90,10 @@ public final class MatrixOps {
             FloatArrays.Slice outSlice = FloatArrays.slice(result);
             float[] out = outSlice.array();
             int outAt = outSlice.offset();
-            // Many small products (attention heads) parallelise best across the batch.
-            boolean acrossBatch = batches >= parallel.threads() && (long) m * n * k < (1L << 20);
+            // Attention heads parallelise best across the batch, a whole product per task: split
+            // inside, each product would meet the pool several times (packing, tiles). Large
+            // products go inside only when the heads would not divide evenly among the threads.
+            boolean acrossBatch = batches >= parallel.threads() && (batches % parallel.threads() == 0 || (long) m * n * k < (1L << 20));
             Parallel inner = acrossBatch ? Parallel.SERIAL : parallel;
             Parallel.RangeBody body = (from, to) -> {
                 for (int i = (int) from; i < to; i++) {

@@ -1,6 +1,7 @@
 package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
@@ -206,10 +207,10 @@ public final class Recurrent {
         return RecurrentFloat.Weights.of(cfg, w, r, b, peepholes, stored);
     }
 
-    /** {@link #run(Config, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, RecurrentFloat.Weights, Parallel)} preparing the weights itself. */
+    /** {@link #run(Config, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, RecurrentFloat.Weights, ExecContext)} preparing the weights itself, outputs on the heap. */
     public static Result run(Config cfg, Tensor x, Tensor w, Tensor r, Tensor b, Tensor seqLens, Tensor initialH,
                              Tensor initialC, Tensor peepholes, Parallel parallel) {
-        return run(cfg, x, w, r, b, seqLens, initialH, initialC, peepholes, null, parallel);
+        return run(cfg, x, w, r, b, seqLens, initialH, initialC, peepholes, null, ExecContext.on(parallel));
     }
 
     /**
@@ -217,10 +218,11 @@ public final class Recurrent {
      * Shapes follow the ONNX operator: X [seq, batch, input] (or batch first), W [dirs, G·H, input],
      * R [dirs, G·H, H], B [dirs, 2·G·H], sequence_lens [batch], initial states [dirs, batch, H], P [dirs, 3H].
      * {@code prepared} is {@link #prepare}'s result for these weights, or null to prepare them here.
+     * The float32 path takes Y, Y_h and Y_c from {@code ctx}'s output memory.
      */
     public static Result run(Config cfg, Tensor x, Tensor w, Tensor r, Tensor b, Tensor seqLens, Tensor initialH,
-                             Tensor initialC, Tensor peepholes, RecurrentFloat.Weights prepared, Parallel parallel) {
-        return run(cfg, x, w, r, b, seqLens, initialH, initialC, peepholes, prepared, parallel, null);
+                             Tensor initialC, Tensor peepholes, RecurrentFloat.Weights prepared, ExecContext ctx) {
+        return run(cfg, x, w, r, b, seqLens, initialH, initialC, peepholes, prepared, ctx, null);
     }
 
     /**
@@ -247,7 +249,8 @@ public final class Recurrent {
 
     /** {@link #run}, recording into {@code tape} when it is not null (then in double: the backward pass reads the records). */
     static Result run(Config cfg, Tensor x, Tensor w, Tensor r, Tensor b, Tensor seqLens, Tensor initialH,
-                      Tensor initialC, Tensor peepholes, RecurrentFloat.Weights prepared, Parallel parallel, Tape tape) {
+                      Tensor initialC, Tensor peepholes, RecurrentFloat.Weights prepared, ExecContext ctx, Tape tape) {
+        Parallel parallel = ctx.parallel();
         if (prepared == null) checkWeights(cfg, w, r, b, peepholes);
         Layer layer = new Layer(cfg, x, w, r);
         layer.checkState(initialH, "initial_h");
@@ -257,7 +260,7 @@ public final class Recurrent {
             tape.allocate(layer, lengths);
         } else if (x.dtype() == DType.FLOAT && w.dtype() == DType.FLOAT && r.dtype() == DType.FLOAT) {
             RecurrentFloat.Weights weights = prepared != null ? prepared : RecurrentFloat.Weights.of(cfg, w, r, b, peepholes, PackedForm.Stored.NONE);
-            return RecurrentFloat.run(layer, weights, x, lengths, initialH, initialC, parallel);
+            return RecurrentFloat.run(layer, weights, x, lengths, initialH, initialC, ctx);
         }
 
         double[] xs = layer.inputRows(x);

@@ -1,5 +1,7 @@
 package dev.onnxrun.runtime.kernels;
 
+import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import dev.onnxrun.runtime.kernels.Recurrent.Activation;
@@ -122,13 +124,26 @@ public final class RecurrentFloat {
     }
 
     static Recurrent.Result run(Recurrent.Layer layer, Weights weights, Tensor x, int[] lengths, Tensor initialH, Tensor initialC,
-                                Parallel parallel) {
+                                ExecContext ctx) {
         Config cfg = layer.cfg;
+        Parallel parallel = ctx.parallel();
         FloatArrays.Slice xs = FloatArrays.slice(x);
-        int stateSize = layer.dirs * layer.batch * layer.hidden;
-        float[] y = new float[layer.seq * stateSize];
-        float[] yH = new float[stateSize];
-        float[] yC = cfg.cell() == Cell.LSTM ? new float[stateSize] : null;
+        long[] yShape = cfg.batchFirst()
+                ? new long[] {layer.batch, layer.seq, layer.dirs, layer.hidden}
+                : new long[] {layer.seq, layer.dirs, layer.batch, layer.hidden};
+        long[] stateShape = cfg.batchFirst()
+                ? new long[] {layer.batch, layer.dirs, layer.hidden}
+                : new long[] {layer.dirs, layer.batch, layer.hidden};
+        Tensor yT = ctx.output(0, DType.FLOAT, yShape), yHT = ctx.output(1, DType.FLOAT, stateShape);
+        Tensor yCT = cfg.cell() == Cell.LSTM ? ctx.output(2, DType.FLOAT, stateShape) : null;
+        FloatArrays.Slice y = FloatArrays.slice(yT), yH = FloatArrays.slice(yHT), yC = yCT == null ? null : FloatArrays.slice(yCT);
+        // the steps past a sequence's end are zeros in Y, and planned memory holds whatever was there
+        for (int length : lengths) {
+            if (length < layer.seq) {
+                java.util.Arrays.fill(y.array(), y.offset(), y.offset() + Math.toIntExact(yT.size()), 0f);
+                break;
+            }
+        }
         // every direction's projection, one after the other, held by this thread while the recurrences read them
         int perDirection = layer.seq * layer.batch * weights.directions[0].inputT().cols();
         float[] projected = Scratch.floats(Scratch.RECURRENT_INPUT, layer.dirs * perDirection);
@@ -148,13 +163,7 @@ public final class RecurrentFloat {
                 new Recurrence(layer, weights.directions[d], d, projected, d * perDirection, first, end, lengths, inner).run(initialH, initialC, y, yH, yC);
             }
         });
-        long[] yShape = cfg.batchFirst()
-                ? new long[] {layer.batch, layer.seq, layer.dirs, layer.hidden}
-                : new long[] {layer.seq, layer.dirs, layer.batch, layer.hidden};
-        long[] stateShape = cfg.batchFirst()
-                ? new long[] {layer.batch, layer.dirs, layer.hidden}
-                : new long[] {layer.dirs, layer.batch, layer.hidden};
-        return new Recurrent.Result(Tensor.of(y, yShape), Tensor.of(yH, stateShape), yC == null ? null : Tensor.of(yC, stateShape));
+        return new Recurrent.Result(yT, yHT, yCT);
     }
 
     /** X·Wᵀ + b of every step [seq·batch, G·Hp] into {@code out} from {@code at}, rows in X's order (see {@link Recurrent.Layer#inputRow}). */
@@ -218,7 +227,7 @@ public final class RecurrentFloat {
             gateRow = new float[width];
         }
 
-        void run(Tensor initialH, Tensor initialC, float[] y, float[] yH, float[] yC) {
+        void run(Tensor initialH, Tensor initialC, FloatArrays.Slice y, FloatArrays.Slice yH, FloatArrays.Slice yC) {
             loadState(initialH, h);
             loadState(initialC, c);
             Cell cell = layer.cfg.cell();
@@ -244,13 +253,13 @@ public final class RecurrentFloat {
                         case LSTM -> lstmRow(xo, r);
                         case GRU -> gruUpdate(xo, ho);
                     }
-                    System.arraycopy(h, ho, y, Math.toIntExact(layer.outputIndex(t, d, first + r, 0)), hidden);
+                    System.arraycopy(h, ho, y.array(), y.offset() + Math.toIntExact(layer.outputIndex(t, d, first + r, 0)), hidden);
                 }
             }
             for (int r = 0; r < rows; r++) {
                 int at = Math.toIntExact(layer.stateIndex(d, first + r, 0));
-                System.arraycopy(h, r * hp, yH, at, hidden);
-                if (yC != null) System.arraycopy(c, r * hp, yC, at, hidden);
+                System.arraycopy(h, r * hp, yH.array(), yH.offset() + at, hidden);
+                if (yC != null) System.arraycopy(c, r * hp, yC.array(), yC.offset() + at, hidden);
             }
         }
 
@@ -346,15 +355,19 @@ public final class RecurrentFloat {
      * activations get loops of their own, so each compiles with its operations inline.
      */
     private static void activate(Activation act, float clip, float[] v, int from, int to) {
+        // without a clip, sigmoid and tanh bound their inputs themselves
+        boolean clipped = clip < Float.POSITIVE_INFINITY;
         switch (act.kind()) {
             case SIGMOID -> {
                 for (int j = from; j < to; j += VL) {
-                    dev.onnxrun.runtime.kernels.Activation.sigmoid(FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip)).intoArray(v, j);
+                    FloatVector x = FloatVector.fromArray(SPECIES, v, j);
+                    dev.onnxrun.runtime.kernels.Activation.sigmoid(clipped ? x.max(-clip).min(clip) : x).intoArray(v, j);
                 }
             }
             case TANH -> {
                 for (int j = from; j < to; j += VL) {
-                    dev.onnxrun.runtime.kernels.Activation.tanh(FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip)).intoArray(v, j);
+                    FloatVector x = FloatVector.fromArray(SPECIES, v, j);
+                    dev.onnxrun.runtime.kernels.Activation.tanh(clipped ? x.max(-clip).min(clip) : x).intoArray(v, j);
                 }
             }
             default -> {

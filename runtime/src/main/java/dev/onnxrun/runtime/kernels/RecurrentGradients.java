@@ -1,6 +1,7 @@
 package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import dev.onnxrun.runtime.kernels.Recurrent.Activation;
@@ -36,7 +37,7 @@ public final class RecurrentGradients {
     public static Result backward(Recurrent.Config cfg, Tensor x, Tensor w, Tensor r, Tensor b, Tensor seqLens, Tensor initialH,
                                   Tensor initialC, Tensor peepholes, Tensor dY, Tensor dYh, Tensor dYc, Parallel parallel) {
         Recurrent.Tape tape = new Recurrent.Tape();
-        Recurrent.run(cfg, x, w, r, b, seqLens, initialH, initialC, peepholes, null, parallel, tape);
+        Recurrent.run(cfg, x, w, r, b, seqLens, initialH, initialC, peepholes, null, ExecContext.on(parallel), tape);
         Recurrent.Layer layer = tape.layer;
         Recurrent.check(dY, "gradient of Y", layer.outputShape());
         layer.checkState(dYh, "gradient of Y_h");

@@ -145,6 +145,18 @@ class ElementwiseTest {
             else if (x[i] > 88.72283f) assertEquals(Float.POSITIVE_INFINITY, y[i], "exp(" + x[i] + ")");
             else assertEquals(want, y[i], 2 * Math.ulp((float) want), "exp(" + x[i] + ")");
         }
+        // the non-positive twin: the same bits wherever it applies
+        float[] z = new float[x.length];
+        for (int i = 0; i < x.length; i += lanes) {
+            jdk.incubator.vector.FloatVector v = jdk.incubator.vector.FloatVector.fromArray(FloatFastPaths.SPECIES, x, i);
+            v.min(0f).blend(v, v.test(jdk.incubator.vector.VectorOperators.IS_NAN)).intoArray(z, i);
+        }
+        for (int i = 0; i < x.length; i += lanes) {
+            FloatFastPaths.exp(jdk.incubator.vector.FloatVector.fromArray(FloatFastPaths.SPECIES, z, i)).intoArray(y, i);
+            float[] twin = new float[lanes];
+            FloatFastPaths.expOfNonPositive(jdk.incubator.vector.FloatVector.fromArray(FloatFastPaths.SPECIES, z, i)).intoArray(twin, 0);
+            for (int j = 0; j < lanes; j++) assertSameBits(new float[] {y[i + j]}, new float[] {twin[j]}, "exp(" + z[i + j] + ")");
+        }
         float[] v = new float[lanes];
         for (int i = 0; i < lanes; i++) v[i] = (float) r.nextGaussian();
         double sum = 0;

@@ -120,6 +120,26 @@ class GemmTest {
         }
     }
 
+    /** Every count of rows the panel paths group (fours, a pair, one alone), alone and as a big product's last rows. */
+    @Test
+    void packedPanelsInRowGroups() {
+        try (Parallel par = new Parallel(2)) {
+            for (int m : new int[] {1, 2, 3, 4, 5, 7, 8, 9, Gemm.MR * 3 + 4, Gemm.MR * 3 + 5}) {
+                for (int[] nk : new int[][] {{Gemm.NR + 5, 13}, {257, Gemm.KC + 3}}) {
+                    int n = nk[0], k = nk[1];
+                    Random r = new Random(m * 7L + n + k);
+                    float[] a = random(r, m * k), b = random(r, k * n), expected = random(r, m * n), actual = expected.clone();
+                    Gemm.Matrix ma = Gemm.Matrix.rowMajor(a, 0, k), mb = Gemm.Matrix.rowMajor(b, 0, n);
+                    Gemm.reference(m, n, k, -1.5f, ma, mb, expected, 0, n, true);
+                    Gemm.multiply(m, -1.5f, ma, Gemm.pack(k, n, mb), actual, 0, n, true, par);
+                    for (int i = 0; i < expected.length; i++) {
+                        assertEquals(expected[i], actual[i], 1e-4f * (1 + k), "m=" + m + " n=" + n + " k=" + k + " at " + i);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void spansSeveralPackedBlocks() {
         try (Parallel par = new Parallel(4)) {

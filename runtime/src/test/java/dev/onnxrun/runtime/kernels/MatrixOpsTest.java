@@ -28,6 +28,22 @@ class MatrixOpsTest {
         }
     }
 
+    /**
+     * Batches of products on both sides (attention heads), spread across the batch or split inside
+     * each product: heads that divide evenly among the threads, and three large ones that do not.
+     */
+    @Test
+    void batchedProductsOnEitherSplit() {
+        Random r = new Random(13);
+        try (Parallel par = new Parallel(2)) {
+            for (long[][] shapes : new long[][][] {{{2, 4, 128, 64}, {2, 4, 64, 128}}, {{3, 128, 64}, {3, 64, 130}}, {{3, 5, 7}, {1, 7, 9}}}) {
+                Tensor a = RandomTensors.uniform(r, shapes[0]), b = RandomTensors.uniform(r, shapes[1]);
+                Tensor expected = MatrixOps.matMul(Tensor.of(a.toDoubleArray(), a.shape()), Tensor.of(b.toDoubleArray(), b.shape()), par);
+                assertClose(expected, MatrixOps.matMul(a, b, par));
+            }
+        }
+    }
+
     @Test
     void gemmWithPackedTransposedWeights() {
         Random r = new Random(12);

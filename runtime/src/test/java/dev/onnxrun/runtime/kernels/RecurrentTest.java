@@ -51,14 +51,18 @@ class RecurrentTest {
                 String what = "trial " + trial + " " + cfg;
                 Parallel pool = trial % 2 == 0 ? threads : Parallel.SERIAL;
                 Recurrent.Result fast = Recurrent.run(cfg, trial % 3 == 0 ? RandomTensors.sliced(x) : x, w, r, b, lens, h0, c0, p, pool);
-                Recurrent.Result prepared = Recurrent.run(cfg, x, w, r, b, lens, h0, c0, p, Recurrent.prepare(cfg, w, r, b, p, PackedForm.Stored.NONE), pool);
+                Recurrent.Result prepared = Recurrent.run(cfg, x, w, r, b, lens, h0, c0, p, Recurrent.prepare(cfg, w, r, b, p, PackedForm.Stored.NONE),
+                        ArenaSlices.context(pool));
                 Recurrent.Result reference = Recurrent.run(cfg, RandomTensors.asDouble(x), RandomTensors.asDouble(w), RandomTensors.asDouble(r), RandomTensors.asDouble(b), lens, RandomTensors.asDouble(h0),
                         RandomTensors.asDouble(c0), RandomTensors.asDouble(p), pool);
                 assertClose(reference.y(), fast.y(), what + " Y");
                 assertClose(reference.yH(), fast.yH(), what + " Y_h");
                 if (cell == Cell.LSTM) assertClose(reference.yC(), fast.yC(), what + " Y_c");
                 // not bitwise: exp and tanh round differently before and after the JIT compiles them
+                // prepared weights, outputs in planned memory (NaN-filled): every element written
                 assertClose(fast.y(), prepared.y(), what + " prepared Y");
+                assertClose(fast.yH(), prepared.yH(), what + " prepared Y_h");
+                if (cell == Cell.LSTM) assertClose(fast.yC(), prepared.yC(), what + " prepared Y_c");
             }
         }
     }
