@@ -143,6 +143,17 @@ class CliTest {
         assertTrue(lines[lines.length - 1].matches("median_ms=[0-9.]+ min_ms=[0-9.]+ max_ms=[0-9.]+"), lines[lines.length - 1]);
     }
 
+    /** Per node: one line per node of the compiled plan, named, with its output shape; a bad grouping is a usage error. */
+    @Test
+    void benchProfilesPerNode() {
+        Result r = cli("bench", MLP.resolve("model.onnx").toString(), "--warmup", "1", "--iterations", "2", "--threads", "1", "--profile=node");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("(?s).*\\n\\s+[0-9.]+\\s+[0-9.]+%\\s+\\S*Gemm\\s+\\[2, 128\\]\\s+/fc1/Gemm\\n.*"), r.out());
+        Result byOp = cli("bench", MLP.resolve("model.onnx").toString(), "--warmup", "1", "--iterations", "2", "--threads", "1", "--profile");
+        assertTrue(byOp.out().contains("\nop "), byOp.out());
+        assertEquals(Main.EXIT_USAGE, cli("bench", MLP.resolve("model.onnx").toString(), "--profile=layer").code());
+    }
+
     @Test
     void inspectShowsOpsAndParameters() {
         Result r = cli("inspect", MLP.resolve("model.onnx").toString());
