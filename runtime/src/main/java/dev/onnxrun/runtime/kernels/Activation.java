@@ -85,7 +85,7 @@ public record Activation(Kind kind, float alpha, float beta) {
     /**
      * y[i] = f(y[i]) for i in [from, to), in place. Each kind has a loop of its own, so each
      * compiles with its vector operations inline (one loop over a switch would not); a last,
-     * partial vector is done masked.
+     * partial vector through a buffer ({@link #applyTail}).
      */
     public void apply(float[] y, int from, int to) {
         int i = from, upper = from + SPECIES.loopBound(to - from), vl = SPECIES.length();
@@ -106,10 +106,19 @@ public record Activation(Kind kind, float alpha, float beta) {
             case SILU -> { for (; i < upper; i += vl) silu(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
             case GELU -> { for (; i < upper; i += vl) gelu(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
         }
-        if (i < to) {
-            VectorMask<Float> tail = SPECIES.indexInRange(i, to);
-            applyAnyKind(FloatVector.fromArray(SPECIES, y, i, tail)).intoArray(y, i, tail);
-        }
+        if (i < to) applyTail(y, i, to);
+    }
+
+    /**
+     * f on the last, partial vector of {@link #apply(float[], int, int)}, through a buffer of one
+     * whole vector: done masked in place, the vector would cross a call C2 does not inline
+     * (this method's loops make it too large) and be boxed, one allocation per call.
+     */
+    private void applyTail(float[] y, int from, int to) {
+        float[] t = Scratch.floats(Scratch.ACTIVATION_TAIL, SPECIES.length());
+        System.arraycopy(y, from, t, 0, to - from);
+        apply(t, 0, SPECIES.length());
+        System.arraycopy(t, 0, y, from, to - from);
     }
 
     /**
@@ -133,19 +142,6 @@ public record Activation(Kind kind, float alpha, float beta) {
             case CLIP -> v.max(alpha).min(beta);
             case LEAKY_RELU -> v.blend(v.mul(alpha), v.lt(0f));
             default -> throw new IllegalStateException(kind + " has no vector form");
-        };
-    }
-
-    /** f on each lane, every kind: the last, partial vector of {@link #apply(float[], int, int)}. */
-    private FloatVector applyAnyKind(FloatVector v) {
-        return switch (kind) {
-            case NONE, RELU, CLIP, LEAKY_RELU -> apply(v);
-            case SIGMOID -> sigmoid(v);
-            case TANH -> tanh(v);
-            case HARD_SIGMOID -> hardSigmoid(v);
-            case HARD_SWISH -> hardSwish(v);
-            case SILU -> silu(v);
-            case GELU -> gelu(v);
         };
     }
 
