@@ -126,13 +126,7 @@ class MemoryPlanTest {
      */
     @Test
     void concatInputsAreMadeInsideItsOutput() {
-        MemoryPlan p = MemoryPlan.of(typed("""
-                graph g(x: float[1,16,4]) -> (y: float[1,32,4])
-                  a = Relu(x)
-                  b = Sigmoid(x)
-                  c = Concat(a, b) {axis: 1}
-                  y = Tanh(c)
-                """));
+        MemoryPlan p = MemoryPlan.of(typed(fireEnd("1,16,4", "1,32,4")));
         assertEquals(List.of("c"), List.copyOf(p.slots().keySet()));
         assertEquals("c", p.storageOf("a"));
         assertEquals(p.offsetOf("c"), p.offsetOf("a"));
@@ -155,22 +149,21 @@ class MemoryPlanTest {
         assertEquals("d", later.storageOf("a"), "a and b are read after c's Concat: made in d, where they die");
         assertEquals("d", later.storageOf("b"));
         assertTrue(later.slots().containsKey("c"), "c copies them");
-        MemoryPlan interleaved = MemoryPlan.of(typed("""
-                graph g(x: float[2,16,4]) -> (y: float[2,32,4])
-                  a = Relu(x)
-                  b = Sigmoid(x)
-                  y2 = Concat(a, b) {axis: 1}
-                  y = Tanh(y2)
-                """));
+        MemoryPlan interleaved = MemoryPlan.of(typed(fireEnd("2,16,4", "2,32,4")));
         assertTrue(interleaved.slots().containsKey("a"), "with two images each input is two blocks of the output");
-        MemoryPlan unaligned = MemoryPlan.of(typed("""
-                graph g(x: float[1,3,1]) -> (y: float[1,6,1])
+        MemoryPlan unaligned = MemoryPlan.of(typed(fireEnd("1,3,1", "1,6,1")));
+        assertTrue(unaligned.slots().containsKey("b"), "b's block starts 12 bytes in: not aligned");
+    }
+
+    /** a = Relu(x), b = Sigmoid(x) joined along axis 1 into c, read by the graph output's Tanh. */
+    private static String fireEnd(String xShape, String yShape) {
+        return """
+                graph g(x: float[%s]) -> (y: float[%s])
                   a = Relu(x)
                   b = Sigmoid(x)
                   c = Concat(a, b) {axis: 1}
                   y = Tanh(c)
-                """));
-        assertTrue(unaligned.slots().containsKey("b"), "b's block starts 12 bytes in: not aligned");
+                """.formatted(xShape, yShape);
     }
 
     @Test
