@@ -110,15 +110,31 @@ public record Activation(Kind kind, float alpha, float beta) {
     }
 
     /**
-     * f on the last, partial vector of {@link #apply(float[], int, int)}, through a buffer of one
-     * whole vector: done masked in place, the vector would cross a call C2 does not inline
-     * (this method's loops make it too large) and be boxed, one allocation per call.
+     * f on the last, partial vector of {@link #apply(float[], int, int)}. Done masked there, the
+     * vector would cross a call C2 does not inline (that method's loops make it too large) and be
+     * boxed: the kinds that are a clamp or Leaky Relu go element by element in double precision,
+     * which gives the vector form's results exactly; the others keep the vector form, boxed.
      */
     private void applyTail(float[] y, int from, int to) {
-        float[] t = Scratch.floats(Scratch.ACTIVATION_TAIL, SPECIES.length());
-        System.arraycopy(y, from, t, 0, to - from);
-        apply(t, 0, SPECIES.length());
-        System.arraycopy(t, 0, y, from, to - from);
+        if (vectorized()) {
+            for (int i = from; i < to; i++) y[i] = (float) apply(y[i]);
+            return;
+        }
+        VectorMask<Float> tail = SPECIES.indexInRange(from, to);
+        applyAnyKind(FloatVector.fromArray(SPECIES, y, from, tail)).intoArray(y, from, tail);
+    }
+
+    /** f on each lane, every kind: the last, partial vector of {@link #apply(float[], int, int)}. */
+    private FloatVector applyAnyKind(FloatVector v) {
+        return switch (kind) {
+            case NONE, RELU, CLIP, LEAKY_RELU -> apply(v);
+            case SIGMOID -> sigmoid(v);
+            case TANH -> tanh(v);
+            case HARD_SIGMOID -> hardSigmoid(v);
+            case HARD_SWISH -> hardSwish(v);
+            case SILU -> silu(v);
+            case GELU -> gelu(v);
+        };
     }
 
     /**
@@ -133,6 +149,20 @@ public record Activation(Kind kind, float alpha, float beta) {
             default -> false;
         };
     }
+
+    /**
+     * Whether f is x clamped to [{@link #clampLow}, {@link #clampHigh}] (none, Relu, Clip): a
+     * kernel can then apply it with a max and a min of its own, calling nothing. (A vector passed
+     * to {@link #apply(FloatVector)} where C2 declines to inline it is boxed; in a kernel whose
+     * profile makes the call look cold, the whole loop was seen compiled to boxed code.)
+     */
+    public boolean isClamp() { return kind == Kind.NONE || kind == Kind.RELU || kind == Kind.CLIP; }
+
+    /** The lower bound of an {@link #isClamp} f. */
+    public float clampLow() { return kind == Kind.CLIP ? alpha : kind == Kind.RELU ? 0f : Float.NEGATIVE_INFINITY; }
+
+    /** The upper bound of an {@link #isClamp} f. */
+    public float clampHigh() { return kind == Kind.CLIP ? beta : Float.POSITIVE_INFINITY; }
 
     /** f on each lane, for the {@link #vectorized} kinds; the others' float32 path is {@link #apply(float[], int, int)}. */
     public FloatVector apply(FloatVector v) {
