@@ -29,6 +29,12 @@ import java.util.Set;
  *   <li><b>In place.</b> An elementwise op ({@link #IN_PLACE_OPS}) whose input dies at its step
  *       writes its output over that input when both have the same size: the two are folded into
  *       one value, as views are.</li>
+ *   <li><b>Concat in place.</b> A Concat whose inputs are each one contiguous block of its
+ *       output (all dims before the axis are 1) and all die at its step has its inputs made
+ *       inside its output: each input is folded into the output at its block's offset (when
+ *       that offset is aligned), the output living from the first input's step. The kernels
+ *       that make the inputs write them in place, and Concat finds them there and copies
+ *       nothing.</li>
  *   <li><b>Placement.</b> Greedy by size for offset calculation (Pisarchyk and Lee, 2020):
  *       values in decreasing size each take the lowest {@link #ALIGNMENT}-aligned offset in one
  *       arena that overlaps no already placed value whose lifetime overlaps theirs.</li>
@@ -58,13 +64,17 @@ public final class MemoryPlan {
 
     private final Map<String, Slot> slots;
     private final Map<String, String> storageOf;
+    /** Values laid inside the value they share (Concat's inputs): byte offset in it, and their own bytes. */
+    private final Map<String, long[]> within;
     private final long naiveBytes;
     private final long boundBytes;
     private final long arenaBytes;
 
-    private MemoryPlan(Map<String, Slot> slots, Map<String, String> storageOf, long naiveBytes, long boundBytes, long arenaBytes) {
+    private MemoryPlan(Map<String, Slot> slots, Map<String, String> storageOf, Map<String, long[]> within, long naiveBytes, long boundBytes,
+                       long arenaBytes) {
         this.slots = slots;
         this.storageOf = storageOf;
+        this.within = within;
         this.naiveBytes = naiveBytes;
         this.boundBytes = boundBytes;
         this.arenaBytes = arenaBytes;
@@ -76,12 +86,12 @@ public final class MemoryPlan {
     public static long placements() { return PLACEMENTS.get(); }
 
     /** The values to place (stages 1 to 3): unplaced slots in the order their values are made, and which value shares whose memory. */
-    private record Values(List<Slot> sized, Map<String, String> shares, int steps, long naive) {}
+    private record Values(List<Slot> sized, Map<String, String> shares, Map<String, long[]> within, int steps, long naive) {}
 
     /** Plans {@code g}'s float32 intermediates of known size. */
     public static MemoryPlan of(Graph g) {
         Values v = values(g);
-        return place(v.sized(), v.shares(), v.steps(), v.naive());
+        return place(v.sized(), v.shares(), v.within(), v.steps(), v.naive());
     }
 
     /**
@@ -105,7 +115,7 @@ public final class MemoryPlan {
                 if (placed.get(i).livesWith(placed.get(j)) && placed.get(i).overlapsInMemory(placed.get(j))) return null;
             }
         }
-        return finish(placed, v.shares(), v.steps(), v.naive(), arenaBytes);
+        return finish(placed, v.shares(), v.within(), v.steps(), v.naive(), arenaBytes);
     }
 
     /** Stages 1 to 3 of the plan of {@code g}. */
@@ -139,11 +149,57 @@ public final class MemoryPlan {
         foldInPlace(g, nodes, first, last, shares);
         // a value viewed by a graph output must outlive the run: leave it out of the arena
         for (ValueInfo out : g.outputs()) first.remove(root(out.name(), shares));
+        Map<String, long[]> within = foldConcatInputs(g, nodes, first, last, shares);
         List<Slot> sized = new ArrayList<>();
         for (var e : first.entrySet()) {
             sized.add(new Slot(e.getKey(), bytesOf(g.typeOf(e.getKey())), e.getValue(), last.get(e.getKey()), -1));
         }
-        return new Values(sized, shares, nodes.size(), naive);
+        return new Values(sized, shares, within, nodes.size(), naive);
+    }
+
+    /**
+     * Folds the inputs of each Concat into its output where each input is one block of it and
+     * dies there (stage 4); returns each folded input's offset and bytes in the output.
+     */
+    private static Map<String, long[]> foldConcatInputs(Graph g, List<Node> nodes, Map<String, Integer> first, Map<String, Integer> last,
+                                                        Map<String, String> shares) {
+        Map<String, long[]> within = new HashMap<>();
+        for (int step = 0; step < nodes.size(); step++) {
+            Node n = nodes.get(step);
+            if (!n.opType().equals("Concat") || !n.domain().isEmpty() || n.outputs().size() != 1) continue;
+            String out = n.outputs().getFirst();
+            if (!first.containsKey(out) || !(g.typeOf(out) instanceof ValueType.TensorType t) || !t.isStatic()) continue;
+            long[] shape = t.shape();
+            int axis = (int) Math.floorMod(n.attrs().getInt("axis", 0), (long) shape.length);
+            long outer = 1;
+            for (int d = 0; d < axis; d++) outer *= shape[d];
+            if (outer != 1) continue; // each input would be several blocks of the output
+            List<String> parts = new ArrayList<>();
+            long[] at = new long[n.inputs().size()];
+            long offset = 0;
+            boolean fits = true;
+            for (int i = 0; i < n.inputs().size() && fits; i++) {
+                String in = n.inputs().get(i);
+                if (in.isEmpty()) continue;
+                // the memory the input lies in: made in the arena, of the input's size, read last here, its block aligned
+                String base = root(in, shares);
+                fits = first.containsKey(base) && last.get(base) == step && bytesOf(g.typeOf(base)) == bytesOf(g.typeOf(in))
+                        && !parts.contains(base) && offset % ALIGNMENT == 0;
+                parts.add(base);
+                at[parts.size() - 1] = offset;
+                offset += bytesOf(g.typeOf(in));
+            }
+            if (!fits || parts.isEmpty() || offset != bytesOf(t)) continue;
+            for (int i = 0; i < parts.size(); i++) {
+                String part = parts.get(i);
+                first.put(out, Math.min(first.get(out), first.get(part)));
+                shares.put(part, out);
+                within.put(part, new long[] {at[i], bytesOf(g.typeOf(part))});
+                first.remove(part);
+                last.remove(part);
+            }
+        }
+        return within;
     }
 
     private static boolean isViewedByOutput(String value, Graph g, Map<String, String> shares) {
@@ -186,7 +242,7 @@ public final class MemoryPlan {
     }
 
     /** Greedy by size for offset calculation; also computes the lower bound. */
-    static MemoryPlan place(List<Slot> sized, Map<String, String> shares, int steps, long naive) {
+    static MemoryPlan place(List<Slot> sized, Map<String, String> shares, Map<String, long[]> within, int steps, long naive) {
         PLACEMENTS.incrementAndGet();
         List<Slot> bySize = new ArrayList<>(sized);
         bySize.sort(Comparator.comparingLong(Slot::bytes).reversed().thenComparingInt(Slot::first));
@@ -205,18 +261,19 @@ public final class MemoryPlan {
         }
         Map<String, Slot> byValue = new HashMap<>();
         placed.forEach(p -> byValue.put(p.value(), p));
-        return finish(sized.stream().map(s -> byValue.get(s.value())).toList(), shares, steps, naive, arena);
+        return finish(sized.stream().map(s -> byValue.get(s.value())).toList(), shares, within, steps, naive, arena);
     }
 
     /** The plan of these placed slots, kept in the order given; computes the lower bound. */
-    private static MemoryPlan finish(List<Slot> placed, Map<String, String> shares, int steps, long naive, long arena) {
+    private static MemoryPlan finish(List<Slot> placed, Map<String, String> shares, Map<String, long[]> within, int steps, long naive,
+                                     long arena) {
         long[] live = new long[Math.max(steps, 1)];
         for (Slot s : placed) for (int t = s.first(); t <= s.last(); t++) live[t] += s.bytes();
         long bound = 0;
         for (long b : live) bound = Math.max(bound, b);
         Map<String, Slot> slots = new LinkedHashMap<>();
         placed.forEach(p -> slots.put(p.value(), p));
-        return new MemoryPlan(slots, shares, naive, bound, arena);
+        return new MemoryPlan(slots, shares, within, naive, bound, arena);
     }
 
     static long align(long offset) {
@@ -253,7 +310,24 @@ public final class MemoryPlan {
     /** The arena offset of {@code value}'s elements, or -1 when the plan leaves it to the heap. */
     public long offsetOf(String value) {
         Slot s = slots.get(storageOf(value));
-        return s == null ? -1 : s.offset();
+        if (s == null) return -1;
+        long at = s.offset();
+        for (String v = value; storageOf.containsKey(v); v = storageOf.get(v)) {
+            long[] part = within.get(v);
+            if (part != null) at += part[0];
+        }
+        return at;
+    }
+
+    /** Bytes the arena holds for {@code value} from {@link #offsetOf}: its own, or its storage's where it shares one (views, in place). */
+    public long bytesAt(String value) {
+        Slot s = slots.get(storageOf(value));
+        if (s == null) return 0;
+        for (String v = value; storageOf.containsKey(v); v = storageOf.get(v)) {
+            long[] part = within.get(v);
+            if (part != null) return part[1];
+        }
+        return s.bytes();
     }
 
     /** Sum of all intermediates' sizes: what allocating each separately would take. */

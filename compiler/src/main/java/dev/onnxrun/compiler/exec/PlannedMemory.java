@@ -30,9 +30,8 @@ final class PlannedMemory {
             offsets[i] = new long[outs.length];
             bytes[i] = new long[outs.length];
             for (int j = 0; j < outs.length; j++) {
-                MemoryPlan.Slot slot = outs[j].isEmpty() ? null : plan.slots().get(plan.storageOf(outs[j]));
-                offsets[i][j] = slot == null ? -1 : slot.offset();
-                bytes[i][j] = slot == null ? 0 : slot.bytes();
+                offsets[i][j] = outs[j].isEmpty() ? -1 : plan.offsetOf(outs[j]);
+                bytes[i][j] = outs[j].isEmpty() ? 0 : plan.bytesAt(outs[j]);
             }
         }
         return new PlannedMemory(plan.arenaBytes(), offsets, bytes);

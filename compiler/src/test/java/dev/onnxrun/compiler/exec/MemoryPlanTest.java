@@ -114,6 +114,58 @@ class MemoryPlanTest {
         assertFalse(p.slots().containsKey("s"), "s is viewed by the graph output, so it is not planned");
     }
 
+    /**
+     * A fire module's end: a and b (16·4 floats = 256 B each) die at the Concat, so they are
+     * made inside c, a at c's start and b right after it, and c lives from a's step on:
+     * <pre>
+     *   step 0: a = Relu(x)              in c at 0
+     *   step 1: b = Sigmoid(x)           in c at 256
+     *   step 2: c = Concat(a, b)         nothing to copy
+     *   step 3: y = Tanh(c)              graph output
+     * </pre>
+     */
+    @Test
+    void concatInputsAreMadeInsideItsOutput() {
+        MemoryPlan p = MemoryPlan.of(typed(fireEnd("1,16,4", "1,32,4")));
+        assertEquals(List.of("c"), List.copyOf(p.slots().keySet()));
+        assertEquals("c", p.storageOf("a"));
+        assertEquals(p.offsetOf("c"), p.offsetOf("a"));
+        assertEquals(p.offsetOf("c") + 256, p.offsetOf("b"));
+        assertEquals(256, p.bytesAt("b"));
+        assertEquals(512, p.bytesAt("c"));
+        assertEquals(0, p.slots().get("c").first(), "c's memory is taken when a is made");
+    }
+
+    @Test
+    void concatInputsStayApartWhenReadLaterOrInterleaved() {
+        MemoryPlan later = MemoryPlan.of(typed("""
+                graph g(x: float[1,16,4]) -> (y: float[1,32,4])
+                  a = Relu(x)
+                  b = Sigmoid(x)
+                  c = Concat(a, b) {axis: 1}
+                  d = Concat(a, b) {axis: 1}
+                  y = Add(c, d)
+                """));
+        assertEquals("d", later.storageOf("a"), "a and b are read after c's Concat: made in d, where they die");
+        assertEquals("d", later.storageOf("b"));
+        assertTrue(later.slots().containsKey("c"), "c copies them");
+        MemoryPlan interleaved = MemoryPlan.of(typed(fireEnd("2,16,4", "2,32,4")));
+        assertTrue(interleaved.slots().containsKey("a"), "with two images each input is two blocks of the output");
+        MemoryPlan unaligned = MemoryPlan.of(typed(fireEnd("1,3,1", "1,6,1")));
+        assertTrue(unaligned.slots().containsKey("b"), "b's block starts 12 bytes in: not aligned");
+    }
+
+    /** a = Relu(x), b = Sigmoid(x) joined along axis 1 into c, read by the graph output's Tanh. */
+    private static String fireEnd(String xShape, String yShape) {
+        return """
+                graph g(x: float[%s]) -> (y: float[%s])
+                  a = Relu(x)
+                  b = Sigmoid(x)
+                  c = Concat(a, b) {axis: 1}
+                  y = Tanh(c)
+                """.formatted(xShape, yShape);
+    }
+
     @Test
     void randomLifetimesNeverShareMemoryWhileBothAlive() {
         SplittableRandom r = new SplittableRandom(3);
@@ -124,7 +176,7 @@ class MemoryPlanTest {
                 int first = r.nextInt(steps), last = first + r.nextInt(steps - first);
                 values.add(new MemoryPlan.Slot("v" + i, 1 + r.nextInt(5000), first, last, -1));
             }
-            MemoryPlan p = MemoryPlan.place(values, Map.of(), steps, 0);
+            MemoryPlan p = MemoryPlan.place(values, Map.of(), Map.of(), steps, 0);
             List<MemoryPlan.Slot> slots = new ArrayList<>(p.slots().values());
             assertEquals(values.size(), slots.size());
             for (MemoryPlan.Slot a : slots) {

@@ -85,7 +85,7 @@ public record Activation(Kind kind, float alpha, float beta) {
     /**
      * y[i] = f(y[i]) for i in [from, to), in place. Each kind has a loop of its own, so each
      * compiles with its vector operations inline (one loop over a switch would not); a last,
-     * partial vector is done masked.
+     * partial vector through a buffer ({@link #applyTail}).
      */
     public void apply(float[] y, int from, int to) {
         int i = from, upper = from + SPECIES.loopBound(to - from), vl = SPECIES.length();
@@ -106,10 +106,35 @@ public record Activation(Kind kind, float alpha, float beta) {
             case SILU -> { for (; i < upper; i += vl) silu(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
             case GELU -> { for (; i < upper; i += vl) gelu(FloatVector.fromArray(SPECIES, y, i)).intoArray(y, i); }
         }
-        if (i < to) {
-            VectorMask<Float> tail = SPECIES.indexInRange(i, to);
-            applyAnyKind(FloatVector.fromArray(SPECIES, y, i, tail)).intoArray(y, i, tail);
+        if (i < to) applyTail(y, i, to);
+    }
+
+    /**
+     * f on the last, partial vector of {@link #apply(float[], int, int)}. Done masked there, the
+     * vector would cross a call C2 does not inline (that method's loops make it too large) and be
+     * boxed: the kinds that are a clamp or Leaky Relu go element by element in double precision,
+     * which gives the vector form's results exactly; the others keep the vector form, boxed.
+     */
+    private void applyTail(float[] y, int from, int to) {
+        if (vectorized()) {
+            for (int i = from; i < to; i++) y[i] = (float) apply(y[i]);
+            return;
         }
+        VectorMask<Float> tail = SPECIES.indexInRange(from, to);
+        applyAnyKind(FloatVector.fromArray(SPECIES, y, from, tail)).intoArray(y, from, tail);
+    }
+
+    /** f on each lane, every kind: the last, partial vector of {@link #apply(float[], int, int)}. */
+    private FloatVector applyAnyKind(FloatVector v) {
+        return switch (kind) {
+            case NONE, RELU, CLIP, LEAKY_RELU -> apply(v);
+            case SIGMOID -> sigmoid(v);
+            case TANH -> tanh(v);
+            case HARD_SIGMOID -> hardSigmoid(v);
+            case HARD_SWISH -> hardSwish(v);
+            case SILU -> silu(v);
+            case GELU -> gelu(v);
+        };
     }
 
     /**
@@ -125,6 +150,20 @@ public record Activation(Kind kind, float alpha, float beta) {
         };
     }
 
+    /**
+     * Whether f is x clamped to [{@link #clampLow}, {@link #clampHigh}] (none, Relu, Clip): a
+     * kernel can then apply it with a max and a min of its own, calling nothing. (A vector passed
+     * to {@link #apply(FloatVector)} where C2 declines to inline it is boxed; in a kernel whose
+     * profile makes the call look cold, the whole loop was seen compiled to boxed code.)
+     */
+    public boolean isClamp() { return kind == Kind.NONE || kind == Kind.RELU || kind == Kind.CLIP; }
+
+    /** The lower bound of an {@link #isClamp} f. */
+    public float clampLow() { return kind == Kind.CLIP ? alpha : kind == Kind.RELU ? 0f : Float.NEGATIVE_INFINITY; }
+
+    /** The upper bound of an {@link #isClamp} f. */
+    public float clampHigh() { return kind == Kind.CLIP ? beta : Float.POSITIVE_INFINITY; }
+
     /** f on each lane, for the {@link #vectorized} kinds; the others' float32 path is {@link #apply(float[], int, int)}. */
     public FloatVector apply(FloatVector v) {
         return switch (kind) {
@@ -133,19 +172,6 @@ public record Activation(Kind kind, float alpha, float beta) {
             case CLIP -> v.max(alpha).min(beta);
             case LEAKY_RELU -> v.blend(v.mul(alpha), v.lt(0f));
             default -> throw new IllegalStateException(kind + " has no vector form");
-        };
-    }
-
-    /** f on each lane, every kind: the last, partial vector of {@link #apply(float[], int, int)}. */
-    private FloatVector applyAnyKind(FloatVector v) {
-        return switch (kind) {
-            case NONE, RELU, CLIP, LEAKY_RELU -> apply(v);
-            case SIGMOID -> sigmoid(v);
-            case TANH -> tanh(v);
-            case HARD_SIGMOID -> hardSigmoid(v);
-            case HARD_SWISH -> hardSwish(v);
-            case SILU -> silu(v);
-            case GELU -> gelu(v);
         };
     }
 

@@ -167,7 +167,9 @@ final class ConvFloat {
     /**
      * One depthwise filter over its laid-out channel {@code t}, written to the output channel at
      * {@code yAt}: the taps of four output vectors at a time are summed in registers (four
-     * independent chains keep the FMA unit busy), then stored through the epilogue. (A method
+     * independent chains keep the FMA unit busy), then stored with the activation applied in
+     * registers where it is a clamp and nothing is added after the bias, else by a pass over the
+     * finished channel. (A method
      * of its own, called per filter, so the JIT compiles it whole rather than as a loop entered
      * midway.)
      */
@@ -175,6 +177,9 @@ final class ConvFloat {
         WindowPlanes pl = pr.planes();
         int[] tapAt = pl.tapAt, column = pl.vectorColumn;
         int taps = tapAt.length, vectors = column.length;
+        Activation act = pr.act();
+        boolean fused = act.isClamp() && pr.residual() == null;
+        FloatVector low = FloatVector.broadcast(SPECIES, act.clampLow()), high = FloatVector.broadcast(SPECIES, act.clampHigh());
         FloatVector bias = FloatVector.broadcast(SPECIES, pr.bias() == null ? 0f : pr.bias()[filter]);
         int v = 0;
         for (; v + 4 <= vectors; v += 4) {
@@ -188,6 +193,12 @@ final class ConvFloat {
                 s2 = FloatVector.fromArray(SPECIES, t, at + q2).fma(wk, s2);
                 s3 = FloatVector.fromArray(SPECIES, t, at + q3).fma(wk, s3);
             }
+            if (fused) {
+                s0 = s0.max(low).min(high);
+                s1 = s1.max(low).min(high);
+                s2 = s2.max(low).min(high);
+                s3 = s3.max(low).min(high);
+            }
             s0.intoArray(sums, 0);
             s1.intoArray(sums, VL);
             s2.intoArray(sums, 2 * VL);
@@ -197,10 +208,10 @@ final class ConvFloat {
         for (; v < vectors; v++) {
             FloatVector s0 = bias;
             for (int k = 0; k < taps; k++) s0 = FloatVector.fromArray(SPECIES, t, tapAt[k] + column[v]).fma(FloatVector.broadcast(SPECIES, w[wAt + k]), s0);
-            s0.intoArray(sums, 0);
+            (fused ? s0.max(low).min(high) : s0).intoArray(sums, 0);
             put(sums, 0, pr.y(), yAt + pl.vectorOut[v], pl.vectorLength[v]);
         }
-        pr.act().apply(pr.y(), yAt, yAt + pr.outSp(), pr.residual(), pr.residualShift());
+        if (!fused) act.apply(pr.y(), yAt, yAt + pr.outSp(), pr.residual(), pr.residualShift());
     }
 
     /**

@@ -37,12 +37,19 @@ public final class Joining {
         long offset = 0;
         for (Tensor t : parts) {
             long block = t.dim(a) * inner;
-            if (block > 0) {
+            if (block > 0 && !(outer == 1 && liesIn(t, out, offset))) {
                 for (long o = 0; o < outer; o++) out.copyFrom(t, o * block, o * outBlock + offset, block);
             }
             offset += block;
         }
         return out;
+    }
+
+    /** Whether {@code t}'s elements already lie in {@code out} from element {@code at} on: the memory plan had them made there. */
+    private static boolean liesIn(Tensor t, Tensor out, long at) {
+        java.lang.foreign.MemorySegment part = t.segment(), whole = out.segment();
+        return part != null && whole != null && part.heapBase().orElse(null) == whole.heapBase().orElse(null)
+                && part.address() == whole.address() + at * out.dtype().byteSize();
     }
 
     /** Cuts {@code x} along {@code axis} into pieces of the given sizes, which must sum to the dim. */

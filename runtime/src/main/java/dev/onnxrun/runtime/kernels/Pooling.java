@@ -206,7 +206,16 @@ public final class Pooling {
         int half = width / 2, pairs = (Math.max(padLeft + inW, (outW - 1) * sw + kw) + 1) / 2;
         for (int oh = 0; oh < outH; oh++) {
             int first = Math.max(0, oh * sh - padTop), last = Math.min(inH, oh * sh - padTop + kh);
-            for (int c = 0; c < inW; c += vl) {
+            int c = 0;
+            for (int whole = SPECIES.loopBound(inW); c < whole; c += vl) { // unmasked: a mask per vector costs as much as the max
+                FloatVector acc = FloatVector.fromArray(SPECIES, x, xAt + first * inW + c);
+                for (int ih = first + 1; ih < last; ih++) {
+                    FloatVector e = FloatVector.fromArray(SPECIES, x, xAt + ih * inW + c);
+                    acc = max ? acc.max(e) : acc.add(e);
+                }
+                acc.intoArray(rows, oh * width + padLeft + c);
+            }
+            if (c < inW) {
                 VectorMask<Float> inside = SPECIES.indexInRange(c, inW);
                 FloatVector acc = FloatVector.fromArray(SPECIES, x, xAt + first * inW + c, inside);
                 for (int ih = first + 1; ih < last; ih++) {
@@ -237,9 +246,14 @@ public final class Pooling {
                     FloatVector e = FloatVector.fromArray(SPECIES, from, at + (sw == 2 ? (v % 2) * half + v / 2 : v) + ow);
                     acc = max ? acc.max(e) : acc.add(e);
                 }
-                VectorMask<Float> inside = SPECIES.indexInRange(ow, outW);
-                if (!max) acc = acc.div(FloatVector.fromArray(SPECIES, divisors, oh * outW + ow, inside));
-                acc.intoArray(y, out + ow, inside);
+                if (ow + vl <= outW) {
+                    if (!max) acc = acc.div(FloatVector.fromArray(SPECIES, divisors, oh * outW + ow));
+                    acc.intoArray(y, out + ow);
+                } else {
+                    VectorMask<Float> inside = SPECIES.indexInRange(ow, outW);
+                    if (!max) acc = acc.div(FloatVector.fromArray(SPECIES, divisors, oh * outW + ow, inside));
+                    acc.intoArray(y, out + ow, inside);
+                }
             }
         }
     }

@@ -29,7 +29,9 @@ final class Scratch {
     static final int RECURRENT_INPUT = 12;
     /** A block of depthwise channels, padded (in the tasks of the channel-blocked depthwise kernel). */
     static final int DEPTHWISE_GRID = 13;
-    private static final int SLOTS = 14;
+    /** The last, partial vector of an activation applied to an array. */
+    static final int ACTIVATION_TAIL = 14;
+    private static final int SLOTS = 15;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 

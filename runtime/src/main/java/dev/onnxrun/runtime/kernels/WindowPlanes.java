@@ -265,6 +265,10 @@ final class WindowPlanes {
                     EVERY_2ND.selectFrom(a, b).intoArray(dst, toEven + j);
                     ODD_OF_2.selectFrom(a, b).intoArray(dst, toOdd + j);
                 }
+                if (j < Math.max(copyLength[even], copyLength[odd]) && from + 2 * (j + VL) <= x.length) {
+                    splitLast(x, from + 2 * j, dst, toEven + j, copyLength[even] - j, toOdd + j, copyLength[odd] - j);
+                    j = Math.max(copyLength[even], copyLength[odd]);
+                }
                 for (int e = j; e < copyLength[even]; e++) dst[toEven + e] = x[from + 2 * e];
                 for (int o = j; o < copyLength[odd]; o++) dst[toOdd + o] = x[from + 2 * o + 1];
                 i = k;
@@ -286,6 +290,19 @@ final class WindowPlanes {
             }
             for (; j < n; j++) dst[to + j] = x[src + j * copyStride];
         }
+    }
+
+    /**
+     * The last elements of a row pair of {@link #fill} (at most a vector each): the even ones of
+     * {@code x[from..]} to {@code dst[toEven..]}, {@code evens} of them, the odd ones to
+     * {@code dst[toOdd..]}, {@code odds} of them, by masked stores, so rows narrower than a vector
+     * (late layers) are not copied element by element. A method of its own: in fill, too large
+     * for C2 to inline the masks' methods, the masked stores would box their vectors.
+     */
+    private static void splitLast(float[] x, int from, float[] dst, int toEven, int evens, int toOdd, int odds) {
+        FloatVector a = FloatVector.fromArray(SPECIES, x, from), b = FloatVector.fromArray(SPECIES, x, from + VL);
+        EVERY_2ND.selectFrom(a, b).intoArray(dst, toEven, SPECIES.indexInRange(0, evens));
+        ODD_OF_2.selectFrom(a, b).intoArray(dst, toOdd, SPECIES.indexInRange(0, odds));
     }
 
     /** System.arraycopy, with short runs (feature map rows) copied by vectors instead of a call. */

@@ -110,6 +110,8 @@ class ConvTest {
             // depthwise, strides 1 and 2 on a wide map, and with a multiplier
             new Case(l(1, 6, 33, 70), 6, l(3, 3), l(2, 2), l(1, 1), l(1, 1, 1, 1), 6),
             new Case(l(1, 6, 17, 35), 12, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 6),
+            // depthwise, stride 2, rows narrower than two vectors: each row's even and odd halves stored masked
+            new Case(l(1, 5, 28, 27), 5, l(3, 3), l(2, 2), l(1, 1), l(1, 1, 1, 1), 5),
             // depthwise on narrow maps (channel blocks): channels beyond a block's edge, batches, stride 2 with uneven pads,
             // dilations and a wide kernel, rows one pixel wide
             new Case(l(2, 37, 7, 7), 37, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 37),
