@@ -138,28 +138,18 @@ public record Activation(Kind kind, float alpha, float beta) {
      * f on the last, partial vector of {@link #apply(float[], int, int)}. Done masked there, the
      * vector would cross a call C2 does not inline (that method's loops make it too large) and be
      * boxed: the kinds that are a clamp or Leaky Relu go element by element in double precision,
-     * which gives the vector form's results exactly; the others keep the vector form, boxed.
+     * which gives the vector form's results exactly; the others through a one-vector buffer,
+     * whole, by their own loop.
      */
     private void applyTail(float[] y, int from, int to) {
         if (vectorized()) {
             for (int i = from; i < to; i++) y[i] = (float) apply(y[i]);
             return;
         }
-        VectorMask<Float> tail = SPECIES.indexInRange(from, to);
-        applyAnyKind(FloatVector.fromArray(SPECIES, y, from, tail)).intoArray(y, from, tail);
-    }
-
-    /** f on each lane, every kind: the last, partial vector of {@link #apply(float[], int, int)}. */
-    private FloatVector applyAnyKind(FloatVector v) {
-        return switch (kind) {
-            case NONE, RELU, CLIP, LEAKY_RELU -> apply(v);
-            case SIGMOID -> sigmoid(v);
-            case TANH -> tanh(v);
-            case HARD_SIGMOID -> hardSigmoid(v);
-            case HARD_SWISH -> hardSwish(v);
-            case SILU -> silu(v);
-            case GELU -> gelu(v);
-        };
+        float[] lanes = Scratch.floats(Scratch.ACTIVATION_TAIL, SPECIES.length());
+        System.arraycopy(y, from, lanes, 0, to - from);
+        apply(lanes, 0, SPECIES.length());
+        System.arraycopy(lanes, 0, y, from, to - from);
     }
 
     /**

@@ -351,7 +351,10 @@ final class WindowPlanes {
      */
     void store(float[] src, int srcAt, int srcStride, int rows, int q0, int q1, float[] y, int yAt, int yStride,
                float[] bias, int biasAt, float[] residual, int residualShift, Activation act) {
-        boolean fused = act.vectorized();
+        // a clamp is applied here by a max and a min: a vector passed to Activation.apply, where C2
+        // declined to inline it (a JVM that had run other models first), was boxed
+        boolean fused = act.isClamp() && !act.isNone();
+        float low = act.clampLow(), high = act.clampHigh();
         for (int q = q0; q < q1; ) {
             int row = q / rowWidth, col = q - row * rowWidth;
             int end = Math.min(q1 - q + col, rowWidth); // this row's part of the range, as columns of the row
@@ -366,13 +369,13 @@ final class WindowPlanes {
                     for (; i < upper; i += VL) {
                         FloatVector v = FloatVector.fromArray(SPECIES, src, from + i).add(b);
                         if (residual != null) v = v.add(FloatVector.fromArray(SPECIES, residual, to + i + residualShift));
-                        if (fused) v = act.apply(v);
+                        if (fused) v = v.max(low).min(high);
                         v.intoArray(y, to + i);
                     }
                     if (i < n) {
                         FloatVector v = FloatVector.fromArray(SPECIES, src, from + i).add(b);
                         if (residual != null) v = v.add(FloatVector.fromArray(SPECIES, residual, to + i + residualShift, tail));
-                        if (fused) v = act.apply(v);
+                        if (fused) v = v.max(low).min(high);
                         v.intoArray(y, to + i, tail);
                     }
                     if (!fused) act.apply(y, to, to + n);
