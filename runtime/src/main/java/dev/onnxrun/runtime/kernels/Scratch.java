@@ -31,7 +31,9 @@ final class Scratch {
     static final int DEPTHWISE_GRID = 13;
     /** The last, partial vector of an activation applied to an array. */
     static final int ACTIVATION_TAIL = 14;
-    private static final int SLOTS = 15;
+    /** A scalar operand of an elementwise op, as a vector's worth of copies. */
+    static final int BROADCAST_A = 15, BROADCAST_B = 16;
+    private static final int SLOTS = 17;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
