@@ -104,6 +104,31 @@ class ResolveReshapeTargetsTest {
     }
 
     @Test
+    void aGatherByRuntimeIndicesIsLeftAlone() {
+        assertUnchanged(new ResolveReshapeTargets(), """
+                graph g(x: float[batch,6,8], i: int64[]) -> (y: float[batch,6,2,4])
+                  axes: int64[1] = [0]
+                  rest: int64[3] = [6, 2, 4]
+                  s = Shape(x)
+                  b = Gather(s, i)
+                  ub = Unsqueeze(b, axes)
+                  target = Concat(ub, rest) {axis: 0}
+                  y = Reshape(x, target)
+                """);
+    }
+
+    @Test
+    void aShapeOfSomeAxesIsLeftAlone() {
+        assertUnchanged(new ResolveReshapeTargets(), """
+                graph g(x: float[batch,6,8]) -> (y: float[batch,6,8])
+                  rest: int64[1] = [8]
+                  s = Shape(x) {end: 2}
+                  target = Concat(s, rest) {axis: 0}
+                  y = Reshape(x, target)
+                """);
+    }
+
+    @Test
     void aConstantTargetIsLeftAlone() {
         assertUnchanged(new ResolveReshapeTargets(), """
                 graph g(x: float[batch,6,8]) -> (y: float[batch,6,2,4])
