@@ -16,7 +16,7 @@ final class CompileOptions {
     boolean noOptimize;
 
     @Option(names = "--passes", paramLabel = "LIST", split = ",",
-            description = "Run only these passes (comma-separated): remove-identities, fold-constants, merge-transposes, "
+            description = "Run only these passes (comma-separated): remove-identities, fold-constants, resolve-reshape-targets, merge-transposes, "
                     + "recognize-layer-norm, recognize-softmax, recognize-activations, batchnorm-to-scale-shift, "
                     + "matmul-add-to-gemm, fold-scale-shift, fuse-epilogues, common-subexpressions, dead-code.")
     List<String> passes;

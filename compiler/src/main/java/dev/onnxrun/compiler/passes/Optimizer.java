@@ -21,6 +21,7 @@ public final class Optimizer {
     public static final List<Pass> DEFAULT_PASSES = List.of(
             new RemoveIdentities(),              // first: exposes producer → consumer pairs to the rules below
             new FoldConstants(),                 // before BatchNorm folding: statistics made by Constant nodes become initializers
+            new ResolveReshapeTargets(),         // after folding (the parts known at compile time are constants): exact dims for the fusions below
             new MergeTransposes(),               // after folding (constant transposes are gone); its Identity goes next round
             new RecognizeLayerNorm(),            // before the rules below take the decomposition's Add and Mul apart
             new RecognizeSoftmax(),

@@ -6,7 +6,6 @@ import dev.onnxrun.runtime.OnnxrunException;
 import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -51,8 +50,7 @@ public final class FusedGemm {
         FloatArrays.Slice target = FloatArrays.slice(y);
         float[] out = target.array();
         int at = target.offset();
-        if (residual != null) MemorySegment.copy(residual.segment(), 0, y.segment(), 0, y.size() * Float.BYTES);
-        else Arrays.fill(out, at, at + Math.toIntExact(y.size()), 0f);
+        Arrays.fill(out, at, at + Math.toIntExact(y.size()), 0f);
         if (c != null && beta != 0) {
             long[] mn = {m, n};
             if (c.rank() > 2 || !Arrays.equals(Shapes.broadcast(c.shape(), mn), mn)) {
@@ -69,6 +67,7 @@ public final class FusedGemm {
                 }
             }
         }
+        FloatArrays.Slice res = residual == null ? null : FloatArrays.slice(residual);
         int aRs = transA ? 1 : k, aCs = transA ? m : 1;
         FloatArrays.Slice as = FloatArrays.slice(a2);
         FloatArrays.Slice bs = packedB != null ? null : FloatArrays.slice(b);
@@ -79,6 +78,8 @@ public final class FusedGemm {
             Gemm.Matrix lhs = new Gemm.Matrix(as.array(), as.offset() + i0 * aRs, aRs, aCs);
             if (packedB != null) Gemm.multiply(rows, alpha, lhs, packedB, out, at + i0 * n, n, true, parallel);
             else Gemm.multiply(rows, n, k, alpha, lhs, rhs, out, at + i0 * n, n, true, parallel);
+            // the residual after the product, as the unfused Add adds it: the same sums, rounded the same way
+            if (residual != null) FloatArrays.addScaled(res.array(), res.offset() + i0 * n, 1f, out, at + i0 * n, rows * n);
             act.apply(out, at + i0 * n, rows, n, n, parallel);
         }
         return y;

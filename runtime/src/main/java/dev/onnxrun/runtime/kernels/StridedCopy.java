@@ -126,8 +126,19 @@ public final class StridedCopy {
         // is a call to one of several lambdas, which C2 cannot inline at this shared call site.
         MemorySegment words = mover != null && src.dtype() != DType.STRING && src.dtype().byteSize() == 4 ? src.segment() : null;
         MemorySegment wordsOut = words != null ? dst.segment() : null;
-        for (long row = from; row < to; row++) {
-            if (mover == null) {
+        // Float rows read down a column (attention's K transposed): TILE rows side by side, so each
+        // step reads TILE neighbouring source floats, one cache line, instead of one float per line
+        // at a stride that maps every line to the same few cache sets.
+        float[] floatsIn = words != null && words.heapBase().orElse(null) instanceof float[] a ? a : null;
+        float[] floatsOut = floatsIn != null && wordsOut.heapBase().orElse(null) instanceof float[] a ? a : null;
+        boolean tiled = floatsOut != null && last >= 1 && l.src[last - 1] == 1 && srcStep != 1;
+        for (long row = from; row < to; ) {
+            int rows = 1;
+            if (tiled) {
+                rows = (int) Math.min(Math.min(TILE, l.shape[last - 1] - counter[last - 1]), to - row);
+                copyTile(floatsIn, (int) (words.address() / Float.BYTES + s), (int) srcStep, floatsOut,
+                        (int) (wordsOut.address() / Float.BYTES + d), (int) dstStep, (int) l.dst[last - 1], rows, (int) inner);
+            } else if (mover == null) {
                 dst.copyFrom(src, s, d, inner);
             } else if (words != null) {
                 long ss = s * 4, dd = d * 4, srcBytes = srcStep * 4, dstBytes = dstStep * 4;
@@ -137,15 +148,33 @@ public final class StridedCopy {
                 long dd = d;
                 for (long i = 0; i < inner; i++, ss += srcStep, dd += dstStep) mover.move(ss, dd);
             }
-            for (int k = last - 1; k >= 0; k--) {
-                counter[k]++;
-                s += l.src[k];
-                d += l.dst[k];
-                if (counter[k] < l.shape[k]) break;
-                s -= l.src[k] * l.shape[k];
-                d -= l.dst[k] * l.shape[k];
-                counter[k] = 0;
+            row += rows;
+            for (int r = 0; r < rows; r++) {
+                for (int k = last - 1; k >= 0; k--) {
+                    counter[k]++;
+                    s += l.src[k];
+                    d += l.dst[k];
+                    if (counter[k] < l.shape[k]) break;
+                    s -= l.src[k] * l.shape[k];
+                    d -= l.dst[k] * l.shape[k];
+                    counter[k] = 0;
+                }
             }
+        }
+    }
+
+    /** Rows side by side in a tiled copy: 16 floats, one 64-byte cache line of the source. */
+    private static final int TILE = 16;
+
+    /**
+     * {@code rows} rows of {@code inner} floats: row r, element i moves from
+     * {@code in[inAt + r + i·inStep]} to {@code out[outAt + r·outRowStep + i·outStep]}.
+     */
+    private static void copyTile(float[] in, int inAt, int inStep, float[] out, int outAt, int outStep, int outRowStep,
+                                 int rows, int inner) {
+        for (int i = 0; i < inner; i++) {
+            int from = inAt + i * inStep, to = outAt + i * outStep;
+            for (int r = 0; r < rows; r++) out[to + r * outRowStep] = in[from + r];
         }
     }
 

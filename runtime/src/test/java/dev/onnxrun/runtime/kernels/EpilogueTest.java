@@ -146,6 +146,19 @@ class EpilogueTest {
     }
 
     @Test
+    void fusedResidualRoundsAsTheUnfusedAddDoes() {
+        Random r = new Random(10);
+        // 300 rows of 256 columns span two of the kernel's row blocks
+        for (int m : new int[] {1, 7, 300}) {
+            Tensor a = random(r, m, 40), b = random(r, 40, 256), bias = random(r, 256), skip = random(r, m, 256);
+            Gemm.PackedB packed = MatrixOps.packRight(b, false);
+            float[] product = FusedGemm.gemm(a, b, packed, bias, null, false, false, 1f, 1f, Activation.NONE, ExecContext.singleThreaded()).toFloatArray();
+            float[] fused = FusedGemm.gemm(a, b, packed, bias, skip, false, false, 1f, 1f, Activation.NONE, ExecContext.singleThreaded()).toFloatArray();
+            for (int i = 0; i < fused.length; i++) assertEquals(product[i] + skip.getFloat(i), fused[i], 0f, "m=" + m + " at " + i);
+        }
+    }
+
+    @Test
     void fusedGemmWritesIntoPlannedMemoryAtItsOffset() {
         Random r = new Random(9);
         Tensor a = random(r, 70, 33), b = random(r, 33, 20), bias = random(r, 20), skip = random(r, 70, 20);

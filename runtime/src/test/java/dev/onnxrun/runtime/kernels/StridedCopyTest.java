@@ -40,6 +40,35 @@ class StridedCopyTest {
     }
 
     @Test
+    void floatRowsReadDownAColumnMoveInTilesWithTheirBits() {
+        // [batch, tokens, heads, width] → [batch, heads, width, tokens], as attention transposes K;
+        // 101 rows of width make six whole tiles and a tail, and four threads split the 1010 rows mid-tile
+        Tensor x = iota(DType.FLOAT, 2, 67, 5, 101);
+        x.setFloat(7, Float.intBitsToFloat(0x7fa00001)); // a signalling NaN keeps its payload
+        x.setFloat(8, -0f);
+        assertTransposedLikeK(x, Parallel.SERIAL);
+        try (Parallel p = new Parallel(4)) {
+            assertTransposedLikeK(x, p);
+        }
+    }
+
+    private static void assertTransposedLikeK(Tensor x, Parallel p) {
+        int batch = (int) x.dim(0), tokens = (int) x.dim(1), heads = (int) x.dim(2), width = (int) x.dim(3);
+        Tensor y = StridedCopy.transpose(x, new int[] {0, 2, 3, 1}, p);
+        assertArrayEquals(new long[] {batch, heads, width, tokens}, y.shape());
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int w = 0; w < width; w++) {
+                    for (int t = 0; t < tokens; t++) {
+                        long src = (((long) b * tokens + t) * heads + h) * width + w, dst = (((long) b * heads + h) * width + w) * tokens + t;
+                        assertEquals(Float.floatToRawIntBits(x.getFloat(src)), Float.floatToRawIntBits(y.getFloat(dst)), "at " + dst);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void transposeKeepingInnerAxesCopiesBlocks() {
         Tensor x = iota(DType.INT32, 2, 3, 4);
         Tensor y = StridedCopy.transpose(x, new int[] {1, 0, 2}, Parallel.SERIAL);
