@@ -54,25 +54,16 @@ public final class CompareWithOnnxRuntime {
         boolean cold = false, compileWarmup = true, aot = false;
         int coldRuns = 5;
         for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            try {
-                switch (arg) {
-                    case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
-                    case "--batch" -> batches = Arrays.stream(args[++i].split(",")).mapToLong(Long::parseLong).toArray();
-                    case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-                    case "--iterations" -> iterations = Integer.parseInt(args[++i]);
-                    case "--cold" -> cold = true;
-                    case "--runs" -> coldRuns = Integer.parseInt(args[++i]);
-                    case "--no-warmup" -> compileWarmup = false;
-                    case "--aot" -> aot = true;
-                    default -> {
-                        if (arg.startsWith("--")) usage("unknown option '" + arg + "'");
-                        if (!Files.exists(Path.of(arg))) usage(arg + ": no such file or directory");
-                        models.addAll(find(Path.of(arg)));
-                    }
-                }
-            } catch (ArrayIndexOutOfBoundsException | NumberFormatException e) {
-                usage(arg + " needs a number (or comma-separated numbers) after it");
+            switch (args[i]) {
+                case "--threads" -> threads = Arrays.stream(Usage.numbers("compare", args, i++)).mapToInt(Math::toIntExact).toArray();
+                case "--batch" -> batches = Usage.numbers("compare", args, i++);
+                case "--warmup" -> warmup = Usage.number("compare", args, i++);
+                case "--iterations" -> iterations = Usage.number("compare", args, i++);
+                case "--cold" -> cold = true;
+                case "--runs" -> coldRuns = Usage.number("compare", args, i++);
+                case "--no-warmup" -> compileWarmup = false;
+                case "--aot" -> aot = true;
+                default -> models.addAll(Usage.models("compare", args[i]));
             }
         }
         if (models.isEmpty()) {
@@ -97,12 +88,6 @@ public final class CompareWithOnnxRuntime {
             }
         }
         System.out.println(table(rows, warmup, iterations));
-    }
-
-    /** One line on stderr, in the shell's usual form, and exit status 2 (a usage error), as onnxrun's CLI. */
-    private static void usage(String message) {
-        System.err.println("benchmarks/run compare: " + message);
-        System.exit(2);
     }
 
     static List<Path> find(Path p) throws Exception {

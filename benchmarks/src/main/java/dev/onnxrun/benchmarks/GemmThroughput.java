@@ -18,7 +18,8 @@ public final class GemmThroughput {
     public static void main(String[] args) {
         int[] sizes = {64, 128, 256, 512, 1024};
         for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--sizes")) sizes = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+            if (!args[i].equals("--sizes")) throw Usage.fail("gemm", "unknown argument '" + args[i] + "'");
+            sizes = Arrays.stream(Usage.numbers("gemm", args, i++)).mapToInt(Math::toIntExact).toArray();
         }
         double peak = peakGflops();
         System.out.printf(Locale.ROOT, "Measured single-core peak: %.1f GFLOP/s (%d-lane FMA)%n%n", peak, SPECIES.length());

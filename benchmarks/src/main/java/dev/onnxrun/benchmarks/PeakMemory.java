@@ -44,9 +44,9 @@ public final class PeakMemory {
         int runs = 100, threads = 1;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--runs" -> runs = Integer.parseInt(args[++i]);
-                case "--threads" -> threads = Integer.parseInt(args[++i]);
-                default -> models.addAll(CompareWithOnnxRuntime.find(Path.of(args[i])));
+                case "--runs" -> runs = Usage.number("memory", args, i++);
+                case "--threads" -> threads = Usage.number("memory", args, i++);
+                default -> models.addAll(Usage.models("memory", args[i]));
             }
         }
         if (models.isEmpty()) {
