@@ -218,7 +218,7 @@ public final class Conv {
                 DepthwiseBlocks.conv(pr, g, ws, parallel);
             } else if (depthwise) {
                 ConvFloat.depthwise(pr, ws, parallel);
-            } else if (ConvByFilters.suits(cg, kSize, mg, pr.planes().columns)) {
+            } else if (byFilters(g, groups, channels, filters)) {
                 ConvByFilters.conv(pr, prepacked ? packed.byFilters() : ConvByFilters.packWeights(ws, filters, groups, cg * kSize), parallel);
             } else {
                 ConvFloat.gemm(pr, prepacked ? packed.gemm() : ConvFloat.packWeights(ws, filters, groups, cg * kSize), parallel);

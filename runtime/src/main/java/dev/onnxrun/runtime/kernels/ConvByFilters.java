@@ -45,8 +45,6 @@ final class ConvByFilters {
      * there; depth 128 on a 28×28 map 1.94–1.99 here, 1.52–1.63 there (one thread, load 4).
      */
     static final int MIN_DEPTH = 256;
-    /** Below this many multiply-adds a convolution runs on one thread. */
-    private static final long PARALLEL_THRESHOLD = 1L << 17;
 
     /**
      * Whether a convolution of {@code mg} filters per group over {@code cg·taps} depth steps and
@@ -101,7 +99,7 @@ final class ConvByFilters {
         int channelStride = pl.direct ? pr.inSp() : pl.channelStride, imageStride = pr.channels() * channelStride;
         int[] rowAt = pl.tapRows(cg);
         long units = (long) pr.batch() * pr.groups() * chunks * filterPanels;
-        boolean threaded = parallel.threads() > 1 && (long) mg * depth * pl.columns * pr.batch() * pr.groups() >= PARALLEL_THRESHOLD;
+        boolean threaded = ConvFloat.threaded(pr, depth, parallel);
         int ld = chunk * COLS + VL; // the epilogue reads whole vectors past each row
         Parallel.RangeBody body = (from, to) -> {
             float[] acc = Scratch.floats(Scratch.CONV_TILES, chunk * COLS * FR), rows = Scratch.floats(Scratch.EDGE_TILE, FR * ld);

@@ -71,7 +71,7 @@ final class ConvFloat {
         int blockPanels = Math.clamp(BLOCK_FLOATS / (rowPanels * MR * NR), 1, colPanels);
         int colBlocks = (colPanels + blockPanels - 1) / blockPanels;
         long units = (long) pr.batch() * pr.groups() * colBlocks;
-        boolean threaded = parallel.threads() > 1 && (long) mg * depth * pl.columns * pr.batch() * pr.groups() >= PARALLEL_THRESHOLD;
+        boolean threaded = threaded(pr, depth, parallel);
         // few units: split the filters too, so each thread gets work
         int rowChunks = threaded && units < 4L * parallel.threads() ? (int) Math.min(rowPanels, (4L * parallel.threads() + units - 1) / units) : 1;
         int chunkPanels = (rowPanels + rowChunks - 1) / rowChunks;
@@ -130,6 +130,11 @@ final class ConvFloat {
         };
         if (threaded) parallel.forRange(units * rowChunks, body);
         else body.run(0, units * rowChunks);
+    }
+
+    /** Whether a convolution GEMM over {@code depth} steps is worth spreading over the pool ({@link #gemm}, {@link ConvByFilters}). */
+    static boolean threaded(Problem pr, int depth, Parallel parallel) {
+        return parallel.threads() > 1 && (long) pr.mg() * depth * pr.planes().columns * pr.batch() * pr.groups() >= PARALLEL_THRESHOLD;
     }
 
     /** The input of every image and channel laid out by the planes, with slack at the end. */

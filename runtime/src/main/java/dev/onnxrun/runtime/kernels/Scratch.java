@@ -23,7 +23,10 @@ final class Scratch {
     static final int POOL_ROWS = 5, POOL_PHASES = 6;
     /** The GEMM's packed blocks of A and B (held by the calling thread). */
     static final int GEMM_PACKED_A = 7, GEMM_PACKED_B = 8;
-    /** A GEMM task's partial tile (the convolution's zero-padded last panel); Winograd's per-task transform buffers. */
+    /**
+     * A GEMM task's partial tile (the convolution's zero-padded last panel, the few-row product's
+     * staged sums, {@link ConvByFilters}' transposed tiles); Winograd's per-task transform buffers.
+     */
     static final int EDGE_TILE = 9, TRANSFORM_A = 10, TRANSFORM_B = 11;
     /** A recurrent layer's input projection for all steps (held by the calling thread). */
     static final int RECURRENT_INPUT = 12;
