@@ -89,7 +89,7 @@ public final class Conv {
 
         private synchronized float[] byFilters() {
             if (byFilters == null) {
-                float[] saved = stored.take("filters", layout("filters"), ConvByFilters.packedSize(filters, groups, rowLength));
+                float[] saved = stored.take("filters", layout("filters") + " " + ConvByFilters.PANEL_LAYOUT, ConvByFilters.packedSize(filters, groups, rowLength));
                 byFilters = saved != null ? saved : ConvByFilters.packWeights(FloatArrays.read(source), filters, groups, rowLength);
             }
             return byFilters;
@@ -110,7 +110,7 @@ public final class Conv {
         public synchronized Map<String, PackedForm.Part> parts() {
             Map<String, PackedForm.Part> parts = new LinkedHashMap<>();
             if (gemm != null) parts.put("gemm", new PackedForm.Part(layout("gemm"), gemm[0].panels));
-            if (byFilters != null) parts.put("filters", new PackedForm.Part(layout("filters"), byFilters));
+            if (byFilters != null) parts.put("filters", new PackedForm.Part(layout("filters") + " " + ConvByFilters.PANEL_LAYOUT, byFilters));
             for (Winograd.Tiling t : Winograd.Tiling.values()) {
                 Gemm.PackedA[] u = winograd[t.ordinal()];
                 if (u != null) parts.put(winogradPart(t), new PackedForm.Part(layout(winogradPart(t)), u[0].panels));
@@ -154,11 +154,11 @@ public final class Conv {
     /** Whether a convolution of this geometry, not Winograd's, runs vectorized along its filters ({@link ConvByFilters}). */
     private static boolean byFilters(Windows.Geometry g, int groups, int channels, int filters) {
         int cg = channels / groups, mg = filters / groups;
-        return !(cg == 1 && groups > 1) && ConvByFilters.suits(cg, Math.toIntExact(g.kernelSize()), mg, WindowPlanes.of(g).columns);
+        return !(cg == 1 && groups > 1) && ConvByFilters.suits(cg, Math.toIntExact(g.kernelSize()), mg, WindowPlanes.of(g));
     }
 
     /** The Winograd tiling a convolution of this geometry runs with, or null for the direct forms. */
-    private static Winograd.Tiling winogradTiling(Windows.Geometry g, int groups, int channels, int filters) {
+    static Winograd.Tiling winogradTiling(Windows.Geometry g, int groups, int channels, int filters) {
         return Winograd.applies(g, groups) ? Winograd.choose(channels, filters, (int) g.out()[0], (int) g.out()[1]) : null;
     }
 

@@ -175,6 +175,25 @@ final class WindowPlanes {
         });
     }
 
+    /** {@link #tileStarts} by tile width. */
+    private final java.util.Map<Integer, int[]> tileStarts = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Where tiles of {@code width} consecutive columns start so that together they compute every
+     * output: each row's outputs in whole tiles where rows carry padding columns and hold a
+     * multiple of {@code width} outputs (a 7×7 map's 49 outputs in 7 tiles of 7, not 61 columns
+     * in 11 tiles of 6), else tiles one after another over all {@link #columns}.
+     */
+    int[] tileStarts(int width) {
+        return tileStarts.computeIfAbsent(width, w -> {
+            if (rowWidth > rowValid && rowValid % w == 0) {
+                return java.util.stream.IntStream.range(0, rowOut.length).filter(r -> rowOut[r] >= 0)
+                        .flatMap(r -> java.util.stream.IntStream.range(0, rowValid / w).map(i -> r * rowWidth + i * w)).toArray();
+            }
+            return java.util.stream.IntStream.range(0, (columns + w - 1) / w).map(i -> i * w).toArray();
+        });
+    }
+
     /**
      * Floats the columns of one tile may read past the last channel's run: tiles are computed
      * whole, so buffers of laid-out input end with this much slack.
