@@ -61,11 +61,21 @@ final class Winograd {
     }
 
     /**
+     * Multiply-adds one transformed element costs, as {@link #choose} counts. 30 had squeezenet's
+     * 16→64-channel 3×3 on 55×55 and 64→256 on 13×13 run by Winograd, 1.9–2.0× and 1.6–1.8× ONNX
+     * Runtime's time; the direct forms measured 1.5–1.6× and 1.45–1.5× (one thread, one-node
+     * models, load 4), while resnet's layers kept the tiling they had (F4 on 56×56 and 28×28:
+     * 1.23–1.30× and 1.07× against 1.40× and 1.31× direct).
+     */
+    private static final double TRANSFORM_COST = 60;
+
+    /**
      * The tiling that makes this convolution cheapest, or null where the direct GEMM is: by
      * multiply-adds of the products (tiles rounded up to whole GEMM panels, as computed) plus
-     * the transforms (weighted by their measured cost per element, some 30 multiply-adds'
-     * worth), against the direct form's. On resnet18 and squeezenet1_1 this picks F4 for maps of
-     * 27 to 56, F2 for 13 and 14 with 64 channels or more, and the direct form for 7.
+     * the transforms (weighted by their measured cost per element, {@link #TRANSFORM_COST}),
+     * against the direct form's. On resnet18 and squeezenet1_1 this picks F4 for maps of 27 to
+     * 56 with 32 channels or more, F2 for resnet's 14×14 layers, and the direct form for 7×7,
+     * for squeezenet's 13×13 layers and for its 16-channel layers on 55×55.
      */
     static Tiling choose(int channels, int filters, int outH, int outW) {
         if (channels < 8 || filters < 8) return null; // transforms outweigh the products saved
@@ -74,7 +84,7 @@ final class Winograd {
         for (Tiling t : Tiling.values()) {
             long tiles = (long) ((outH + t.m - 1) / t.m) * ((outW + t.m - 1) / t.m);
             double products = (double) t.n * t.n * Gemm.roundUp(filters, MR) * channels * Gemm.roundUp((int) tiles, NR);
-            double transforms = 30.0 * t.n * t.n * tiles * (channels + filters);
+            double transforms = TRANSFORM_COST * t.n * t.n * tiles * (channels + filters);
             if (products + transforms < best) {
                 best = products + transforms;
                 choice = t;
