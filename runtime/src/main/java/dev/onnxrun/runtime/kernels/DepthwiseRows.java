@@ -33,7 +33,9 @@ final class DepthwiseRows {
         Plane p = new Plane(g);
         int channels = pr.channels();
         Activation act = pr.act();
-        // a clamp with nothing added after the bias is applied in registers; else by a pass over each finished channel
+        // a clamp with nothing added after the bias is applied in registers; else (a residual too) by a pass over each
+        // finished channel: with the residual in the kernel, C1 ran out of registers on it and left it interpreted
+        // until C2 came
         boolean fused = act.isClamp() && pr.residual() == null;
         float low = fused ? act.clampLow() : Float.NEGATIVE_INFINITY, high = fused ? act.clampHigh() : Float.POSITIVE_INFINITY;
         long work = (long) pr.batch() * channels * pr.outSp() * 9;
@@ -67,10 +69,11 @@ final class DepthwiseRows {
     }
 
     /**
-     * One channel, {@code y[yAt..] = clamp(conv(x[xAt..]) + b, low, high)}: going down a strip, input row u is read once (three shifted loads)
-     * and completes output row u + padTop − 2, continues the next and starts the one after. The
-     * rows above the input add nothing, so the walk starts at row 0 with the sums at the bias;
-     * a row of zeros stands for the one below it.
+     * One channel, {@code y[yAt..] = clamp(conv(x[xAt..]) + b, low, high)}: going down a strip,
+     * input row u is read once (three shifted loads) and completes output row u + padTop − 2,
+     * continues the next and starts the one after. The rows above the input add nothing, so the
+     * walk starts at row 0 with the sums at the bias; a row of zeros stands for the padding row
+     * below the input.
      */
     private static void channel(float[] x, int xAt, Plane p, float[] w, int wAt, float b, float low, float high, float[] y, int yAt) {
         int width = p.width, outWidth = p.outWidth, end = p.outHeight + 2 - p.padTop;
