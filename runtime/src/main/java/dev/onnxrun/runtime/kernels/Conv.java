@@ -15,8 +15,8 @@ import java.util.Map;
  *
  * <p>float32 convolutions run on the input laid out by {@link WindowPlanes} (used as it is where
  * no tap reaches padding and strides are 1): one input channel per group by the depthwise
- * kernels ({@link DepthwiseRows}, on the input as it is, for 3×3 stride 1; else
- * {@link DepthwiseBlocks} where the output rows are narrow), 3×3 stride-1 layers by
+ * kernels ({@link DepthwiseRows} for 3×3 at strides 1 and 2; else {@link DepthwiseBlocks}
+ * where the output rows are narrow), 3×3 stride-1 layers by
  * {@link Winograd} where its cost model says it is cheaper, the rest as an implicit GEMM per
  * (image, group) ({@link ConvFloat}); weights are packed once by {@link #pack}. Other float
  * types take the double-precision twin built on gather maps.
