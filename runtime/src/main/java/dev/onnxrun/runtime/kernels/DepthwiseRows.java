@@ -126,6 +126,7 @@ final class DepthwiseRows {
                                 float[] y, int yAt) {
         int[] tap = pl.tapAt;
         int rowWidth = tap[6] - tap[0]; // columns from one output row to the next
+        // the weights as channel takes them: vectors handed to or from a helper C2 does not inline are boxed
         FloatVector w00 = FloatVector.broadcast(SPECIES, w[wAt]), w01 = FloatVector.broadcast(SPECIES, w[wAt + 1]),
                 w02 = FloatVector.broadcast(SPECIES, w[wAt + 2]), w10 = FloatVector.broadcast(SPECIES, w[wAt + 3]),
                 w11 = FloatVector.broadcast(SPECIES, w[wAt + 4]), w12 = FloatVector.broadcast(SPECIES, w[wAt + 5]),
