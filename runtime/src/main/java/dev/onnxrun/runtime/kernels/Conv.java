@@ -15,7 +15,8 @@ import java.util.Map;
  *
  * <p>float32 convolutions run on the input laid out by {@link WindowPlanes} (used as it is where
  * no tap reaches padding and strides are 1): one input channel per group by the depthwise
- * kernel ({@link DepthwiseBlocks} where the output rows are narrow), 3×3 stride-1 layers by
+ * kernels ({@link DepthwiseRows} for 3×3 at strides 1 and 2; else {@link DepthwiseBlocks}
+ * where the output rows are narrow), 3×3 stride-1 layers by
  * {@link Winograd} where its cost model says it is cheaper, the rest as an implicit GEMM per
  * (image, group) ({@link ConvFloat}); weights are packed once by {@link #pack}. Other float
  * types take the double-precision twin built on gather maps.
@@ -206,14 +207,17 @@ public final class Conv {
             boolean prepacked = packed != null && packed.source == w;
             Winograd.Tiling tiling = winogradTiling(g, groups, channels, filters);
             FloatArrays.Slice xs = FloatArrays.slice(x), rs = residual == null ? null : FloatArrays.slice(residual);
-            boolean depthwise = cg == 1 && groups > 1, depthwiseBlocks = depthwise && DepthwiseBlocks.applies(g, mg);
+            boolean depthwise = cg == 1 && groups > 1, depthwiseRows = depthwise && DepthwiseRows.applies(g, mg),
+                    depthwiseBlocks = depthwise && !depthwiseRows && DepthwiseBlocks.applies(g, mg);
             ConvFloat.Problem pr = new ConvFloat.Problem(xs.array(), xs.offset(), ys.array(), ys.offset(), bias == null ? null : FloatArrays.read(bias),
                     rs == null ? null : rs.array(), rs == null ? 0 : rs.offset() - ys.offset(), act,
-                    tiling != null || depthwiseBlocks ? null : WindowPlanes.of(g),
+                    tiling != null || depthwiseBlocks || depthwiseRows ? null : WindowPlanes.of(g),
                     batch, channels, filters, groups, inSp, outSp);
             if (tiling != null) {
                 Gemm.PackedA[] u = prepacked ? packed.winograd(tiling) : Winograd.packWeights(tiling, ws, filters, channels);
                 Winograd.conv(pr, g, tiling, u, parallel);
+            } else if (depthwiseRows) {
+                DepthwiseRows.conv(pr, g, ws, parallel);
             } else if (depthwiseBlocks) {
                 DepthwiseBlocks.conv(pr, g, ws, parallel);
             } else if (depthwise) {

@@ -164,6 +164,42 @@ class ConvTest {
         }
     }
 
+    /**
+     * The 3×3 depthwise kernels ({@link DepthwiseRows}, checked to apply), strides 1 and 2: rows
+     * shorter than, as long as and longer than a vector (or two, at stride 2), one to a few rows,
+     * every pad of 0 or 1, batches; with a clamp applied in registers (Relu6, no residual) as well
+     * as the general epilogue.
+     */
+    @Test
+    void depthwiseRowsMatchDoubles() {
+        Random r = new Random(26);
+        int vl = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        long[][] planes = {{1, 1}, {2, 7}, {3, vl - 1}, {14, 14}, {5, vl}, {4, vl + 1}, {9, 2 * vl + 3}, {6, 4 * vl + 1}};
+        Activation relu6 = new Activation(Activation.Kind.CLIP, 0f, 6f);
+        try (Parallel par = new Parallel(2)) {
+            for (int i = 0; i < planes.length; i++) {
+                for (long stride = 1; stride <= 2; stride++) {
+                    for (int pads = 0; pads < 16; pads += 1 + i % 3) {
+                        long[] pad = {pads & 1, pads >> 1 & 1, pads >> 2 & 1, pads >> 3 & 1};
+                        if (planes[i][0] + pad[0] + pad[2] < 3 || planes[i][1] + pad[1] + pad[3] < 3) continue;
+                        long channels = 1 + r.nextInt(6);
+                        Case c = new Case(l(1 + i % 2, channels, planes[i][0], planes[i][1]), channels, l(3, 3), l(stride, stride), l(1, 1), pad,
+                                channels);
+                        assertTrue(DepthwiseRows.applies(Conv.convGeometry(c.x(), c.w(), c.params()), 1), c.toString());
+                        checkAgainstDoubles(c, r, i % 2 == 0 ? Parallel.SERIAL : par);
+                        Tensor x = RandomTensors.uniform(r, c.x()), w = RandomTensors.uniform(r, c.w()), b = RandomTensors.uniform(r, channels);
+                        Tensor expected = Conv.conv(Cast.cast(x, DType.DOUBLE, false), Cast.cast(w, DType.DOUBLE, false),
+                                Cast.cast(b, DType.DOUBLE, false), c.params(), ExecContext.singleThreaded());
+                        Tensor clipped = Conv.conv(ArenaSlices.slice(x), w, null, b, null, relu6, c.params(), ArenaSlices.context(par));
+                        for (long j = 0; j < expected.size(); j++) {
+                            assertEquals(Math.min(6, Math.max(0, expected.getDouble(j))), clipped.getFloat(j), 1e-4, c + " Relu6 at " + j);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     private static Conv.Params params(long group, long... pads) {
         return new Conv.Params(null, new long[] {1, 1}, null, pads, Windows.AutoPad.NOTSET, group, null, null);
     }
