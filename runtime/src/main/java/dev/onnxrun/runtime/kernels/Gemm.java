@@ -207,13 +207,14 @@ public final class Gemm {
         if (packedRows) {
             // A few rows (or a small product) times packed weights: the panels stream through in
             // order, with no A to pack and no partial tiles.
-            par.forRange((n + NR - 1) / NR, (from, to) -> {
-                float[] sums = Scratch.floats(Scratch.EDGE_TILE, 4 * NR);
-                for (int p = (int) from; p < to; p++) {
-                    int col = p * NR, jc = col / NC * NC, cols = Math.min(NR, n - col);
+            par.forRange((n + 2 * NR - 1) / (2 * NR), (from, to) -> {
+                float[] sums = Scratch.floats(Scratch.EDGE_TILE, 8 * NR);
+                for (int p = 2 * (int) from; p < 2 * to; p += 2) {
+                    // two panels at a time (both in one block of NC columns, NC being a multiple of 2·NR)
+                    int col = p * NR, jc = col / NC * NC, cols = Math.min(2 * NR, n - col);
                     for (int pc = 0; pc < k; pc += KC) {
                         int kc = Math.min(KC, k - pc), panel = prepacked.blockAt(jc, pc) + (col - jc) / NR * kc * NR;
-                        panelRows(m, a, 0, pc, kc, alpha, prepacked.panels, panel, c, cOffset + col, ldc, cols, sums);
+                        panelRows(m, a, 0, pc, kc, alpha, prepacked.panels, panel, cols > NR ? kc * NR : 0, c, cOffset + col, ldc, cols, sums);
                     }
                 }
             });
@@ -268,7 +269,10 @@ public final class Gemm {
                                 microKernel(kc, packedA, rp * aPanel, packedB, null, 0, panel, NR, c, cAt, ldc, add);
                             } else if (rows < MR) {
                                 // The last rows: a row or two at a time reads B less than a full tile's worth of FMAs.
-                                panelRows(rows, a, ic0 + rp * MR, pc0, kc, alpha, packedB, panel, c, cAt, ldc, cols, edge);
+                                if (cp % 2 == 0) {
+                                    int both = Math.min(2 * NR, nc - cp * NR); // this panel's and the next one's (panelRows takes two)
+                                    panelRows(rows, a, ic0 + rp * MR, pc0, kc, alpha, packedB, panel, both > NR ? kc * NR : 0, c, cAt, ldc, both, edge);
+                                }
                             } else {
                                 // Edge tile: compute the full tile into a scratch buffer, then add (or write) the part that exists.
                                 microKernel(kc, packedA, rp * aPanel, packedB, null, 0, panel, NR, edge, 0, NR, false);
@@ -339,88 +343,97 @@ public final class Gemm {
     }
 
     /**
-     * Adds alpha · A[row..row+rows) × [pc..pc+kc) × (one packed B panel) to C at {@code cAt}
-     * (rows {@code ldc} apart, first {@code cols} columns): rows four at a time, then a pair, then
-     * one alone, each group's product staged in {@code sums} (4·NR floats) before it is added to C.
+     * Adds alpha · A[row..row+rows) × [pc..pc+kc) × (two adjacent packed B panels) to C at
+     * {@code cAt} (rows {@code ldc} apart, first {@code cols} columns, at most 2·NR): rows four at
+     * a time, then a pair, then one alone, each group's product staged in {@code sums} (8·NR
+     * floats) before it is added to C. The second panel starts {@code second} floats after the
+     * first; where there is none, pass 0 and the first one's product is made twice (and dropped):
+     * two panels a call give a lone row four FMA chains, where one panel's two chains wait on
+     * the FMA latency.
      */
-    private static void panelRows(int rows, Matrix a, int row, int pc, int kc, float alpha, float[] pb, int panel, float[] c, int cAt,
-                                  int ldc, int cols, float[] sums) {
+    private static void panelRows(int rows, Matrix a, int row, int pc, int kc, float alpha, float[] pb, int panel, int second, float[] c,
+                                  int cAt, int ldc, int cols, float[] sums) {
         int rs = a.rowStride(), cs = a.colStride(), aAt = a.offset() + row * rs + pc * cs;
         for (int i = 0; i < rows; ) {
             int group = rows - i >= 4 ? 4 : Math.min(2, rows - i);
-            if (group == 4) panelRowQuad(a.data(), aAt + i * rs, rs, cs, kc, pb, panel, sums);
-            else if (group == 2) panelRowPair(a.data(), aAt + i * rs, aAt + (i + 1) * rs, cs, kc, pb, panel, sums);
-            else panelRow(a.data(), aAt + i * rs, cs, kc, pb, panel, sums);
-            for (int g = 0; g < group; g++) FloatArrays.addScaled(sums, g * NR, alpha, c, cAt + (i + g) * ldc, cols);
+            if (group == 4) panelRowQuad(a.data(), aAt + i * rs, rs, cs, kc, pb, panel, second, sums);
+            else if (group == 2) panelRowPair(a.data(), aAt + i * rs, aAt + (i + 1) * rs, cs, kc, pb, panel, second, sums);
+            else panelRow(a.data(), aAt + i * rs, cs, kc, pb, panel, second, sums);
+            for (int g = 0; g < group; g++) FloatArrays.addScaled(sums, 2 * g * NR, alpha, c, cAt + (i + g) * ldc, cols);
             i += group;
         }
     }
 
     /**
-     * sums[0..NR) = (one row of A, {@code kc} deep, elements {@code acs} apart) × (one packed B
-     * panel): four vectors in registers over the whole depth while the panel streams through in
-     * order. Kept this small on purpose: C1 gives up on larger vector methods ("out of virtual
-     * registers"), and a method stuck below C2 runs its vector code hundreds of times slower.
+     * sums[0..2·NR) = (one row of A, {@code kc} deep, elements {@code acs} apart) × (two packed B
+     * panels, {@code second} apart): four vectors in registers over the whole depth while the
+     * panels stream through in order. Kept this small on purpose: C1 gives up on larger vector
+     * methods ("out of virtual registers"), and a method stuck below C2 runs its vector code
+     * hundreds of times slower.
      */
-    private static void panelRow(float[] ad, int aAt, int acs, int kc, float[] pb, int panel, float[] sums) {
-        // two steps at a time into separate sums: four FMA chains in flight, not two
-        FloatVector c0 = FloatVector.zero(SPECIES), c1 = FloatVector.zero(SPECIES), d0 = FloatVector.zero(SPECIES), d1 = FloatVector.zero(SPECIES);
-        int l = 0, at = panel;
-        for (; l + 1 < kc; l += 2, at += 2 * NR) {
-            FloatVector va = FloatVector.broadcast(SPECIES, ad[aAt + l * acs]), vb = FloatVector.broadcast(SPECIES, ad[aAt + (l + 1) * acs]);
-            c0 = FloatVector.fromArray(SPECIES, pb, at).fma(va, c0);
-            c1 = FloatVector.fromArray(SPECIES, pb, at + VL).fma(va, c1);
-            d0 = FloatVector.fromArray(SPECIES, pb, at + NR).fma(vb, d0);
-            d1 = FloatVector.fromArray(SPECIES, pb, at + NR + VL).fma(vb, d1);
-        }
-        if (l < kc) {
+    private static void panelRow(float[] ad, int aAt, int acs, int kc, float[] pb, int panel, int second, float[] sums) {
+        FloatVector c0 = FloatVector.zero(SPECIES), c1 = FloatVector.zero(SPECIES), c2 = FloatVector.zero(SPECIES), c3 = FloatVector.zero(SPECIES);
+        for (int l = 0, at = panel, at2 = panel + second; l < kc; l++, at += NR, at2 += NR) {
             FloatVector va = FloatVector.broadcast(SPECIES, ad[aAt + l * acs]);
             c0 = FloatVector.fromArray(SPECIES, pb, at).fma(va, c0);
             c1 = FloatVector.fromArray(SPECIES, pb, at + VL).fma(va, c1);
-        }
-        c0.add(d0).intoArray(sums, 0);
-        c1.add(d1).intoArray(sums, VL);
-    }
-
-    /** {@link #panelRow} for two rows at once (into sums[0..NR) and [NR..2NR)), each B vector loaded once for both. */
-    private static void panelRowPair(float[] ad, int aAt, int aAt2, int acs, int kc, float[] pb, int panel, float[] sums) {
-        FloatVector c0 = FloatVector.zero(SPECIES), c1 = FloatVector.zero(SPECIES), d0 = FloatVector.zero(SPECIES), d1 = FloatVector.zero(SPECIES);
-        for (int l = 0, at = panel; l < kc; l++, at += NR) {
-            FloatVector va = FloatVector.broadcast(SPECIES, ad[aAt + l * acs]), vb = FloatVector.broadcast(SPECIES, ad[aAt2 + l * acs]);
-            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, at), b1 = FloatVector.fromArray(SPECIES, pb, at + VL);
-            c0 = b0.fma(va, c0); c1 = b1.fma(va, c1);
-            d0 = b0.fma(vb, d0); d1 = b1.fma(vb, d1);
+            c2 = FloatVector.fromArray(SPECIES, pb, at2).fma(va, c2);
+            c3 = FloatVector.fromArray(SPECIES, pb, at2 + VL).fma(va, c3);
         }
         c0.intoArray(sums, 0);
         c1.intoArray(sums, VL);
-        d0.intoArray(sums, NR);
-        d1.intoArray(sums, NR + VL);
+        c2.intoArray(sums, 2 * VL);
+        c3.intoArray(sums, 3 * VL);
+    }
+
+    /** {@link #panelRow} for two rows at once (into sums[0..2NR) and [2NR..4NR)), each B vector loaded once for both. */
+    private static void panelRowPair(float[] ad, int aAt, int aAt2, int acs, int kc, float[] pb, int panel, int second, float[] sums) {
+        FloatVector c0 = FloatVector.zero(SPECIES), c1 = FloatVector.zero(SPECIES), c2 = FloatVector.zero(SPECIES), c3 = FloatVector.zero(SPECIES);
+        FloatVector d0 = FloatVector.zero(SPECIES), d1 = FloatVector.zero(SPECIES), d2 = FloatVector.zero(SPECIES), d3 = FloatVector.zero(SPECIES);
+        for (int l = 0, at = panel, at2 = panel + second; l < kc; l++, at += NR, at2 += NR) {
+            FloatVector va = FloatVector.broadcast(SPECIES, ad[aAt + l * acs]), vb = FloatVector.broadcast(SPECIES, ad[aAt2 + l * acs]);
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, at), b1 = FloatVector.fromArray(SPECIES, pb, at + VL);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, pb, at2), b3 = FloatVector.fromArray(SPECIES, pb, at2 + VL);
+            c0 = b0.fma(va, c0); c1 = b1.fma(va, c1); c2 = b2.fma(va, c2); c3 = b3.fma(va, c3);
+            d0 = b0.fma(vb, d0); d1 = b1.fma(vb, d1); d2 = b2.fma(vb, d2); d3 = b3.fma(vb, d3);
+        }
+        c0.intoArray(sums, 0);
+        c1.intoArray(sums, VL);
+        c2.intoArray(sums, 2 * VL);
+        c3.intoArray(sums, 3 * VL);
+        d0.intoArray(sums, 2 * NR);
+        d1.intoArray(sums, 2 * NR + VL);
+        d2.intoArray(sums, 2 * NR + 2 * VL);
+        d3.intoArray(sums, 2 * NR + 3 * VL);
     }
 
     /**
-     * {@link #panelRow} for four rows at once ({@code ars} apart, into sums[0..4·NR)): 8
-     * accumulators, and each step's two B vectors feed 8 FMAs where a pair's feed 4.
+     * {@link #panelRow} for four rows at once ({@code ars} apart, into sums[0..8·NR)): 16
+     * accumulators, and each step's four B vectors feed 16 FMAs where a pair's feed 8.
      */
-    private static void panelRowQuad(float[] ad, int aAt, int ars, int acs, int kc, float[] pb, int panel, float[] sums) {
+    private static void panelRowQuad(float[] ad, int aAt, int ars, int acs, int kc, float[] pb, int panel, int second, float[] sums) {
         int a1 = aAt + ars, a2 = aAt + 2 * ars, a3 = aAt + 3 * ars;
-        FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES), c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
-        FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES), c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES);
-        for (int l = 0, at = panel; l < kc; l++, at += NR) {
+        FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES), c02 = FloatVector.zero(SPECIES), c03 = FloatVector.zero(SPECIES);
+        FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES), c12 = FloatVector.zero(SPECIES), c13 = FloatVector.zero(SPECIES);
+        FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES), c22 = FloatVector.zero(SPECIES), c23 = FloatVector.zero(SPECIES);
+        FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES), c32 = FloatVector.zero(SPECIES), c33 = FloatVector.zero(SPECIES);
+        for (int l = 0, at = panel, at2 = panel + second; l < kc; l++, at += NR, at2 += NR) {
             int o = l * acs;
             FloatVector b0 = FloatVector.fromArray(SPECIES, pb, at), b1 = FloatVector.fromArray(SPECIES, pb, at + VL);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, pb, at2), b3 = FloatVector.fromArray(SPECIES, pb, at2 + VL);
             FloatVector v = FloatVector.broadcast(SPECIES, ad[aAt + o]);
-            c00 = b0.fma(v, c00); c01 = b1.fma(v, c01);
+            c00 = b0.fma(v, c00); c01 = b1.fma(v, c01); c02 = b2.fma(v, c02); c03 = b3.fma(v, c03);
             v = FloatVector.broadcast(SPECIES, ad[a1 + o]);
-            c10 = b0.fma(v, c10); c11 = b1.fma(v, c11);
+            c10 = b0.fma(v, c10); c11 = b1.fma(v, c11); c12 = b2.fma(v, c12); c13 = b3.fma(v, c13);
             v = FloatVector.broadcast(SPECIES, ad[a2 + o]);
-            c20 = b0.fma(v, c20); c21 = b1.fma(v, c21);
+            c20 = b0.fma(v, c20); c21 = b1.fma(v, c21); c22 = b2.fma(v, c22); c23 = b3.fma(v, c23);
             v = FloatVector.broadcast(SPECIES, ad[a3 + o]);
-            c30 = b0.fma(v, c30); c31 = b1.fma(v, c31);
+            c30 = b0.fma(v, c30); c31 = b1.fma(v, c31); c32 = b2.fma(v, c32); c33 = b3.fma(v, c33);
         }
-        c00.intoArray(sums, 0); c01.intoArray(sums, VL);
-        c10.intoArray(sums, NR); c11.intoArray(sums, NR + VL);
-        c20.intoArray(sums, 2 * NR); c21.intoArray(sums, 2 * NR + VL);
-        c30.intoArray(sums, 3 * NR); c31.intoArray(sums, 3 * NR + VL);
+        c00.intoArray(sums, 0); c01.intoArray(sums, VL); c02.intoArray(sums, 2 * VL); c03.intoArray(sums, 3 * VL);
+        c10.intoArray(sums, 2 * NR); c11.intoArray(sums, 2 * NR + VL); c12.intoArray(sums, 2 * NR + 2 * VL); c13.intoArray(sums, 2 * NR + 3 * VL);
+        c20.intoArray(sums, 4 * NR); c21.intoArray(sums, 4 * NR + VL); c22.intoArray(sums, 4 * NR + 2 * VL); c23.intoArray(sums, 4 * NR + 3 * VL);
+        c30.intoArray(sums, 6 * NR); c31.intoArray(sums, 6 * NR + VL); c32.intoArray(sums, 6 * NR + 2 * VL); c33.intoArray(sums, 6 * NR + 3 * VL);
     }
 
     /**
