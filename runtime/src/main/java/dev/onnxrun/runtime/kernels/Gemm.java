@@ -120,10 +120,7 @@ public final class Gemm {
         PackedB packed = new PackedB(k, n, dst, base);
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc), at = packed.blockAt(jc, pc);
-                for (int p = 0; p * NR < nc; p++) packB(b, pc, kc, jc + p * NR, Math.min(NR, nc - p * NR), dst, at + p * kc * NR);
-            }
+            for (int pc = 0; pc < k; pc += KC) packB(b, pc, Math.min(KC, k - pc), jc, nc, dst, packed.blockAt(jc, pc));
         }
         return packed;
     }
@@ -247,7 +244,8 @@ public final class Gemm {
                 int bAt = prepacked != null ? prepacked.blockAt(jc, pc) : 0;
                 if (prepacked == null) {
                     par.forRange(colPanels, (from, to) -> {
-                        for (int p = (int) from; p < to; p++) packB(b, pc0, kc, jc0 + p * NR, Math.min(NR, nc - p * NR), scratchB, p * kc * NR);
+                        int col = (int) from * NR;
+                        packB(b, pc0, kc, jc0 + col, Math.min(nc - col, (int) (to - from) * NR), scratchB, (int) from * kc * NR);
                     });
                 }
                 for (int ic = 0; ic < m; ic += MC) {
@@ -475,22 +473,27 @@ public final class Gemm {
 
     static int roundUp(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
 
-    /** Copies B[pc..pc+kc) × [col..col+cols) into one panel, row by row, zero-padded to NR columns. */
+    /**
+     * Copies B[pc..pc+kc) × [col..col+cols) into consecutive panels from {@code dst[at]} (panel q
+     * from {@code at + q·kc·NR}), the last zero-padded to NR columns. Row by row across all the
+     * panels, so a row-major B is read in order: panel by panel, each row's few vectors came from
+     * another page, and the misses of a B not in cache waited one by one (the 512×512 product
+     * spent three times as long packing B as packing the same B in cache).
+     */
     private static void packB(Matrix b, int pc, int kc, int col, int cols, float[] dst, int at) {
         float[] src = b.data();
-        int rs = b.rowStride(), cs = b.colStride();
+        int rs = b.rowStride(), cs = b.colStride(), panels = (cols + NR - 1) / NR;
         for (int p = 0; p < kc; p++) {
             int base = b.offset() + (pc + p) * rs + col * cs;
-            int o = at + p * NR;
-            int j = 0;
-            if (cs == 1) {
-                // Vector copies: a panel row is a few vectors, too short for System.arraycopy's call to pay off.
-                for (int upper = SPECIES.loopBound(cols); j < upper; j += VL) {
-                    FloatVector.fromArray(SPECIES, src, base + j).intoArray(dst, o + j);
+            for (int q = 0; q < panels; q++) {
+                int o = at + q * kc * NR + p * NR, from = q * NR, width = Math.min(NR, cols - from), j = 0;
+                if (cs == 1) {
+                    // Vector copies: a panel row is a few vectors, too short for System.arraycopy's call to pay off.
+                    for (; j + VL <= width; j += VL) FloatVector.fromArray(SPECIES, src, base + from + j).intoArray(dst, o + j);
                 }
+                for (; j < width; j++) dst[o + j] = src[base + (from + j) * cs];
+                for (; j < NR; j++) dst[o + j] = 0f;
             }
-            for (; j < cols; j++) dst[o + j] = src[base + j * cs];
-            for (; j < NR; j++) dst[o + j] = 0f;
         }
     }
 
