@@ -194,10 +194,9 @@ public final class Gemm {
         boolean tiny = prepacked == null && products <= TINY_PRODUCT && b.colStride() == 1;
         boolean streamB = prepacked == null && m <= STREAM_ROWS && (b.colStride() == 1 || b.rowStride() == 1);
         boolean tiled = k > 0 && !packedRows && !tiny && !streamB;
-        // Tiles of MR rows write over C in their first depth block; the few-row paths and a tiled
-        // product's last rows add into it.
-        if (!accumulate) {
-            for (int i = tiled ? m - m % MR : 0; i < m; i++) java.util.Arrays.fill(c, cOffset + i * ldc, cOffset + i * ldc + n, 0f);
+        // Tiles write over C in their first depth block; the few-row paths add into it.
+        if (!accumulate && !tiled) {
+            for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOffset + i * ldc, cOffset + i * ldc + n, 0f);
         }
         if (k <= 0) return;
         Parallel par = products < PARALLEL_THRESHOLD ? Parallel.SERIAL : parallel;
@@ -265,12 +264,6 @@ public final class Gemm {
                             int panel = bAt + cp * kc * NR;
                             if (rows == MR && cols == NR) {
                                 microKernel(kc, packedA, rp * aPanel, packedB, null, 0, panel, NR, c, cAt, ldc, add);
-                            } else if (rows < MR) {
-                                // The last rows: a row or two at a time reads B less than a full tile's worth of FMAs.
-                                if (cp % 2 == 0) {
-                                    int both = Math.min(2 * NR, nc - cp * NR); // this panel's and the next one's (panelRows takes two)
-                                    panelRows(rows, a, ic0 + rp * MR, pc0, kc, alpha, packedB, panel, both > NR ? kc * NR : 0, c, cAt, ldc, both, edge);
-                                }
                             } else {
                                 // Edge tile: compute the full tile into a scratch buffer, then add (or write) the part that exists.
                                 microKernel(kc, packedA, rp * aPanel, packedB, null, 0, panel, NR, edge, 0, NR, false);
