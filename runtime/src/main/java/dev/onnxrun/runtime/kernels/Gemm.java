@@ -2,6 +2,7 @@ package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -26,10 +27,13 @@ public final class Gemm {
     private static final int VL = SPECIES.length();
     /**
      * Micro-tile rows: 12 rows × 2 vectors = 24 accumulators, plus 2 B vectors and one broadcast A
-     * value, fits 32 vector registers (AVX-512); each step's 14 loads feed 24 FMAs. It measured
-     * 15-20 % faster than the 6 × 4 tile it replaced: a step loads half as many B vectors (each one
-     * split over two cache lines, float arrays being 16 bytes off a line), and a KC-deep B panel
-     * (32 KiB) fits L1. With 16 registers (AVX2) some accumulators spill.
+     * value, fits 32 vector registers (AVX-512); each step's 14 loads (2 vectors, 12 broadcasts
+     * from one cache line or two) feed 24 FMAs. On packed B, 256 deep, it measured some 20 % faster
+     * than the 6 × 4 tile it replaced: a step loads half as many B vectors (each one split over two
+     * cache lines, float arrays being 16 bytes off a line), and a KC-deep B panel (32 KiB) fits
+     * L1. On a strided B (Winograd, 1×1 convolutions) it is 10 % faster 256 deep but 25 % slower
+     * 16 deep, where the fixed cost of a call (bounds checks hoisted per A offset, the C update)
+     * weighs more. With 16 registers (AVX2) some accumulators spill.
      */
     static final int MR = 12;
     /** Micro-tile columns: two vectors. */
@@ -128,8 +132,8 @@ public final class Gemm {
     /**
      * A of a product packed ahead of time (constant weights), in the panel layout the micro-kernel
      * reads from {@code panels[base]}: per block of {@link #KC} depth steps, the {@link #MR}-row
-     * panels of every row, the last zero-padded; a panel holds its rows in groups of four, each
-     * group step by step (four values a step, see {@link #packA}). Read by drivers in this package that run
+     * panels of every row, the last zero-padded; a panel holds its MR values of each depth step
+     * side by side (see {@link #packA}). Read by drivers in this package that run
      * {@link #microKernel} themselves.
      */
     static final class PackedA {
@@ -496,6 +500,14 @@ public final class Gemm {
     private static final VectorShuffle<Float> PAIRS_LOW = shuffle(i -> 2 * (i / 4) + (i % 4 < 2 ? i % 4 : VL + i % 4 - 2)),
             PAIRS_HIGH = shuffle(i -> VL / 2 + 2 * (i / 4) + (i % 4 < 2 ? i % 4 : VL + i % 4 - 2));
 
+    /** QUARTERS[q]: lanes 4q..4q+3, one step's four rows in a transposed 4 × VL block. */
+    @SuppressWarnings("unchecked")
+    private static final VectorMask<Float>[] QUARTERS = java.util.stream.IntStream.range(0, VL / 4).mapToObj(q -> {
+        boolean[] lanes = new boolean[VL];
+        java.util.Arrays.fill(lanes, 4 * q, 4 * q + 4, true);
+        return VectorMask.fromArray(SPECIES, lanes, 0);
+    }).toArray(VectorMask[]::new);
+
     private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator lane) {
         int[] lanes = new int[VL];
         for (int i = 0; i < VL; i++) lanes[i] = lane.applyAsInt(i);
@@ -503,11 +515,13 @@ public final class Gemm {
     }
 
     /**
-     * Copies alpha·A[row..row+rows) × [pc..pc+kc) into one panel: rows in groups of four, the
-     * group of rows 4g..4g+3 from {@code at + 4g·kc}, step by step (four values a step), rows
-     * past {@code rows} zero. The micro-kernel broadcasts a step's values from three streams,
-     * and a row-major A packs four rows × VL steps at a time with two rounds of rearranges (a
-     * transpose) into whole-vector stores: copying value by value measured twice as slow.
+     * Copies alpha·A[row..row+rows) × [pc..pc+kc) into one panel, step by step: each depth
+     * step's MR values (one per row, zero past {@code rows}) side by side, so the micro-kernel
+     * broadcasts them at fixed offsets from one index (three index streams, one per four rows,
+     * cost it 5-15 % on strided B, where the loop's scalar work is the limit). A row-major A packs
+     * four rows × VL steps at a time: two rounds of rearranges (a transpose) give each step's four
+     * values side by side, stored a quarter vector at a time under a mask; value by value measured
+     * twice as slow.
      */
     private static void packA(Matrix a, float alpha, int row, int rows, int pc, int kc, float[] dst, int at) {
         float[] src = a.data();
@@ -515,23 +529,29 @@ public final class Gemm {
         if (cs == 1 && rows == MR && VL % 4 == 0) {
             vectorSteps = kc / VL * VL;
             for (int g = 0; g < MR / 4; g++) {
-                int r0 = a.offset() + (row + 4 * g) * rs + pc, r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs, o = at + 4 * g * kc;
+                int r0 = a.offset() + (row + 4 * g) * rs + pc, r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs, o = at + 4 * g;
                 for (int l = 0; l < vectorSteps; l += VL) {
                     FloatVector v0 = FloatVector.fromArray(SPECIES, src, r0 + l), v1 = FloatVector.fromArray(SPECIES, src, r1 + l);
                     FloatVector v2 = FloatVector.fromArray(SPECIES, src, r2 + l), v3 = FloatVector.fromArray(SPECIES, src, r3 + l);
                     FloatVector low01 = v0.rearrange(ZIP_LOW, v1), high01 = v0.rearrange(ZIP_HIGH, v1);
                     FloatVector low23 = v2.rearrange(ZIP_LOW, v3), high23 = v2.rearrange(ZIP_HIGH, v3);
-                    int d = o + 4 * l;
-                    low01.rearrange(PAIRS_LOW, low23).mul(alpha).intoArray(dst, d);
-                    low01.rearrange(PAIRS_HIGH, low23).mul(alpha).intoArray(dst, d + VL);
-                    high01.rearrange(PAIRS_LOW, high23).mul(alpha).intoArray(dst, d + 2 * VL);
-                    high01.rearrange(PAIRS_HIGH, high23).mul(alpha).intoArray(dst, d + 3 * VL);
+                    int d = o + MR * l;
+                    FloatVector t0 = low01.rearrange(PAIRS_LOW, low23).mul(alpha), t1 = low01.rearrange(PAIRS_HIGH, low23).mul(alpha);
+                    FloatVector t2 = high01.rearrange(PAIRS_LOW, high23).mul(alpha), t3 = high01.rearrange(PAIRS_HIGH, high23).mul(alpha);
+                    for (int q = 0; q < VL / 4; q++) {
+                        // lanes 4q..4q+3 of t_k hold step l + k·VL/4 + q's four rows
+                        VectorMask<Float> part = QUARTERS[q];
+                        t0.intoArray(dst, d + q * MR - 4 * q, part);
+                        t1.intoArray(dst, d + (VL / 4 + q) * MR - 4 * q, part);
+                        t2.intoArray(dst, d + (VL / 2 + q) * MR - 4 * q, part);
+                        t3.intoArray(dst, d + (3 * VL / 4 + q) * MR - 4 * q, part);
+                    }
                 }
             }
         }
         for (int i = 0; i < MR; i++) {
-            int o = at + i / 4 * 4 * kc + i % 4, base = a.offset() + (row + i) * rs + pc * cs;
-            for (int l = vectorSteps; l < kc; l++) dst[o + 4 * l] = i < rows ? alpha * src[base + l * cs] : 0f;
+            int o = at + i, base = a.offset() + (row + i) * rs + pc * cs;
+            for (int l = vectorSteps; l < kc; l++) dst[o + MR * l] = i < rows ? alpha * src[base + l * cs] : 0f;
         }
     }
 
@@ -556,10 +576,9 @@ public final class Gemm {
         FloatVector c6_0 = FloatVector.zero(SPECIES), c6_1 = FloatVector.zero(SPECIES), c7_0 = FloatVector.zero(SPECIES), c7_1 = FloatVector.zero(SPECIES);
         FloatVector c8_0 = FloatVector.zero(SPECIES), c8_1 = FloatVector.zero(SPECIES), c9_0 = FloatVector.zero(SPECIES), c9_1 = FloatVector.zero(SPECIES);
         FloatVector c10_0 = FloatVector.zero(SPECIES), c10_1 = FloatVector.zero(SPECIES), c11_0 = FloatVector.zero(SPECIES), c11_1 = FloatVector.zero(SPECIES);
-        int g1 = aAt + 4 * kc, g2 = aAt + 8 * kc; // the packed panel's second and third groups of four rows
         for (int l = 0; l < kc; l++) {
             int bo = rowAt != null ? rowAt[rowFrom + l] + col : bStride == NR ? col + l * NR : col + l * bStride;
-            int a0 = aAt + 4 * l, a1 = g1 + 4 * l, a2 = g2 + 4 * l;
+            int a0 = aAt + MR * l;
             FloatVector b0 = FloatVector.fromArray(SPECIES, b, bo), b1 = FloatVector.fromArray(SPECIES, b, bo + VL);
             FloatVector v0 = FloatVector.broadcast(SPECIES, pa[a0]);
             c0_0 = v0.fma(b0, c0_0); c0_1 = v0.fma(b1, c0_1);
@@ -569,21 +588,21 @@ public final class Gemm {
             c2_0 = v2.fma(b0, c2_0); c2_1 = v2.fma(b1, c2_1);
             FloatVector v3 = FloatVector.broadcast(SPECIES, pa[a0 + 3]);
             c3_0 = v3.fma(b0, c3_0); c3_1 = v3.fma(b1, c3_1);
-            FloatVector v4 = FloatVector.broadcast(SPECIES, pa[a1]);
+            FloatVector v4 = FloatVector.broadcast(SPECIES, pa[a0 + 4]);
             c4_0 = v4.fma(b0, c4_0); c4_1 = v4.fma(b1, c4_1);
-            FloatVector v5 = FloatVector.broadcast(SPECIES, pa[a1 + 1]);
+            FloatVector v5 = FloatVector.broadcast(SPECIES, pa[a0 + 5]);
             c5_0 = v5.fma(b0, c5_0); c5_1 = v5.fma(b1, c5_1);
-            FloatVector v6 = FloatVector.broadcast(SPECIES, pa[a1 + 2]);
+            FloatVector v6 = FloatVector.broadcast(SPECIES, pa[a0 + 6]);
             c6_0 = v6.fma(b0, c6_0); c6_1 = v6.fma(b1, c6_1);
-            FloatVector v7 = FloatVector.broadcast(SPECIES, pa[a1 + 3]);
+            FloatVector v7 = FloatVector.broadcast(SPECIES, pa[a0 + 7]);
             c7_0 = v7.fma(b0, c7_0); c7_1 = v7.fma(b1, c7_1);
-            FloatVector v8 = FloatVector.broadcast(SPECIES, pa[a2]);
+            FloatVector v8 = FloatVector.broadcast(SPECIES, pa[a0 + 8]);
             c8_0 = v8.fma(b0, c8_0); c8_1 = v8.fma(b1, c8_1);
-            FloatVector v9 = FloatVector.broadcast(SPECIES, pa[a2 + 1]);
+            FloatVector v9 = FloatVector.broadcast(SPECIES, pa[a0 + 9]);
             c9_0 = v9.fma(b0, c9_0); c9_1 = v9.fma(b1, c9_1);
-            FloatVector v10 = FloatVector.broadcast(SPECIES, pa[a2 + 2]);
+            FloatVector v10 = FloatVector.broadcast(SPECIES, pa[a0 + 10]);
             c10_0 = v10.fma(b0, c10_0); c10_1 = v10.fma(b1, c10_1);
-            FloatVector v11 = FloatVector.broadcast(SPECIES, pa[a2 + 3]);
+            FloatVector v11 = FloatVector.broadcast(SPECIES, pa[a0 + 11]);
             c11_0 = v11.fma(b0, c11_0); c11_1 = v11.fma(b1, c11_1);
         }
         if (accumulate) {
