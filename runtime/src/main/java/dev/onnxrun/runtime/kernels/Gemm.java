@@ -2,6 +2,8 @@ package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -24,23 +26,26 @@ public final class Gemm {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int VL = SPECIES.length();
     /**
-     * Micro-tile rows: 6 rows × 4 vectors = 24 accumulators, plus 4 B vectors and one broadcast A
-     * value, fits 32 vector registers (AVX-512); each step's 10 loads feed 24 FMAs. With 16
-     * registers (AVX2) some accumulators spill, yet it measured faster there (-XX:UseAVX=2) than
-     * the 6×2 tile it replaced.
+     * Micro-tile rows: 12 rows × 2 vectors = 24 accumulators, plus 2 B vectors and one broadcast A
+     * value, fits 32 vector registers (AVX-512); each step's 14 loads (2 vectors, 12 broadcasts
+     * from one cache line or two) feed 24 FMAs. On packed B, 256 deep, it measured some 20 % faster
+     * than the 6 × 4 tile it replaced: a step loads half as many B vectors (each one split over two
+     * cache lines, float arrays being 16 bytes off a line), and a KC-deep B panel (32 KiB) fits
+     * L1. On a strided B (Winograd, 1×1 convolutions) it is 10 % faster 256 deep but 25 % slower
+     * 16 deep, where the fixed cost of a call (bounds checks hoisted per A offset, the C update)
+     * weighs more. With 16 registers (AVX2) some accumulators spill.
      */
-    static final int MR = 6;
-    /** Micro-tile columns: four vectors. */
-    static final int NR = 4 * VL;
-    /**
-     * Depth of one packed block. A KC×NR panel of B (64 KiB at 16 lanes) is read from L2 by every
-     * row panel of a block; 128 to 512 measured alike within noise, none better than 256.
-     */
+    static final int MR = 12;
+    /** Micro-tile columns: two vectors. */
+    static final int NR = 2 * VL;
+    /** Depth of one packed block; 128 to 384 measured alike within noise for the 12 × 2 tile. */
     static final int KC = 256;
     /** Rows of A packed at once (a multiple of MR). */
-    static final int MC = MR * 64;
+    static final int MC = MR * 32;
     /** Columns of B packed at once (a multiple of NR). */
-    static final int NC = NR * 128;
+    static final int NC = NR * 256;
+    /** Up to this many rows, a product with an unpacked B streams B's rows once per row of A instead of packing B. */
+    private static final int STREAM_ROWS = 5;
     /** Up to this many multiply-adds, a product with packed B streams its panels a few rows at a time. */
     private static final long SMALL_PACKED = 1 << 15;
     /** Up to this many multiply-adds, a product with an unpacked B takes plain loops ({@link #tinyRow}). */
@@ -119,10 +124,7 @@ public final class Gemm {
         PackedB packed = new PackedB(k, n, dst, base);
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc), at = packed.blockAt(jc, pc);
-                for (int p = 0; p * NR < nc; p++) packB(b, pc, kc, jc + p * NR, Math.min(NR, nc - p * NR), dst, at + p * kc * NR);
-            }
+            for (int pc = 0; pc < k; pc += KC) packB(b, pc, Math.min(KC, k - pc), jc, nc, dst, packed.blockAt(jc, pc));
         }
         return packed;
     }
@@ -130,7 +132,8 @@ public final class Gemm {
     /**
      * A of a product packed ahead of time (constant weights), in the panel layout the micro-kernel
      * reads from {@code panels[base]}: per block of {@link #KC} depth steps, the {@link #MR}-row
-     * panels of every row, the last zero-padded. Read by drivers in this package that run
+     * panels of every row, the last zero-padded; a panel holds its MR values of each depth step
+     * side by side (see {@link #packA}). Read by drivers in this package that run
      * {@link #microKernel} themselves.
      */
     static final class PackedA {
@@ -146,14 +149,14 @@ public final class Gemm {
         }
 
         /** Where the panel of rows [rowPanel·MR, +MR) for depth block [pc, pc + KC) starts. */
-        int panelAt(int pc, int rowPanel) { return base + pc * roundUp(m, MR) + rowPanel * roundUp(Math.min(KC, k - pc), VL) * MR; }
+        int panelAt(int pc, int rowPanel) { return base + pc * roundUp(m, MR) + rowPanel * Math.min(KC, k - pc) * MR; }
 
         /** Panels packed earlier for an m×k matrix, read in place from {@code panels[base]}. */
         static PackedA over(int m, int k, float[] panels, int base) { return new PackedA(m, k, panels, base); }
     }
 
     /** Floats the panels of a packed m×k left operand take. */
-    static int leftSize(int m, int k) { return Math.toIntExact((long) (m + MR - 1) / MR * MR * ((k / KC) * KC + roundUp(k % KC, VL))); }
+    static int leftSize(int m, int k) { return Math.toIntExact((long) roundUp(m, MR) * k); }
 
     /**
      * Packs the m×k matrix {@code a} into {@code dst} from {@code base} ({@link #leftSize} floats)
@@ -190,29 +193,34 @@ public final class Gemm {
     private static void run(int m, int n, int k, float alpha, Matrix a, Matrix b, PackedB prepacked,
                             float[] c, int cOffset, int ldc, boolean accumulate, Parallel parallel) {
         if (m <= 0 || n <= 0) return;
-        boolean streamB = prepacked == null && m < MR && (b.colStride() == 1 || b.rowStride() == 1);
-        // the few-row paths and the last rows of a tile add into C; full tiles write over it in their first depth block
-        if (!accumulate) {
+        long products = (long) m * n * k;
+        boolean packedRows = prepacked != null && (m < MR || products <= SMALL_PACKED);
+        boolean tiny = prepacked == null && products <= TINY_PRODUCT && b.colStride() == 1;
+        boolean streamB = prepacked == null && m <= STREAM_ROWS && (b.colStride() == 1 || b.rowStride() == 1);
+        boolean tiled = k > 0 && !packedRows && !tiny && !streamB;
+        // Tiles write over C in their first depth block; the few-row paths add into it.
+        if (!accumulate && !tiled) {
             for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOffset + i * ldc, cOffset + i * ldc + n, 0f);
         }
         if (k <= 0) return;
-        Parallel par = (long) m * n * k < PARALLEL_THRESHOLD ? Parallel.SERIAL : parallel;
-        if ((m < MR || (long) m * n * k <= SMALL_PACKED) && prepacked != null) {
+        Parallel par = products < PARALLEL_THRESHOLD ? Parallel.SERIAL : parallel;
+        if (packedRows) {
             // A few rows (or a small product) times packed weights: the panels stream through in
             // order, with no A to pack and no partial tiles.
-            par.forRange((n + NR - 1) / NR, (from, to) -> {
-                float[] sums = Scratch.floats(Scratch.EDGE_TILE, 4 * NR);
-                for (int p = (int) from; p < to; p++) {
-                    int col = p * NR, jc = col / NC * NC, cols = Math.min(NR, n - col);
+            par.forRange((n + 2 * NR - 1) / (2 * NR), (from, to) -> {
+                float[] sums = Scratch.floats(Scratch.EDGE_TILE, 8 * NR);
+                for (int p = 2 * (int) from; p < 2 * to; p += 2) {
+                    // two panels at a time (both in one block of NC columns, NC being a multiple of 2·NR)
+                    int col = p * NR, jc = col / NC * NC, cols = Math.min(2 * NR, n - col);
                     for (int pc = 0; pc < k; pc += KC) {
                         int kc = Math.min(KC, k - pc), panel = prepacked.blockAt(jc, pc) + (col - jc) / NR * kc * NR;
-                        panelRows(m, a, 0, pc, kc, alpha, prepacked.panels, panel, c, cOffset + col, ldc, cols, sums);
+                        panelRows(m, a, 0, pc, kc, alpha, prepacked.panels, panel, cols > NR ? kc * NR : 0, c, cOffset + col, ldc, cols, sums);
                     }
                 }
             });
             return;
         }
-        if ((long) m * n * k <= TINY_PRODUCT && prepacked == null && b.colStride() == 1) {
+        if (tiny) {
             // Attention heads of tiny models: plain loops over rows of B cost less than packing.
             float[] row = n <= VL ? new float[VL] : null;
             for (int i = 0; i < m; i++) tinyRow(i, n, k, alpha, a, b, c, cOffset + i * ldc, row);
@@ -227,19 +235,20 @@ public final class Gemm {
         }
         // held by this thread while the pool's tasks read them
         float[] scratchB = prepacked != null ? null : Scratch.floats(Scratch.GEMM_PACKED_B, Math.min(KC, k) * roundUp(Math.min(NC, n), NR));
-        float[] packedA = Scratch.floats(Scratch.GEMM_PACKED_A, roundUp(Math.min(MC, m), MR) * roundUp(Math.min(KC, k), VL));
+        float[] packedA = Scratch.floats(Scratch.GEMM_PACKED_A, roundUp(Math.min(MC, m), MR) * Math.min(KC, k));
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             int colPanels = (nc + NR - 1) / NR;
             for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc), aPanel = roundUp(kc, VL) * MR;
+                int kc = Math.min(KC, k - pc), aPanel = kc * MR;
                 final int jc0 = jc, pc0 = pc;
                 boolean add = accumulate || pc > 0;
                 float[] packedB = prepacked != null ? prepacked.panels : scratchB;
                 int bAt = prepacked != null ? prepacked.blockAt(jc, pc) : 0;
                 if (prepacked == null) {
                     par.forRange(colPanels, (from, to) -> {
-                        for (int p = (int) from; p < to; p++) packB(b, pc0, kc, jc0 + p * NR, Math.min(NR, nc - p * NR), scratchB, p * kc * NR);
+                        int col = (int) from * NR;
+                        packB(b, pc0, kc, jc0 + col, Math.min(nc - col, (int) (to - from) * NR), scratchB, (int) from * kc * NR);
                     });
                 }
                 for (int ic = 0; ic < m; ic += MC) {
@@ -259,9 +268,6 @@ public final class Gemm {
                             int panel = bAt + cp * kc * NR;
                             if (rows == MR && cols == NR) {
                                 microKernel(kc, packedA, rp * aPanel, packedB, null, 0, panel, NR, c, cAt, ldc, add);
-                            } else if (rows < MR) {
-                                // The last rows: a row or two at a time reads B less than a full tile's worth of FMAs.
-                                panelRows(rows, a, ic0 + rp * MR, pc0, kc, alpha, packedB, panel, c, cAt, ldc, cols, edge);
                             } else {
                                 // Edge tile: compute the full tile into a scratch buffer, then add (or write) the part that exists.
                                 microKernel(kc, packedA, rp * aPanel, packedB, null, 0, panel, NR, edge, 0, NR, false);
@@ -332,37 +338,42 @@ public final class Gemm {
     }
 
     /**
-     * Adds alpha · A[row..row+rows) × [pc..pc+kc) × (one packed B panel) to C at {@code cAt}
-     * (rows {@code ldc} apart, first {@code cols} columns): rows four at a time, then a pair, then
-     * one alone, each group's product staged in {@code sums} (4·NR floats) before it is added to C.
+     * Adds alpha · A[row..row+rows) × [pc..pc+kc) × (two adjacent packed B panels) to C at
+     * {@code cAt} (rows {@code ldc} apart, first {@code cols} columns, at most 2·NR): rows four at
+     * a time, then a pair, then one alone, each group's product staged in {@code sums} (8·NR
+     * floats) before it is added to C. The second panel starts {@code second} floats after the
+     * first; where there is none, pass 0 and the first one's product is made twice (and dropped):
+     * two panels a call give a lone row four FMA chains, where one panel's two chains wait on
+     * the FMA latency.
      */
-    private static void panelRows(int rows, Matrix a, int row, int pc, int kc, float alpha, float[] pb, int panel, float[] c, int cAt,
-                                  int ldc, int cols, float[] sums) {
+    private static void panelRows(int rows, Matrix a, int row, int pc, int kc, float alpha, float[] pb, int panel, int second, float[] c,
+                                  int cAt, int ldc, int cols, float[] sums) {
         int rs = a.rowStride(), cs = a.colStride(), aAt = a.offset() + row * rs + pc * cs;
         for (int i = 0; i < rows; ) {
             int group = rows - i >= 4 ? 4 : Math.min(2, rows - i);
-            if (group == 4) panelRowQuad(a.data(), aAt + i * rs, rs, cs, kc, pb, panel, sums);
-            else if (group == 2) panelRowPair(a.data(), aAt + i * rs, aAt + (i + 1) * rs, cs, kc, pb, panel, sums);
-            else panelRow(a.data(), aAt + i * rs, cs, kc, pb, panel, sums);
-            for (int g = 0; g < group; g++) FloatArrays.addScaled(sums, g * NR, alpha, c, cAt + (i + g) * ldc, cols);
+            if (group == 4) panelRowQuad(a.data(), aAt + i * rs, rs, cs, kc, pb, panel, second, sums);
+            else if (group == 2) panelRowPair(a.data(), aAt + i * rs, aAt + (i + 1) * rs, cs, kc, pb, panel, second, sums);
+            else panelRow(a.data(), aAt + i * rs, cs, kc, pb, panel, second, sums);
+            for (int g = 0; g < group; g++) FloatArrays.addScaled(sums, 2 * g * NR, alpha, c, cAt + (i + g) * ldc, cols);
             i += group;
         }
     }
 
     /**
-     * sums[0..NR) = (one row of A, {@code kc} deep, elements {@code acs} apart) × (one packed B
-     * panel): four vectors in registers over the whole depth while the panel streams through in
-     * order. Kept this small on purpose: C1 gives up on larger vector methods ("out of virtual
-     * registers"), and a method stuck below C2 runs its vector code hundreds of times slower.
+     * sums[0..2·NR) = (one row of A, {@code kc} deep, elements {@code acs} apart) × (two packed B
+     * panels, {@code second} apart): four vectors in registers over the whole depth while the
+     * panels stream through in order. Kept this small on purpose: C1 gives up on larger vector
+     * methods ("out of virtual registers"), and a method stuck below C2 runs its vector code
+     * hundreds of times slower.
      */
-    private static void panelRow(float[] ad, int aAt, int acs, int kc, float[] pb, int panel, float[] sums) {
+    private static void panelRow(float[] ad, int aAt, int acs, int kc, float[] pb, int panel, int second, float[] sums) {
         FloatVector c0 = FloatVector.zero(SPECIES), c1 = FloatVector.zero(SPECIES), c2 = FloatVector.zero(SPECIES), c3 = FloatVector.zero(SPECIES);
-        for (int l = 0, at = panel; l < kc; l++, at += NR) {
+        for (int l = 0, at = panel, at2 = panel + second; l < kc; l++, at += NR, at2 += NR) {
             FloatVector va = FloatVector.broadcast(SPECIES, ad[aAt + l * acs]);
             c0 = FloatVector.fromArray(SPECIES, pb, at).fma(va, c0);
             c1 = FloatVector.fromArray(SPECIES, pb, at + VL).fma(va, c1);
-            c2 = FloatVector.fromArray(SPECIES, pb, at + 2 * VL).fma(va, c2);
-            c3 = FloatVector.fromArray(SPECIES, pb, at + 3 * VL).fma(va, c3);
+            c2 = FloatVector.fromArray(SPECIES, pb, at2).fma(va, c2);
+            c3 = FloatVector.fromArray(SPECIES, pb, at2 + VL).fma(va, c3);
         }
         c0.intoArray(sums, 0);
         c1.intoArray(sums, VL);
@@ -370,14 +381,14 @@ public final class Gemm {
         c3.intoArray(sums, 3 * VL);
     }
 
-    /** {@link #panelRow} for two rows at once (into sums[0..NR) and [NR..2NR)), each B vector loaded once for both. */
-    private static void panelRowPair(float[] ad, int aAt, int aAt2, int acs, int kc, float[] pb, int panel, float[] sums) {
+    /** {@link #panelRow} for two rows at once (into sums[0..2NR) and [2NR..4NR)), each B vector loaded once for both. */
+    private static void panelRowPair(float[] ad, int aAt, int aAt2, int acs, int kc, float[] pb, int panel, int second, float[] sums) {
         FloatVector c0 = FloatVector.zero(SPECIES), c1 = FloatVector.zero(SPECIES), c2 = FloatVector.zero(SPECIES), c3 = FloatVector.zero(SPECIES);
         FloatVector d0 = FloatVector.zero(SPECIES), d1 = FloatVector.zero(SPECIES), d2 = FloatVector.zero(SPECIES), d3 = FloatVector.zero(SPECIES);
-        for (int l = 0, at = panel; l < kc; l++, at += NR) {
+        for (int l = 0, at = panel, at2 = panel + second; l < kc; l++, at += NR, at2 += NR) {
             FloatVector va = FloatVector.broadcast(SPECIES, ad[aAt + l * acs]), vb = FloatVector.broadcast(SPECIES, ad[aAt2 + l * acs]);
             FloatVector b0 = FloatVector.fromArray(SPECIES, pb, at), b1 = FloatVector.fromArray(SPECIES, pb, at + VL);
-            FloatVector b2 = FloatVector.fromArray(SPECIES, pb, at + 2 * VL), b3 = FloatVector.fromArray(SPECIES, pb, at + 3 * VL);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, pb, at2), b3 = FloatVector.fromArray(SPECIES, pb, at2 + VL);
             c0 = b0.fma(va, c0); c1 = b1.fma(va, c1); c2 = b2.fma(va, c2); c3 = b3.fma(va, c3);
             d0 = b0.fma(vb, d0); d1 = b1.fma(vb, d1); d2 = b2.fma(vb, d2); d3 = b3.fma(vb, d3);
         }
@@ -385,26 +396,26 @@ public final class Gemm {
         c1.intoArray(sums, VL);
         c2.intoArray(sums, 2 * VL);
         c3.intoArray(sums, 3 * VL);
-        d0.intoArray(sums, NR);
-        d1.intoArray(sums, NR + VL);
-        d2.intoArray(sums, NR + 2 * VL);
-        d3.intoArray(sums, NR + 3 * VL);
+        d0.intoArray(sums, 2 * NR);
+        d1.intoArray(sums, 2 * NR + VL);
+        d2.intoArray(sums, 2 * NR + 2 * VL);
+        d3.intoArray(sums, 2 * NR + 3 * VL);
     }
 
     /**
-     * {@link #panelRow} for four rows at once ({@code ars} apart, into sums[0..4·NR)): 16
+     * {@link #panelRow} for four rows at once ({@code ars} apart, into sums[0..8·NR)): 16
      * accumulators, and each step's four B vectors feed 16 FMAs where a pair's feed 8.
      */
-    private static void panelRowQuad(float[] ad, int aAt, int ars, int acs, int kc, float[] pb, int panel, float[] sums) {
+    private static void panelRowQuad(float[] ad, int aAt, int ars, int acs, int kc, float[] pb, int panel, int second, float[] sums) {
         int a1 = aAt + ars, a2 = aAt + 2 * ars, a3 = aAt + 3 * ars;
         FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES), c02 = FloatVector.zero(SPECIES), c03 = FloatVector.zero(SPECIES);
         FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES), c12 = FloatVector.zero(SPECIES), c13 = FloatVector.zero(SPECIES);
         FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES), c22 = FloatVector.zero(SPECIES), c23 = FloatVector.zero(SPECIES);
         FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES), c32 = FloatVector.zero(SPECIES), c33 = FloatVector.zero(SPECIES);
-        for (int l = 0, at = panel; l < kc; l++, at += NR) {
+        for (int l = 0, at = panel, at2 = panel + second; l < kc; l++, at += NR, at2 += NR) {
             int o = l * acs;
             FloatVector b0 = FloatVector.fromArray(SPECIES, pb, at), b1 = FloatVector.fromArray(SPECIES, pb, at + VL);
-            FloatVector b2 = FloatVector.fromArray(SPECIES, pb, at + 2 * VL), b3 = FloatVector.fromArray(SPECIES, pb, at + 3 * VL);
+            FloatVector b2 = FloatVector.fromArray(SPECIES, pb, at2), b3 = FloatVector.fromArray(SPECIES, pb, at2 + VL);
             FloatVector v = FloatVector.broadcast(SPECIES, ad[aAt + o]);
             c00 = b0.fma(v, c00); c01 = b1.fma(v, c01); c02 = b2.fma(v, c02); c03 = b3.fma(v, c03);
             v = FloatVector.broadcast(SPECIES, ad[a1 + o]);
@@ -415,9 +426,9 @@ public final class Gemm {
             c30 = b0.fma(v, c30); c31 = b1.fma(v, c31); c32 = b2.fma(v, c32); c33 = b3.fma(v, c33);
         }
         c00.intoArray(sums, 0); c01.intoArray(sums, VL); c02.intoArray(sums, 2 * VL); c03.intoArray(sums, 3 * VL);
-        c10.intoArray(sums, NR); c11.intoArray(sums, NR + VL); c12.intoArray(sums, NR + 2 * VL); c13.intoArray(sums, NR + 3 * VL);
-        c20.intoArray(sums, 2 * NR); c21.intoArray(sums, 2 * NR + VL); c22.intoArray(sums, 2 * NR + 2 * VL); c23.intoArray(sums, 2 * NR + 3 * VL);
-        c30.intoArray(sums, 3 * NR); c31.intoArray(sums, 3 * NR + VL); c32.intoArray(sums, 3 * NR + 2 * VL); c33.intoArray(sums, 3 * NR + 3 * VL);
+        c10.intoArray(sums, 2 * NR); c11.intoArray(sums, 2 * NR + VL); c12.intoArray(sums, 2 * NR + 2 * VL); c13.intoArray(sums, 2 * NR + 3 * VL);
+        c20.intoArray(sums, 4 * NR); c21.intoArray(sums, 4 * NR + VL); c22.intoArray(sums, 4 * NR + 2 * VL); c23.intoArray(sums, 4 * NR + 3 * VL);
+        c30.intoArray(sums, 6 * NR); c31.intoArray(sums, 6 * NR + VL); c32.intoArray(sums, 6 * NR + 2 * VL); c33.intoArray(sums, 6 * NR + 3 * VL);
     }
 
     /**
@@ -459,47 +470,88 @@ public final class Gemm {
 
     static int roundUp(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
 
-    /** Copies B[pc..pc+kc) × [col..col+cols) into one panel, row by row, zero-padded to NR columns. */
+    /**
+     * Copies B[pc..pc+kc) × [col..col+cols) into consecutive panels from {@code dst[at]} (panel q
+     * from {@code at + q·kc·NR}), the last zero-padded to NR columns. Row by row across all the
+     * panels, so a row-major B is read in order: panel by panel, each row's few vectors came from
+     * another page, and the misses of a B not in cache waited one by one (the 512×512 product
+     * spent three times as long packing B as packing the same B in cache).
+     */
     private static void packB(Matrix b, int pc, int kc, int col, int cols, float[] dst, int at) {
         float[] src = b.data();
-        int rs = b.rowStride(), cs = b.colStride();
+        int rs = b.rowStride(), cs = b.colStride(), panels = (cols + NR - 1) / NR;
         for (int p = 0; p < kc; p++) {
             int base = b.offset() + (pc + p) * rs + col * cs;
-            int o = at + p * NR;
-            int j = 0;
-            if (cs == 1) {
-                // Vector copies: a panel row is a few vectors, too short for System.arraycopy's call to pay off.
-                for (int upper = SPECIES.loopBound(cols); j < upper; j += VL) {
-                    FloatVector.fromArray(SPECIES, src, base + j).intoArray(dst, o + j);
+            for (int q = 0; q < panels; q++) {
+                int o = at + q * kc * NR + p * NR, from = q * NR, width = Math.min(NR, cols - from), j = 0;
+                if (cs == 1) {
+                    // Vector copies: a panel row is a few vectors, too short for System.arraycopy's call to pay off.
+                    for (; j + VL <= width; j += VL) FloatVector.fromArray(SPECIES, src, base + from + j).intoArray(dst, o + j);
                 }
+                for (; j < width; j++) dst[o + j] = src[base + (from + j) * cs];
+                for (; j < NR; j++) dst[o + j] = 0f;
             }
-            for (; j < cols; j++) dst[o + j] = src[base + j * cs];
-            for (; j < NR; j++) dst[o + j] = 0f;
         }
     }
 
+    /** Lane i of the first 2-vector rearrange of a 4 × VL transpose: interleaves two rows' values (first half). */
+    private static final VectorShuffle<Float> ZIP_LOW = shuffle(i -> i / 2 + i % 2 * VL), ZIP_HIGH = shuffle(i -> VL / 2 + i / 2 + i % 2 * VL);
+    /** The second rearrange: interleaves pairs of two zipped row pairs, giving each step's four rows side by side. */
+    private static final VectorShuffle<Float> PAIRS_LOW = shuffle(i -> 2 * (i / 4) + (i % 4 < 2 ? i % 4 : VL + i % 4 - 2)),
+            PAIRS_HIGH = shuffle(i -> VL / 2 + 2 * (i / 4) + (i % 4 < 2 ? i % 4 : VL + i % 4 - 2));
+
+    /** QUARTERS[q]: lanes 4q..4q+3, one step's four rows in a transposed 4 × VL block. */
+    @SuppressWarnings("unchecked")
+    private static final VectorMask<Float>[] QUARTERS = java.util.stream.IntStream.range(0, VL / 4).mapToObj(q -> {
+        boolean[] lanes = new boolean[VL];
+        java.util.Arrays.fill(lanes, 4 * q, 4 * q + 4, true);
+        return VectorMask.fromArray(SPECIES, lanes, 0);
+    }).toArray(VectorMask[]::new);
+
+    private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator lane) {
+        int[] lanes = new int[VL];
+        for (int i = 0; i < VL; i++) lanes[i] = lane.applyAsInt(i);
+        return VectorShuffle.fromArray(SPECIES, lanes, 0);
+    }
+
     /**
-     * Copies alpha·A[row..row+rows) × [pc..pc+kc) into one panel: per block of VL depth steps, MR
-     * rows of VL values each (zero-padded), so a row-major A packs with whole-vector copies and
-     * the micro-kernel still finds each step's MR values at fixed offsets.
+     * Copies alpha·A[row..row+rows) × [pc..pc+kc) into one panel, step by step: each depth
+     * step's MR values (one per row, zero past {@code rows}) side by side, so the micro-kernel
+     * broadcasts them at fixed offsets from one index (three index streams, one per four rows,
+     * cost it 5-15 % on strided B, where the loop's scalar work is the limit). A row-major A packs
+     * four rows × VL steps at a time: two rounds of rearranges (a transpose) give each step's four
+     * values side by side, stored a quarter vector at a time under a mask; value by value measured
+     * twice as slow.
      */
     private static void packA(Matrix a, float alpha, int row, int rows, int pc, int kc, float[] dst, int at) {
         float[] src = a.data();
-        int rs = a.rowStride(), cs = a.colStride();
-        for (int p0 = 0; p0 < kc; p0 += VL) {
-            int len = Math.min(VL, kc - p0), block = at + p0 * MR;
-            for (int i = 0; i < MR; i++) {
-                int o = block + i * VL, l = 0;
-                if (i < rows) {
-                    int base = a.offset() + (row + i) * rs + (pc + p0) * cs;
-                    if (cs == 1 && len == VL) {
-                        FloatVector.fromArray(SPECIES, src, base).mul(alpha).intoArray(dst, o);
-                        continue;
+        int rs = a.rowStride(), cs = a.colStride(), vectorSteps = 0;
+        if (cs == 1 && rows == MR && VL % 4 == 0) {
+            vectorSteps = kc / VL * VL;
+            for (int g = 0; g < MR / 4; g++) {
+                int r0 = a.offset() + (row + 4 * g) * rs + pc, r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs, o = at + 4 * g;
+                for (int l = 0; l < vectorSteps; l += VL) {
+                    FloatVector v0 = FloatVector.fromArray(SPECIES, src, r0 + l), v1 = FloatVector.fromArray(SPECIES, src, r1 + l);
+                    FloatVector v2 = FloatVector.fromArray(SPECIES, src, r2 + l), v3 = FloatVector.fromArray(SPECIES, src, r3 + l);
+                    FloatVector low01 = v0.rearrange(ZIP_LOW, v1), high01 = v0.rearrange(ZIP_HIGH, v1);
+                    FloatVector low23 = v2.rearrange(ZIP_LOW, v3), high23 = v2.rearrange(ZIP_HIGH, v3);
+                    int d = o + MR * l;
+                    FloatVector t0 = low01.rearrange(PAIRS_LOW, low23).mul(alpha), t1 = low01.rearrange(PAIRS_HIGH, low23).mul(alpha);
+                    FloatVector t2 = high01.rearrange(PAIRS_LOW, high23).mul(alpha), t3 = high01.rearrange(PAIRS_HIGH, high23).mul(alpha);
+                    for (int q = 0; q < VL / 4; q++) {
+                        // lanes 4q..4q+3 of t_k hold step l + k·VL/4 + q's four rows
+                        VectorMask<Float> part = QUARTERS[q];
+                        t0.intoArray(dst, d + q * MR - 4 * q, part);
+                        t1.intoArray(dst, d + (VL / 4 + q) * MR - 4 * q, part);
+                        t2.intoArray(dst, d + (VL / 2 + q) * MR - 4 * q, part);
+                        t3.intoArray(dst, d + (3 * VL / 4 + q) * MR - 4 * q, part);
                     }
-                    for (; l < len; l++) dst[o + l] = alpha * src[base + l * cs];
                 }
-                for (; l < VL; l++) dst[o + l] = 0f;
             }
+        }
+        for (int i = 0; i < MR; i++) {
+            int o = at + i, base = a.offset() + (row + i) * rs + pc * cs;
+            for (int l = vectorSteps; l < kc; l++) dst[o + MR * l] = i < rows ? alpha * src[base + l * cs] : 0f;
         }
     }
 
@@ -508,80 +560,76 @@ public final class Gemm {
      * {@code cAt} ({@code accumulate}) or written over it. B's row p is the NR floats at
      * {@code b[rowAt[rowFrom + p] + col]} (rows of a convolution's input read in place) or, with
      * {@code rowAt} null, at {@code b[col + p·bStride]} (a packed panel, Winograd's transformed
-     * input). Keep the null form wherever rows are evenly spaced: there every B address is affine
-     * in p, the JIT hoists the bounds checks out of the loop (one per load otherwise), and the
-     * kernel runs nearly twice as fast (C2 splits the loop on the null test). The C update is written out here rather than in a
+     * input, a pointwise convolution's channels). Keep the null form wherever rows are evenly
+     * spaced: C2 splits the loop on the null test, and with the stride NR (packed panels, split off
+     * by its own test) every B address is affine in p with a constant scale, so the bounds checks
+     * leave the loop; with another stride two checks a step remain, still far cheaper than the row
+     * table's load and check. The C update is written out here rather than in a
      * helper taking vectors: a helper C2 declines to inline makes it box the accumulators,
      * several times slower.
      */
     static void microKernel(int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, int bStride, float[] c, int cAt, int ldc,
                             boolean accumulate) {
-        int r0 = cAt, r1 = cAt + ldc, r2 = cAt + 2 * ldc, r3 = cAt + 3 * ldc, r4 = cAt + 4 * ldc, r5 = cAt + 5 * ldc;
-        FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c0_2 = FloatVector.zero(SPECIES), c0_3 = FloatVector.zero(SPECIES);
-        FloatVector c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES), c1_2 = FloatVector.zero(SPECIES), c1_3 = FloatVector.zero(SPECIES);
-        FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c2_2 = FloatVector.zero(SPECIES), c2_3 = FloatVector.zero(SPECIES);
-        FloatVector c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES), c3_2 = FloatVector.zero(SPECIES), c3_3 = FloatVector.zero(SPECIES);
-        FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c4_2 = FloatVector.zero(SPECIES), c4_3 = FloatVector.zero(SPECIES);
-        FloatVector c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES), c5_2 = FloatVector.zero(SPECIES), c5_3 = FloatVector.zero(SPECIES);
-        for (int p0 = 0; p0 < kc; p0 += VL) {
-            int steps = Math.min(VL, kc - p0), aBlock = aAt + p0 * MR;
-            for (int l = 0; l < steps; l++) {
-                int bo = rowAt == null ? col + (p0 + l) * bStride : rowAt[rowFrom + p0 + l] + col, ao = aBlock + l;
-                FloatVector b0 = FloatVector.fromArray(SPECIES, b, bo);
-                FloatVector b1 = FloatVector.fromArray(SPECIES, b, bo + VL);
-                FloatVector b2 = FloatVector.fromArray(SPECIES, b, bo + 2 * VL);
-                FloatVector b3 = FloatVector.fromArray(SPECIES, b, bo + 3 * VL);
-                FloatVector a0 = FloatVector.broadcast(SPECIES, pa[ao]);
-                c0_0 = a0.fma(b0, c0_0); c0_1 = a0.fma(b1, c0_1); c0_2 = a0.fma(b2, c0_2); c0_3 = a0.fma(b3, c0_3);
-                FloatVector a1 = FloatVector.broadcast(SPECIES, pa[ao + VL]);
-                c1_0 = a1.fma(b0, c1_0); c1_1 = a1.fma(b1, c1_1); c1_2 = a1.fma(b2, c1_2); c1_3 = a1.fma(b3, c1_3);
-                FloatVector a2 = FloatVector.broadcast(SPECIES, pa[ao + 2 * VL]);
-                c2_0 = a2.fma(b0, c2_0); c2_1 = a2.fma(b1, c2_1); c2_2 = a2.fma(b2, c2_2); c2_3 = a2.fma(b3, c2_3);
-                FloatVector a3 = FloatVector.broadcast(SPECIES, pa[ao + 3 * VL]);
-                c3_0 = a3.fma(b0, c3_0); c3_1 = a3.fma(b1, c3_1); c3_2 = a3.fma(b2, c3_2); c3_3 = a3.fma(b3, c3_3);
-                FloatVector a4 = FloatVector.broadcast(SPECIES, pa[ao + 4 * VL]);
-                c4_0 = a4.fma(b0, c4_0); c4_1 = a4.fma(b1, c4_1); c4_2 = a4.fma(b2, c4_2); c4_3 = a4.fma(b3, c4_3);
-                FloatVector a5 = FloatVector.broadcast(SPECIES, pa[ao + 5 * VL]);
-                c5_0 = a5.fma(b0, c5_0); c5_1 = a5.fma(b1, c5_1); c5_2 = a5.fma(b2, c5_2); c5_3 = a5.fma(b3, c5_3);
-            }
+        FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
+        FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
+        FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES);
+        FloatVector c6_0 = FloatVector.zero(SPECIES), c6_1 = FloatVector.zero(SPECIES), c7_0 = FloatVector.zero(SPECIES), c7_1 = FloatVector.zero(SPECIES);
+        FloatVector c8_0 = FloatVector.zero(SPECIES), c8_1 = FloatVector.zero(SPECIES), c9_0 = FloatVector.zero(SPECIES), c9_1 = FloatVector.zero(SPECIES);
+        FloatVector c10_0 = FloatVector.zero(SPECIES), c10_1 = FloatVector.zero(SPECIES), c11_0 = FloatVector.zero(SPECIES), c11_1 = FloatVector.zero(SPECIES);
+        for (int l = 0; l < kc; l++) {
+            int bo = rowAt != null ? rowAt[rowFrom + l] + col : bStride == NR ? col + l * NR : col + l * bStride;
+            int a0 = aAt + MR * l;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bo), b1 = FloatVector.fromArray(SPECIES, b, bo + VL);
+            FloatVector v0 = FloatVector.broadcast(SPECIES, pa[a0]);
+            c0_0 = v0.fma(b0, c0_0); c0_1 = v0.fma(b1, c0_1);
+            FloatVector v1 = FloatVector.broadcast(SPECIES, pa[a0 + 1]);
+            c1_0 = v1.fma(b0, c1_0); c1_1 = v1.fma(b1, c1_1);
+            FloatVector v2 = FloatVector.broadcast(SPECIES, pa[a0 + 2]);
+            c2_0 = v2.fma(b0, c2_0); c2_1 = v2.fma(b1, c2_1);
+            FloatVector v3 = FloatVector.broadcast(SPECIES, pa[a0 + 3]);
+            c3_0 = v3.fma(b0, c3_0); c3_1 = v3.fma(b1, c3_1);
+            FloatVector v4 = FloatVector.broadcast(SPECIES, pa[a0 + 4]);
+            c4_0 = v4.fma(b0, c4_0); c4_1 = v4.fma(b1, c4_1);
+            FloatVector v5 = FloatVector.broadcast(SPECIES, pa[a0 + 5]);
+            c5_0 = v5.fma(b0, c5_0); c5_1 = v5.fma(b1, c5_1);
+            FloatVector v6 = FloatVector.broadcast(SPECIES, pa[a0 + 6]);
+            c6_0 = v6.fma(b0, c6_0); c6_1 = v6.fma(b1, c6_1);
+            FloatVector v7 = FloatVector.broadcast(SPECIES, pa[a0 + 7]);
+            c7_0 = v7.fma(b0, c7_0); c7_1 = v7.fma(b1, c7_1);
+            FloatVector v8 = FloatVector.broadcast(SPECIES, pa[a0 + 8]);
+            c8_0 = v8.fma(b0, c8_0); c8_1 = v8.fma(b1, c8_1);
+            FloatVector v9 = FloatVector.broadcast(SPECIES, pa[a0 + 9]);
+            c9_0 = v9.fma(b0, c9_0); c9_1 = v9.fma(b1, c9_1);
+            FloatVector v10 = FloatVector.broadcast(SPECIES, pa[a0 + 10]);
+            c10_0 = v10.fma(b0, c10_0); c10_1 = v10.fma(b1, c10_1);
+            FloatVector v11 = FloatVector.broadcast(SPECIES, pa[a0 + 11]);
+            c11_0 = v11.fma(b0, c11_0); c11_1 = v11.fma(b1, c11_1);
         }
         if (accumulate) {
-            c0_0 = c0_0.add(FloatVector.fromArray(SPECIES, c, r0)); c0_1 = c0_1.add(FloatVector.fromArray(SPECIES, c, r0 + VL));
-            c0_2 = c0_2.add(FloatVector.fromArray(SPECIES, c, r0 + 2 * VL)); c0_3 = c0_3.add(FloatVector.fromArray(SPECIES, c, r0 + 3 * VL));
-            c1_0 = c1_0.add(FloatVector.fromArray(SPECIES, c, r1)); c1_1 = c1_1.add(FloatVector.fromArray(SPECIES, c, r1 + VL));
-            c1_2 = c1_2.add(FloatVector.fromArray(SPECIES, c, r1 + 2 * VL)); c1_3 = c1_3.add(FloatVector.fromArray(SPECIES, c, r1 + 3 * VL));
-            c2_0 = c2_0.add(FloatVector.fromArray(SPECIES, c, r2)); c2_1 = c2_1.add(FloatVector.fromArray(SPECIES, c, r2 + VL));
-            c2_2 = c2_2.add(FloatVector.fromArray(SPECIES, c, r2 + 2 * VL)); c2_3 = c2_3.add(FloatVector.fromArray(SPECIES, c, r2 + 3 * VL));
-            c3_0 = c3_0.add(FloatVector.fromArray(SPECIES, c, r3)); c3_1 = c3_1.add(FloatVector.fromArray(SPECIES, c, r3 + VL));
-            c3_2 = c3_2.add(FloatVector.fromArray(SPECIES, c, r3 + 2 * VL)); c3_3 = c3_3.add(FloatVector.fromArray(SPECIES, c, r3 + 3 * VL));
-            c4_0 = c4_0.add(FloatVector.fromArray(SPECIES, c, r4)); c4_1 = c4_1.add(FloatVector.fromArray(SPECIES, c, r4 + VL));
-            c4_2 = c4_2.add(FloatVector.fromArray(SPECIES, c, r4 + 2 * VL)); c4_3 = c4_3.add(FloatVector.fromArray(SPECIES, c, r4 + 3 * VL));
-            c5_0 = c5_0.add(FloatVector.fromArray(SPECIES, c, r5)); c5_1 = c5_1.add(FloatVector.fromArray(SPECIES, c, r5 + VL));
-            c5_2 = c5_2.add(FloatVector.fromArray(SPECIES, c, r5 + 2 * VL)); c5_3 = c5_3.add(FloatVector.fromArray(SPECIES, c, r5 + 3 * VL));
+            c0_0 = c0_0.add(FloatVector.fromArray(SPECIES, c, cAt)); c0_1 = c0_1.add(FloatVector.fromArray(SPECIES, c, cAt + VL));
+            c1_0 = c1_0.add(FloatVector.fromArray(SPECIES, c, cAt + ldc)); c1_1 = c1_1.add(FloatVector.fromArray(SPECIES, c, cAt + ldc + VL));
+            c2_0 = c2_0.add(FloatVector.fromArray(SPECIES, c, cAt + 2 * ldc)); c2_1 = c2_1.add(FloatVector.fromArray(SPECIES, c, cAt + 2 * ldc + VL));
+            c3_0 = c3_0.add(FloatVector.fromArray(SPECIES, c, cAt + 3 * ldc)); c3_1 = c3_1.add(FloatVector.fromArray(SPECIES, c, cAt + 3 * ldc + VL));
+            c4_0 = c4_0.add(FloatVector.fromArray(SPECIES, c, cAt + 4 * ldc)); c4_1 = c4_1.add(FloatVector.fromArray(SPECIES, c, cAt + 4 * ldc + VL));
+            c5_0 = c5_0.add(FloatVector.fromArray(SPECIES, c, cAt + 5 * ldc)); c5_1 = c5_1.add(FloatVector.fromArray(SPECIES, c, cAt + 5 * ldc + VL));
+            c6_0 = c6_0.add(FloatVector.fromArray(SPECIES, c, cAt + 6 * ldc)); c6_1 = c6_1.add(FloatVector.fromArray(SPECIES, c, cAt + 6 * ldc + VL));
+            c7_0 = c7_0.add(FloatVector.fromArray(SPECIES, c, cAt + 7 * ldc)); c7_1 = c7_1.add(FloatVector.fromArray(SPECIES, c, cAt + 7 * ldc + VL));
+            c8_0 = c8_0.add(FloatVector.fromArray(SPECIES, c, cAt + 8 * ldc)); c8_1 = c8_1.add(FloatVector.fromArray(SPECIES, c, cAt + 8 * ldc + VL));
+            c9_0 = c9_0.add(FloatVector.fromArray(SPECIES, c, cAt + 9 * ldc)); c9_1 = c9_1.add(FloatVector.fromArray(SPECIES, c, cAt + 9 * ldc + VL));
+            c10_0 = c10_0.add(FloatVector.fromArray(SPECIES, c, cAt + 10 * ldc)); c10_1 = c10_1.add(FloatVector.fromArray(SPECIES, c, cAt + 10 * ldc + VL));
+            c11_0 = c11_0.add(FloatVector.fromArray(SPECIES, c, cAt + 11 * ldc)); c11_1 = c11_1.add(FloatVector.fromArray(SPECIES, c, cAt + 11 * ldc + VL));
         }
-        c0_0.intoArray(c, r0);
-        c0_1.intoArray(c, r0 + VL);
-        c0_2.intoArray(c, r0 + 2 * VL);
-        c0_3.intoArray(c, r0 + 3 * VL);
-        c1_0.intoArray(c, r1);
-        c1_1.intoArray(c, r1 + VL);
-        c1_2.intoArray(c, r1 + 2 * VL);
-        c1_3.intoArray(c, r1 + 3 * VL);
-        c2_0.intoArray(c, r2);
-        c2_1.intoArray(c, r2 + VL);
-        c2_2.intoArray(c, r2 + 2 * VL);
-        c2_3.intoArray(c, r2 + 3 * VL);
-        c3_0.intoArray(c, r3);
-        c3_1.intoArray(c, r3 + VL);
-        c3_2.intoArray(c, r3 + 2 * VL);
-        c3_3.intoArray(c, r3 + 3 * VL);
-        c4_0.intoArray(c, r4);
-        c4_1.intoArray(c, r4 + VL);
-        c4_2.intoArray(c, r4 + 2 * VL);
-        c4_3.intoArray(c, r4 + 3 * VL);
-        c5_0.intoArray(c, r5);
-        c5_1.intoArray(c, r5 + VL);
-        c5_2.intoArray(c, r5 + 2 * VL);
-        c5_3.intoArray(c, r5 + 3 * VL);
+        c0_0.intoArray(c, cAt); c0_1.intoArray(c, cAt + VL);
+        c1_0.intoArray(c, cAt + ldc); c1_1.intoArray(c, cAt + ldc + VL);
+        c2_0.intoArray(c, cAt + 2 * ldc); c2_1.intoArray(c, cAt + 2 * ldc + VL);
+        c3_0.intoArray(c, cAt + 3 * ldc); c3_1.intoArray(c, cAt + 3 * ldc + VL);
+        c4_0.intoArray(c, cAt + 4 * ldc); c4_1.intoArray(c, cAt + 4 * ldc + VL);
+        c5_0.intoArray(c, cAt + 5 * ldc); c5_1.intoArray(c, cAt + 5 * ldc + VL);
+        c6_0.intoArray(c, cAt + 6 * ldc); c6_1.intoArray(c, cAt + 6 * ldc + VL);
+        c7_0.intoArray(c, cAt + 7 * ldc); c7_1.intoArray(c, cAt + 7 * ldc + VL);
+        c8_0.intoArray(c, cAt + 8 * ldc); c8_1.intoArray(c, cAt + 8 * ldc + VL);
+        c9_0.intoArray(c, cAt + 9 * ldc); c9_1.intoArray(c, cAt + 9 * ldc + VL);
+        c10_0.intoArray(c, cAt + 10 * ldc); c10_1.intoArray(c, cAt + 10 * ldc + VL);
+        c11_0.intoArray(c, cAt + 11 * ldc); c11_1.intoArray(c, cAt + 11 * ldc + VL);
     }
 }
