@@ -65,8 +65,19 @@ final class ConvByFilters {
         if ((long) cg * taps < MIN_DEPTH) return false;
         double here = (double) Gemm.roundUp(mg, FR) * planes.tileStarts(COLS).length * COLS;
         double there = (double) Gemm.roundUp(mg, Gemm.MR) * Gemm.roundUp(planes.columns, Gemm.NR) * (taps == 1 ? 1 : ROW_TABLE_COST);
-        return here <= there;
+        return here * TRANSPOSE_COST <= there;
     }
+
+    /**
+     * This form's padded work is weighted by this much for the transposition of its tiles and its
+     * narrower tile (7 × 2 vectors against Gemm's 12 × 2): 1×1 convolutions of squeezenet1_1
+     * measured slower here than in the column-vectorized form at nearly equal padded work (512
+     * deep to 1000 filters over 13×13: 1.48–1.50 against 1.41–1.43 × ONNX Runtime; 256 deep to 32
+     * filters over 27×27, two threads: 1.34–1.41 against 0.74–0.80), while resnet's deep 1×1 and
+     * 3×3 layers on 7×7 and 14×14 maps stay here, where they measured faster (1024 deep to 256
+     * over 14×14: 1.26 against 1.30; 2048 to 512 over 7×7: 1.20–1.23 against 1.29–1.32).
+     */
+    private static final double TRANSPOSE_COST = 1.15;
 
     /** Time per multiply-add of {@link ConvFloat#gemm}'s tiles reading rows through a table, relative to this form's (one-core microbenchmark, AVX-512). */
     private static final double ROW_TABLE_COST = 1.25;

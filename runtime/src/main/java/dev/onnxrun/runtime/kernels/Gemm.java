@@ -36,6 +36,8 @@ public final class Gemm {
      * weighs more. With 16 registers (AVX2) some accumulators spill.
      */
     static final int MR = 12;
+    /** Rows of {@link #microKernelHalf}. */
+    static final int HALF = MR / 2;
     /** Micro-tile columns: two vectors. */
     static final int NR = 2 * VL;
     /** Depth of one packed block; 128 to 384 measured alike within noise for the 12 × 2 tile. */
@@ -631,5 +633,49 @@ public final class Gemm {
         c9_0.intoArray(c, cAt + 9 * ldc); c9_1.intoArray(c, cAt + 9 * ldc + VL);
         c10_0.intoArray(c, cAt + 10 * ldc); c10_1.intoArray(c, cAt + 10 * ldc + VL);
         c11_0.intoArray(c, cAt + 11 * ldc); c11_1.intoArray(c, cAt + 11 * ldc + VL);
+    }
+
+    /**
+     * {@link #microKernel} for the first {@link #HALF} rows of the panel alone, for a last panel
+     * with no more rows than that (16 filters are one panel and a half, 64 five and a third):
+     * half the multiply-adds of a full panel whose other rows are zero padding. The same packed A
+     * and B; only HALF rows of C are written.
+     */
+    static void microKernelHalf(int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, int bStride, float[] c, int cAt,
+                                int ldc, boolean accumulate) {
+        FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
+        FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
+        FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES);
+        for (int l = 0; l < kc; l++) {
+            int bo = rowAt != null ? rowAt[rowFrom + l] + col : bStride == NR ? col + l * NR : col + l * bStride;
+            int a0 = aAt + MR * l;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bo), b1 = FloatVector.fromArray(SPECIES, b, bo + VL);
+            FloatVector v0 = FloatVector.broadcast(SPECIES, pa[a0]);
+            c0_0 = v0.fma(b0, c0_0); c0_1 = v0.fma(b1, c0_1);
+            FloatVector v1 = FloatVector.broadcast(SPECIES, pa[a0 + 1]);
+            c1_0 = v1.fma(b0, c1_0); c1_1 = v1.fma(b1, c1_1);
+            FloatVector v2 = FloatVector.broadcast(SPECIES, pa[a0 + 2]);
+            c2_0 = v2.fma(b0, c2_0); c2_1 = v2.fma(b1, c2_1);
+            FloatVector v3 = FloatVector.broadcast(SPECIES, pa[a0 + 3]);
+            c3_0 = v3.fma(b0, c3_0); c3_1 = v3.fma(b1, c3_1);
+            FloatVector v4 = FloatVector.broadcast(SPECIES, pa[a0 + 4]);
+            c4_0 = v4.fma(b0, c4_0); c4_1 = v4.fma(b1, c4_1);
+            FloatVector v5 = FloatVector.broadcast(SPECIES, pa[a0 + 5]);
+            c5_0 = v5.fma(b0, c5_0); c5_1 = v5.fma(b1, c5_1);
+        }
+        if (accumulate) {
+            c0_0 = c0_0.add(FloatVector.fromArray(SPECIES, c, cAt)); c0_1 = c0_1.add(FloatVector.fromArray(SPECIES, c, cAt + VL));
+            c1_0 = c1_0.add(FloatVector.fromArray(SPECIES, c, cAt + ldc)); c1_1 = c1_1.add(FloatVector.fromArray(SPECIES, c, cAt + ldc + VL));
+            c2_0 = c2_0.add(FloatVector.fromArray(SPECIES, c, cAt + 2 * ldc)); c2_1 = c2_1.add(FloatVector.fromArray(SPECIES, c, cAt + 2 * ldc + VL));
+            c3_0 = c3_0.add(FloatVector.fromArray(SPECIES, c, cAt + 3 * ldc)); c3_1 = c3_1.add(FloatVector.fromArray(SPECIES, c, cAt + 3 * ldc + VL));
+            c4_0 = c4_0.add(FloatVector.fromArray(SPECIES, c, cAt + 4 * ldc)); c4_1 = c4_1.add(FloatVector.fromArray(SPECIES, c, cAt + 4 * ldc + VL));
+            c5_0 = c5_0.add(FloatVector.fromArray(SPECIES, c, cAt + 5 * ldc)); c5_1 = c5_1.add(FloatVector.fromArray(SPECIES, c, cAt + 5 * ldc + VL));
+        }
+        c0_0.intoArray(c, cAt); c0_1.intoArray(c, cAt + VL);
+        c1_0.intoArray(c, cAt + ldc); c1_1.intoArray(c, cAt + ldc + VL);
+        c2_0.intoArray(c, cAt + 2 * ldc); c2_1.intoArray(c, cAt + 2 * ldc + VL);
+        c3_0.intoArray(c, cAt + 3 * ldc); c3_1.intoArray(c, cAt + 3 * ldc + VL);
+        c4_0.intoArray(c, cAt + 4 * ldc); c4_1.intoArray(c, cAt + 4 * ldc + VL);
+        c5_0.intoArray(c, cAt + 5 * ldc); c5_1.intoArray(c, cAt + 5 * ldc + VL);
     }
 }
