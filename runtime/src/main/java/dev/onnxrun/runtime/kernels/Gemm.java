@@ -170,7 +170,7 @@ public final class Gemm {
         PackedA packed = new PackedA(m, k, dst, base);
         for (int pc = 0; pc < k; pc += KC) {
             for (int rp = 0; rp < rowPanels; rp++) {
-                packA(a, 1f, rp * MR, Math.min(MR, m - rp * MR), pc, Math.min(KC, k - pc), dst, packed.panelAt(pc, rp));
+                packA(a, 1f, rp * MR, Math.min(MR, m - rp * MR), pc, Math.min(KC, k - pc), dst, packed.panelAt(pc, rp), false);
             }
         }
         return packed;
@@ -258,7 +258,7 @@ public final class Gemm {
                     int rowPanels = (mc + MR - 1) / MR;
                     final int ic0 = ic;
                     par.forRange(rowPanels, (from, to) -> {
-                        for (int p = (int) from; p < to; p++) packA(a, alpha, ic0 + p * MR, Math.min(MR, mc - p * MR), pc0, kc, packedA, p * aPanel);
+                        for (int p = (int) from; p < to; p++) packA(a, alpha, ic0 + p * MR, Math.min(MR, mc - p * MR), pc0, kc, packedA, p * aPanel, true);
                     });
                     // Consecutive tiles share a B panel, which stays in cache while the A panels stream by.
                     par.forRange((long) rowPanels * colPanels, (from, to) -> {
@@ -523,12 +523,14 @@ public final class Gemm {
      * cost it 5-15 % on strided B, where the loop's scalar work is the limit). A row-major A packs
      * four rows × VL steps at a time: two rounds of rearranges (a transpose) give each step's four
      * values side by side, stored a quarter vector at a time under a mask; value by value measured
-     * twice as slow.
+     * twice as slow. Weights packed once while a model compiles go value by value
+     * ({@code vectors} false): there the JVM is cold, and vector code not yet compiled by C2 runs
+     * boxed, far slower than a plain loop (resnet18's load took 0.2 s longer).
      */
-    private static void packA(Matrix a, float alpha, int row, int rows, int pc, int kc, float[] dst, int at) {
+    private static void packA(Matrix a, float alpha, int row, int rows, int pc, int kc, float[] dst, int at, boolean vectors) {
         float[] src = a.data();
         int rs = a.rowStride(), cs = a.colStride(), vectorSteps = 0;
-        if (cs == 1 && rows == MR && VL % 4 == 0) {
+        if (vectors && cs == 1 && rows == MR && VL % 4 == 0) {
             vectorSteps = kc / VL * VL;
             for (int g = 0; g < MR / 4; g++) {
                 int r0 = a.offset() + (row + 4 * g) * rs + pc, r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs, o = at + 4 * g;
