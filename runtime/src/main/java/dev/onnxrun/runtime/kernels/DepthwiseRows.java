@@ -79,8 +79,18 @@ final class DepthwiseRows {
             padLeft = (int) g.padBegin()[1];
             stride = (int) g.strides()[0];
             zerosAt = padLeft;
-            zeros = new float[padLeft + Math.max(width, outWidth) + 2 * VL + 2];
+            zeros = zeros(padLeft + Math.max(width, outWidth) + 2 * VL + 2);
         }
+    }
+
+    /** A row of zeros, shared by all layers and only read, so a run allocates none. */
+    private static volatile float[] zeroRow = new float[0];
+
+    /** At least {@code n} zeros: the shared row, made longer when a layer needs more (a race only makes a row twice). */
+    private static float[] zeros(int n) {
+        float[] row = zeroRow;
+        if (row.length < n) zeroRow = row = new float[n];
+        return row;
     }
 
     /**
@@ -99,7 +109,10 @@ final class DepthwiseRows {
                 w22 = FloatVector.broadcast(SPECIES, w[wAt + 8]), bias = FloatVector.broadcast(SPECIES, b);
         for (int o = 0; o < outWidth; o += VL) {
             int col = o - p.padLeft; // the input column of the left tap of the strip's first output
-            VectorMask<Float> m0 = SPECIES.indexInRange(col, width), m1 = SPECIES.indexInRange(col + 1, width),
+            // lanes i with 0 ≤ col + i < width; col is −1 under a left pad, where indexInRange falls back to
+            // code that allocates (a boolean array per mask), so this one is made from its bits
+            long firstTap = (-1L << Math.max(0, -col)) & ((1L << Math.clamp(width - col, 0, VL)) - 1);
+            VectorMask<Float> m0 = VectorMask.fromLong(SPECIES, firstTap), m1 = SPECIES.indexInRange(col + 1, width),
                     m2 = SPECIES.indexInRange(col + 2, width), out = SPECIES.indexInRange(o, outWidth);
             FloatVector done = bias, next = bias; // output rows u + padTop − 2 and − 1
             for (int u = 0; u < end; u++) {
