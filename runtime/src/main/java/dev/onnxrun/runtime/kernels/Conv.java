@@ -77,6 +77,9 @@ public final class Conv {
 
         private static String layout(String part) { return "conv-" + part + " v1 " + Gemm.PANEL_LAYOUT; }
 
+        /** The filter panels' layout key: also their width, which Gemm's layout does not fix. */
+        private static final String FILTERS_LAYOUT = layout("filters") + " " + ConvByFilters.PANEL_LAYOUT;
+
         private static String winogradPart(Winograd.Tiling t) { return "winograd-" + t; }
 
         private synchronized Gemm.PackedA[] gemm() {
@@ -90,7 +93,7 @@ public final class Conv {
 
         private synchronized float[] byFilters() {
             if (byFilters == null) {
-                float[] saved = stored.take("filters", layout("filters") + " " + ConvByFilters.PANEL_LAYOUT, ConvByFilters.packedSize(filters, groups, rowLength));
+                float[] saved = stored.take("filters", FILTERS_LAYOUT, ConvByFilters.packedSize(filters, groups, rowLength));
                 byFilters = saved != null ? saved : ConvByFilters.packWeights(FloatArrays.read(source), filters, groups, rowLength);
             }
             return byFilters;
@@ -111,7 +114,7 @@ public final class Conv {
         public synchronized Map<String, PackedForm.Part> parts() {
             Map<String, PackedForm.Part> parts = new LinkedHashMap<>();
             if (gemm != null) parts.put("gemm", new PackedForm.Part(layout("gemm"), gemm[0].panels));
-            if (byFilters != null) parts.put("filters", new PackedForm.Part(layout("filters") + " " + ConvByFilters.PANEL_LAYOUT, byFilters));
+            if (byFilters != null) parts.put("filters", new PackedForm.Part(FILTERS_LAYOUT, byFilters));
             for (Winograd.Tiling t : Winograd.Tiling.values()) {
                 Gemm.PackedA[] u = winograd[t.ordinal()];
                 if (u != null) parts.put(winogradPart(t), new PackedForm.Part(layout(winogradPart(t)), u[0].panels));

@@ -117,11 +117,7 @@ final class ConvFloat {
                         for (int rp = rpFrom; rp < rpTo; rp++) {
                             // one depth block: each tile is stored as soon as it is made, so one tile's space (in L1) serves them all
                             int cAt = oneBlock ? 0 : (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR, tileLd = oneBlock ? NR : ldc;
-                            if (mg - rp * MR <= Gemm.HALF) {
-                                Gemm.microKernelHalf(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, bStride, acc, cAt, tileLd, pc > 0);
-                            } else {
-                                Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, bStride, acc, cAt, tileLd, pc > 0);
-                            }
+                            Gemm.panelKernel(mg - rp * MR, kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, bStride, acc, cAt, tileLd, pc > 0);
                             if (!lastDepth) continue;
                             int filter = grp * mg + rp * MR;
                             pl.store(acc, cAt, tileLd, Math.min(MR, mg - rp * MR), q0, Math.min(pl.columns, q0 + NR), pr.y(),

@@ -37,7 +37,7 @@ public final class Gemm {
      */
     static final int MR = 12;
     /** Rows of {@link #microKernelHalf}. */
-    static final int HALF = MR / 2;
+    private static final int HALF = MR / 2;
     /** Micro-tile columns: two vectors. */
     static final int NR = 2 * VL;
     /** Depth of one packed block; 128 to 384 measured alike within noise for the 12 × 2 tile. */
@@ -635,6 +635,17 @@ public final class Gemm {
         c9_0.intoArray(c, cAt + 9 * ldc); c9_1.intoArray(c, cAt + 9 * ldc + VL);
         c10_0.intoArray(c, cAt + 10 * ldc); c10_1.intoArray(c, cAt + 10 * ldc + VL);
         c11_0.intoArray(c, cAt + 11 * ldc); c11_1.intoArray(c, cAt + 11 * ldc + VL);
+    }
+
+    /**
+     * {@link #microKernel} for a panel of which only the first {@code rows} rows exist (more than
+     * MR: all of them): {@link #microKernelHalf} where they fit it, so a last panel of a few
+     * filters costs half a full one.
+     */
+    static void panelKernel(int rows, int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, int bStride, float[] c, int cAt,
+                            int ldc, boolean accumulate) {
+        if (rows <= HALF) microKernelHalf(kc, pa, aAt, b, rowAt, rowFrom, col, bStride, c, cAt, ldc, accumulate);
+        else microKernel(kc, pa, aAt, b, rowAt, rowFrom, col, bStride, c, cAt, ldc, accumulate);
     }
 
     /**

@@ -175,12 +175,8 @@ final class Winograd {
                         int kc = Math.min(KC, channels - pc);
                         for (int rp = 0; rp < filtersPad / MR; rp++) {
                             // channel c's rows start c·nn·rowStride into v
-                            int bAt = (pc * nn + xi) * rowStride + cp * NR, cAt = (rp * MR * nn + xi) * rowStride + cp * NR;
-                            if (filters - rp * MR <= Gemm.HALF) {
-                                Gemm.microKernelHalf(kc, a.panels, a.panelAt(pc, rp), v, null, 0, bAt, nn * rowStride, products, cAt, nn * rowStride, pc > 0);
-                            } else {
-                                Gemm.microKernel(kc, a.panels, a.panelAt(pc, rp), v, null, 0, bAt, nn * rowStride, products, cAt, nn * rowStride, pc > 0);
-                            }
+                            Gemm.panelKernel(filters - rp * MR, kc, a.panels, a.panelAt(pc, rp), v, null, 0, (pc * nn + xi) * rowStride + cp * NR,
+                                    nn * rowStride, products, (rp * MR * nn + xi) * rowStride + cp * NR, nn * rowStride, pc > 0);
                         }
                     }
                 }
