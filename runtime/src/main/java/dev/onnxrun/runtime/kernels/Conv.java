@@ -156,7 +156,7 @@ public final class Conv {
     }
 
     /** Whether a convolution of this geometry, not Winograd's, runs vectorized along its filters ({@link ConvByFilters}). */
-    private static boolean byFilters(Windows.Geometry g, int groups, int channels, int filters) {
+    static boolean byFilters(Windows.Geometry g, int groups, int channels, int filters) {
         int cg = channels / groups, mg = filters / groups;
         return !(cg == 1 && groups > 1) && ConvByFilters.suits(cg, Math.toIntExact(g.kernelSize()), mg, WindowPlanes.of(g));
     }

@@ -150,9 +150,8 @@ class ConvTest {
         try (Parallel par = new Parallel(2)) {
             for (Case c : cases) {
                 Windows.Geometry g = Conv.convGeometry(c.x(), c.w(), c.params());
-                int cg = (int) (c.x()[1] / c.group()), mg = (int) (c.filters() / c.group());
-                assertTrue(Conv.winogradTiling(g, (int) c.group(), (int) c.x()[1], (int) c.filters()) == null
-                        && ConvByFilters.suits(cg, (int) g.kernelSize(), mg, WindowPlanes.of(g)), c.toString());
+                int group = (int) c.group(), channels = (int) c.x()[1], filters = (int) c.filters();
+                assertTrue(Conv.winogradTiling(g, group, channels, filters) == null && Conv.byFilters(g, group, channels, filters), c.toString());
                 checkAgainstDoubles(c, r, Parallel.SERIAL);
                 checkAgainstDoubles(c, r, par);
             }
