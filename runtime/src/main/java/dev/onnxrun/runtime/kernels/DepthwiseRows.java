@@ -63,12 +63,9 @@ final class DepthwiseRows {
         });
     }
 
-    /** The sizes of one channel's input and output, and a row of zeros for the rows in the padding. */
+    /** The sizes of one channel's input and output. */
     private static final class Plane {
         final int height, width, outHeight, outWidth, padTop, padLeft, stride;
-        /** Read in place of an input row outside the input: loads at {@code zerosAt + column} stay inside it. */
-        final float[] zeros;
-        final int zerosAt;
 
         Plane(Windows.Geometry g) {
             height = (int) g.in()[0];
@@ -78,30 +75,21 @@ final class DepthwiseRows {
             padTop = (int) g.padBegin()[0];
             padLeft = (int) g.padBegin()[1];
             stride = (int) g.strides()[0];
-            zerosAt = padLeft;
-            zeros = zeros(padLeft + Math.max(width, outWidth) + 2 * VL + 2);
         }
-    }
-
-    /** A row of zeros, shared by all layers and only read, so a run allocates none. */
-    private static volatile float[] zeroRow = new float[0];
-
-    /** At least {@code n} zeros: the shared row, made longer when a layer needs more (a race only makes a row twice). */
-    private static float[] zeros(int n) {
-        float[] row = zeroRow;
-        if (row.length < n) zeroRow = row = new float[n];
-        return row;
     }
 
     /**
      * One channel, {@code y[yAt..] = clamp(conv(x[xAt..]) + b, low, high)}: going down a strip,
      * input row u is read once (three shifted loads) and completes output row u + padTop − 2,
      * continues the next and starts the one after. The rows above the input add nothing, so the
-     * walk starts at row 0 with the sums at the bias; a row of zeros stands for the padding row
-     * below the input.
+     * walk starts at row 0 with the sums at the bias; the padding row below the input adds nothing
+     * either, so past the last input row the sums only move on, in a loop of their own: reading a
+     * row of zeros there instead (one loop choosing its source row by a test) left C2 short of
+     * registers, reloading the loop's addresses from the stack every row.
      */
     private static void channel(float[] x, int xAt, Plane p, float[] w, int wAt, float b, float low, float high, float[] y, int yAt) {
         int width = p.width, outWidth = p.outWidth, end = p.outHeight + 2 - p.padTop;
+        int rows = Math.min(p.height, end); // input rows read
         FloatVector w00 = FloatVector.broadcast(SPECIES, w[wAt]), w01 = FloatVector.broadcast(SPECIES, w[wAt + 1]),
                 w02 = FloatVector.broadcast(SPECIES, w[wAt + 2]), w10 = FloatVector.broadcast(SPECIES, w[wAt + 3]),
                 w11 = FloatVector.broadcast(SPECIES, w[wAt + 4]), w12 = FloatVector.broadcast(SPECIES, w[wAt + 5]),
@@ -115,16 +103,21 @@ final class DepthwiseRows {
             VectorMask<Float> m0 = VectorMask.fromLong(SPECIES, firstTap), m1 = SPECIES.indexInRange(col + 1, width),
                     m2 = SPECIES.indexInRange(col + 2, width), out = SPECIES.indexInRange(o, outWidth);
             FloatVector done = bias, next = bias; // output rows u + padTop − 2 and − 1
-            for (int u = 0; u < end; u++) {
-                boolean inside = u < p.height;
-                float[] src = inside ? x : p.zeros;
-                int at = (inside ? xAt + u * width : p.zerosAt) + col, r = u + p.padTop - 2;
-                FloatVector v0 = FloatVector.fromArray(SPECIES, src, at, m0), v1 = FloatVector.fromArray(SPECIES, src, at + 1, m1),
-                        v2 = FloatVector.fromArray(SPECIES, src, at + 2, m2);
+            int u = 0, at = xAt + col;
+            for (; u < rows; u++, at += width) {
+                FloatVector v0 = FloatVector.fromArray(SPECIES, x, at, m0), v1 = FloatVector.fromArray(SPECIES, x, at + 1, m1),
+                        v2 = FloatVector.fromArray(SPECIES, x, at + 2, m2);
                 done = v2.fma(w22, v1.fma(w21, v0.fma(w20, done)));
+                int r = u + p.padTop - 2;
                 if (r >= 0) done.max(low).min(high).intoArray(y, yAt + r * outWidth + o, out);
                 done = v2.fma(w12, v1.fma(w11, v0.fma(w10, next)));
                 next = v2.fma(w02, v1.fma(w01, v0.fma(w00, bias)));
+            }
+            for (; u < end; u++) {
+                int r = u + p.padTop - 2;
+                if (r >= 0) done.max(low).min(high).intoArray(y, yAt + r * outWidth + o, out);
+                done = next;
+                next = bias;
             }
         }
     }
