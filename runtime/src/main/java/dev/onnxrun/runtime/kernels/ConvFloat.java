@@ -95,7 +95,7 @@ final class ConvFloat {
                         int q0 = cp * NR, col = tAt + q0;
                         float[] bData = t;
                         int[] bRows = rowAt;
-                        int bFrom = pc, bStride = NR;
+                        int bFrom = pc;
                         if (maxRowAt + col + NR > t.length) {
                             // the input used in place ends inside this tile: copy its columns into a zero-padded panel
                             if (edge == null) edge = Scratch.floats(Scratch.EDGE_TILE, KC * NR);
@@ -105,19 +105,14 @@ final class ConvFloat {
                                 Arrays.fill(edge, p * NR + cols, (p + 1) * NR, 0f);
                             }
                             bData = edge;
-                            bRows = null; // rows NR apart
+                            bRows = Gemm.PANEL_ROWS; // rows NR apart
                             bFrom = 0;
                             col = 0;
-                        } else if (taps == 1) {
-                            // one tap (1×1): the channels' rows are evenly spaced, the micro-kernel's fast form
-                            col += rowAt[pc];
-                            bRows = null;
-                            bStride = pl.channelStride;
                         }
                         for (int rp = rpFrom; rp < rpTo; rp++) {
                             // one depth block: each tile is stored as soon as it is made, so one tile's space (in L1) serves them all
                             int cAt = oneBlock ? 0 : (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR, tileLd = oneBlock ? NR : ldc;
-                            Gemm.panelKernel(mg - rp * MR, kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, bStride, acc, cAt, tileLd, pc > 0);
+                            Gemm.panelKernel(mg - rp * MR, kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, acc, cAt, tileLd, pc > 0);
                             if (!lastDepth) continue;
                             int filter = grp * mg + rp * MR;
                             pl.store(acc, cAt, tileLd, Math.min(MR, mg - rp * MR), q0, Math.min(pl.columns, q0 + NR), pr.y(),

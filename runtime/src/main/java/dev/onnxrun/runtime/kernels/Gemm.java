@@ -1,6 +1,7 @@
 package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.Parallel;
+import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
@@ -42,6 +43,8 @@ public final class Gemm {
     static final int NR = 2 * VL;
     /** Depth of one packed block; 128 to 384 measured alike within noise for the 12 × 2 tile. */
     static final int KC = 256;
+    /** The offsets of a packed B panel's rows, NR floats apart (KC of them), as {@link #microKernel} takes B's rows. */
+    static final int[] PANEL_ROWS = IntStream.range(0, KC).map(p -> p * NR).toArray();
     /** Rows of A packed at once (a multiple of MR). */
     static final int MC = MR * 32;
     /** Columns of B packed at once (a multiple of NR). */
@@ -269,10 +272,10 @@ public final class Gemm {
                             int cAt = cOffset + (ic0 + rp * MR) * ldc + jc0 + cp * NR;
                             int panel = bAt + cp * kc * NR;
                             if (rows == MR && cols == NR) {
-                                microKernel(kc, packedA, rp * aPanel, packedB, panel, NR, c, cAt, ldc, add);
+                                microKernel(kc, packedA, rp * aPanel, packedB, PANEL_ROWS, 0, panel, c, cAt, ldc, add);
                             } else {
                                 // Edge tile: compute the full tile into a scratch buffer, then add (or write) the part that exists.
-                                microKernel(kc, packedA, rp * aPanel, packedB, panel, NR, edge, 0, NR, false);
+                                microKernel(kc, packedA, rp * aPanel, packedB, PANEL_ROWS, 0, panel, edge, 0, NR, false);
                                 for (int i = 0; i < rows; i++) {
                                     for (int j = 0; j < cols; j++) c[cAt + i * ldc + j] = (add ? c[cAt + i * ldc + j] : 0f) + edge[i * NR + j];
                                 }
@@ -562,86 +565,22 @@ public final class Gemm {
     /**
      * The product of one packed A panel and kc rows of B, added to the MR×NR tile of C at
      * {@code cAt} ({@code accumulate}) or written over it. B's row p is the NR floats at
-     * {@code b[col + p·bStride]} (a packed panel, Winograd's transformed input, a pointwise
-     * convolution's channels); {@link #microKernelRows} takes rows from a table instead. The C
-     * update is written out here rather than in a helper taking vectors: a helper C2 declines to
-     * inline makes it box the accumulators, several times slower.
+     * {@code b[rowAt[rowFrom + p] + col]}: rows of a convolution's input read in place, or evenly
+     * spaced rows through a table of their offsets ({@link #PANEL_ROWS} for a packed panel,
+     * {@link Scratch#evenRows} for others). The C update is written out here rather than in a
+     * helper taking vectors: a helper C2 declines to inline makes it box the accumulators,
+     * several times slower.
      *
-     * <p>One method per form of B's address, and no test inside the loop, because the loop must
-     * keep every value it uses in a register. With the forms as branches of one loop, C2 compiled
-     * it well or badly depending on which forms the profile had seen first: in some JVMs the
-     * loop reloaded five or six spilled values from the stack every step (with bounds checks
-     * left inside after a failed loop predicate), and the convolutions on it ran 10–30 % slower
-     * than in others. Each form alone compiles to a loop with no spill (checked in the
-     * disassembly of several JVMs).
+     * <p>One form of B's address, and no test inside the loop, because the loop must keep every
+     * value it uses in a register. When rows evenly spaced were a second form, a branch of the
+     * same loop, C2 compiled it well or badly depending on which forms the profile had seen
+     * first: in some JVMs the loop reloaded five or six spilled values from the stack every step
+     * (with bounds checks left inside after a failed loop predicate), and the convolutions on it
+     * ran 10–30 % slower than in others. With the one form, no spill in the disassembly of every
+     * JVM checked, and a table costs a packed 512³ product no more than the stride did.
      */
-    static void microKernel(int kc, float[] pa, int aAt, float[] b, int col, int bStride, float[] c, int cAt, int ldc, boolean accumulate) {
-        FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
-        FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
-        FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES);
-        FloatVector c6_0 = FloatVector.zero(SPECIES), c6_1 = FloatVector.zero(SPECIES), c7_0 = FloatVector.zero(SPECIES), c7_1 = FloatVector.zero(SPECIES);
-        FloatVector c8_0 = FloatVector.zero(SPECIES), c8_1 = FloatVector.zero(SPECIES), c9_0 = FloatVector.zero(SPECIES), c9_1 = FloatVector.zero(SPECIES);
-        FloatVector c10_0 = FloatVector.zero(SPECIES), c10_1 = FloatVector.zero(SPECIES), c11_0 = FloatVector.zero(SPECIES), c11_1 = FloatVector.zero(SPECIES);
-        for (int l = 0; l < kc; l++) {
-            int bo = col + l * bStride;
-            int a0 = aAt + MR * l;
-            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bo), b1 = FloatVector.fromArray(SPECIES, b, bo + VL);
-            FloatVector v0 = FloatVector.broadcast(SPECIES, pa[a0]);
-            c0_0 = v0.fma(b0, c0_0); c0_1 = v0.fma(b1, c0_1);
-            FloatVector v1 = FloatVector.broadcast(SPECIES, pa[a0 + 1]);
-            c1_0 = v1.fma(b0, c1_0); c1_1 = v1.fma(b1, c1_1);
-            FloatVector v2 = FloatVector.broadcast(SPECIES, pa[a0 + 2]);
-            c2_0 = v2.fma(b0, c2_0); c2_1 = v2.fma(b1, c2_1);
-            FloatVector v3 = FloatVector.broadcast(SPECIES, pa[a0 + 3]);
-            c3_0 = v3.fma(b0, c3_0); c3_1 = v3.fma(b1, c3_1);
-            FloatVector v4 = FloatVector.broadcast(SPECIES, pa[a0 + 4]);
-            c4_0 = v4.fma(b0, c4_0); c4_1 = v4.fma(b1, c4_1);
-            FloatVector v5 = FloatVector.broadcast(SPECIES, pa[a0 + 5]);
-            c5_0 = v5.fma(b0, c5_0); c5_1 = v5.fma(b1, c5_1);
-            FloatVector v6 = FloatVector.broadcast(SPECIES, pa[a0 + 6]);
-            c6_0 = v6.fma(b0, c6_0); c6_1 = v6.fma(b1, c6_1);
-            FloatVector v7 = FloatVector.broadcast(SPECIES, pa[a0 + 7]);
-            c7_0 = v7.fma(b0, c7_0); c7_1 = v7.fma(b1, c7_1);
-            FloatVector v8 = FloatVector.broadcast(SPECIES, pa[a0 + 8]);
-            c8_0 = v8.fma(b0, c8_0); c8_1 = v8.fma(b1, c8_1);
-            FloatVector v9 = FloatVector.broadcast(SPECIES, pa[a0 + 9]);
-            c9_0 = v9.fma(b0, c9_0); c9_1 = v9.fma(b1, c9_1);
-            FloatVector v10 = FloatVector.broadcast(SPECIES, pa[a0 + 10]);
-            c10_0 = v10.fma(b0, c10_0); c10_1 = v10.fma(b1, c10_1);
-            FloatVector v11 = FloatVector.broadcast(SPECIES, pa[a0 + 11]);
-            c11_0 = v11.fma(b0, c11_0); c11_1 = v11.fma(b1, c11_1);
-        }
-        if (accumulate) {
-            c0_0 = c0_0.add(FloatVector.fromArray(SPECIES, c, cAt)); c0_1 = c0_1.add(FloatVector.fromArray(SPECIES, c, cAt + VL));
-            c1_0 = c1_0.add(FloatVector.fromArray(SPECIES, c, cAt + ldc)); c1_1 = c1_1.add(FloatVector.fromArray(SPECIES, c, cAt + ldc + VL));
-            c2_0 = c2_0.add(FloatVector.fromArray(SPECIES, c, cAt + 2 * ldc)); c2_1 = c2_1.add(FloatVector.fromArray(SPECIES, c, cAt + 2 * ldc + VL));
-            c3_0 = c3_0.add(FloatVector.fromArray(SPECIES, c, cAt + 3 * ldc)); c3_1 = c3_1.add(FloatVector.fromArray(SPECIES, c, cAt + 3 * ldc + VL));
-            c4_0 = c4_0.add(FloatVector.fromArray(SPECIES, c, cAt + 4 * ldc)); c4_1 = c4_1.add(FloatVector.fromArray(SPECIES, c, cAt + 4 * ldc + VL));
-            c5_0 = c5_0.add(FloatVector.fromArray(SPECIES, c, cAt + 5 * ldc)); c5_1 = c5_1.add(FloatVector.fromArray(SPECIES, c, cAt + 5 * ldc + VL));
-            c6_0 = c6_0.add(FloatVector.fromArray(SPECIES, c, cAt + 6 * ldc)); c6_1 = c6_1.add(FloatVector.fromArray(SPECIES, c, cAt + 6 * ldc + VL));
-            c7_0 = c7_0.add(FloatVector.fromArray(SPECIES, c, cAt + 7 * ldc)); c7_1 = c7_1.add(FloatVector.fromArray(SPECIES, c, cAt + 7 * ldc + VL));
-            c8_0 = c8_0.add(FloatVector.fromArray(SPECIES, c, cAt + 8 * ldc)); c8_1 = c8_1.add(FloatVector.fromArray(SPECIES, c, cAt + 8 * ldc + VL));
-            c9_0 = c9_0.add(FloatVector.fromArray(SPECIES, c, cAt + 9 * ldc)); c9_1 = c9_1.add(FloatVector.fromArray(SPECIES, c, cAt + 9 * ldc + VL));
-            c10_0 = c10_0.add(FloatVector.fromArray(SPECIES, c, cAt + 10 * ldc)); c10_1 = c10_1.add(FloatVector.fromArray(SPECIES, c, cAt + 10 * ldc + VL));
-            c11_0 = c11_0.add(FloatVector.fromArray(SPECIES, c, cAt + 11 * ldc)); c11_1 = c11_1.add(FloatVector.fromArray(SPECIES, c, cAt + 11 * ldc + VL));
-        }
-        c0_0.intoArray(c, cAt); c0_1.intoArray(c, cAt + VL);
-        c1_0.intoArray(c, cAt + ldc); c1_1.intoArray(c, cAt + ldc + VL);
-        c2_0.intoArray(c, cAt + 2 * ldc); c2_1.intoArray(c, cAt + 2 * ldc + VL);
-        c3_0.intoArray(c, cAt + 3 * ldc); c3_1.intoArray(c, cAt + 3 * ldc + VL);
-        c4_0.intoArray(c, cAt + 4 * ldc); c4_1.intoArray(c, cAt + 4 * ldc + VL);
-        c5_0.intoArray(c, cAt + 5 * ldc); c5_1.intoArray(c, cAt + 5 * ldc + VL);
-        c6_0.intoArray(c, cAt + 6 * ldc); c6_1.intoArray(c, cAt + 6 * ldc + VL);
-        c7_0.intoArray(c, cAt + 7 * ldc); c7_1.intoArray(c, cAt + 7 * ldc + VL);
-        c8_0.intoArray(c, cAt + 8 * ldc); c8_1.intoArray(c, cAt + 8 * ldc + VL);
-        c9_0.intoArray(c, cAt + 9 * ldc); c9_1.intoArray(c, cAt + 9 * ldc + VL);
-        c10_0.intoArray(c, cAt + 10 * ldc); c10_1.intoArray(c, cAt + 10 * ldc + VL);
-        c11_0.intoArray(c, cAt + 11 * ldc); c11_1.intoArray(c, cAt + 11 * ldc + VL);
-    }
-
-    /** {@link #microKernel} with B's row p at {@code b[rowAt[rowFrom + p] + col]}: rows of a convolution's input read in place. */
-    static void microKernelRows(int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, float[] c, int cAt, int ldc,
-                                boolean accumulate) {
+    static void microKernel(int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, float[] c, int cAt, int ldc,
+                            boolean accumulate) {
         FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
         FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES);
@@ -708,19 +647,12 @@ public final class Gemm {
     /**
      * {@link #microKernel} for a panel of which only the first {@code rows} rows exist (more than
      * MR: all of them): {@link #microKernelHalf} where they fit it, so a last panel of a few
-     * filters costs half a full one; B's rows from {@code rowAt} when it is not null
-     * ({@link #microKernelRows}), else {@code bStride} apart.
+     * filters costs half a full one.
      */
-    static void panelKernel(int rows, int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, int bStride, float[] c, int cAt,
-                            int ldc, boolean accumulate) {
-        if (rowAt == null) {
-            if (rows <= HALF) microKernelHalf(kc, pa, aAt, b, col, bStride, c, cAt, ldc, accumulate);
-            else microKernel(kc, pa, aAt, b, col, bStride, c, cAt, ldc, accumulate);
-        } else if (rows <= HALF) {
-            microKernelHalfRows(kc, pa, aAt, b, rowAt, rowFrom, col, c, cAt, ldc, accumulate);
-        } else {
-            microKernelRows(kc, pa, aAt, b, rowAt, rowFrom, col, c, cAt, ldc, accumulate);
-        }
+    static void panelKernel(int rows, int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, float[] c, int cAt, int ldc,
+                            boolean accumulate) {
+        if (rows <= HALF) microKernelHalf(kc, pa, aAt, b, rowAt, rowFrom, col, c, cAt, ldc, accumulate);
+        else microKernel(kc, pa, aAt, b, rowAt, rowFrom, col, c, cAt, ldc, accumulate);
     }
 
     /**
@@ -729,46 +661,8 @@ public final class Gemm {
      * half the multiply-adds of a full panel whose other rows are zero padding. The same packed A
      * and B; only HALF rows of C are written.
      */
-    static void microKernelHalf(int kc, float[] pa, int aAt, float[] b, int col, int bStride, float[] c, int cAt, int ldc, boolean accumulate) {
-        FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
-        FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
-        FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES);
-        for (int l = 0; l < kc; l++) {
-            int bo = col + l * bStride;
-            int a0 = aAt + MR * l;
-            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bo), b1 = FloatVector.fromArray(SPECIES, b, bo + VL);
-            FloatVector v0 = FloatVector.broadcast(SPECIES, pa[a0]);
-            c0_0 = v0.fma(b0, c0_0); c0_1 = v0.fma(b1, c0_1);
-            FloatVector v1 = FloatVector.broadcast(SPECIES, pa[a0 + 1]);
-            c1_0 = v1.fma(b0, c1_0); c1_1 = v1.fma(b1, c1_1);
-            FloatVector v2 = FloatVector.broadcast(SPECIES, pa[a0 + 2]);
-            c2_0 = v2.fma(b0, c2_0); c2_1 = v2.fma(b1, c2_1);
-            FloatVector v3 = FloatVector.broadcast(SPECIES, pa[a0 + 3]);
-            c3_0 = v3.fma(b0, c3_0); c3_1 = v3.fma(b1, c3_1);
-            FloatVector v4 = FloatVector.broadcast(SPECIES, pa[a0 + 4]);
-            c4_0 = v4.fma(b0, c4_0); c4_1 = v4.fma(b1, c4_1);
-            FloatVector v5 = FloatVector.broadcast(SPECIES, pa[a0 + 5]);
-            c5_0 = v5.fma(b0, c5_0); c5_1 = v5.fma(b1, c5_1);
-        }
-        if (accumulate) {
-            c0_0 = c0_0.add(FloatVector.fromArray(SPECIES, c, cAt)); c0_1 = c0_1.add(FloatVector.fromArray(SPECIES, c, cAt + VL));
-            c1_0 = c1_0.add(FloatVector.fromArray(SPECIES, c, cAt + ldc)); c1_1 = c1_1.add(FloatVector.fromArray(SPECIES, c, cAt + ldc + VL));
-            c2_0 = c2_0.add(FloatVector.fromArray(SPECIES, c, cAt + 2 * ldc)); c2_1 = c2_1.add(FloatVector.fromArray(SPECIES, c, cAt + 2 * ldc + VL));
-            c3_0 = c3_0.add(FloatVector.fromArray(SPECIES, c, cAt + 3 * ldc)); c3_1 = c3_1.add(FloatVector.fromArray(SPECIES, c, cAt + 3 * ldc + VL));
-            c4_0 = c4_0.add(FloatVector.fromArray(SPECIES, c, cAt + 4 * ldc)); c4_1 = c4_1.add(FloatVector.fromArray(SPECIES, c, cAt + 4 * ldc + VL));
-            c5_0 = c5_0.add(FloatVector.fromArray(SPECIES, c, cAt + 5 * ldc)); c5_1 = c5_1.add(FloatVector.fromArray(SPECIES, c, cAt + 5 * ldc + VL));
-        }
-        c0_0.intoArray(c, cAt); c0_1.intoArray(c, cAt + VL);
-        c1_0.intoArray(c, cAt + ldc); c1_1.intoArray(c, cAt + ldc + VL);
-        c2_0.intoArray(c, cAt + 2 * ldc); c2_1.intoArray(c, cAt + 2 * ldc + VL);
-        c3_0.intoArray(c, cAt + 3 * ldc); c3_1.intoArray(c, cAt + 3 * ldc + VL);
-        c4_0.intoArray(c, cAt + 4 * ldc); c4_1.intoArray(c, cAt + 4 * ldc + VL);
-        c5_0.intoArray(c, cAt + 5 * ldc); c5_1.intoArray(c, cAt + 5 * ldc + VL);
-    }
-
-    /** {@link #microKernelHalf} with B's rows from a table, as {@link #microKernelRows}. */
-    static void microKernelHalfRows(int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, float[] c, int cAt, int ldc,
-                                    boolean accumulate) {
+    static void microKernelHalf(int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, float[] c, int cAt, int ldc,
+                                boolean accumulate) {
         FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
         FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES);

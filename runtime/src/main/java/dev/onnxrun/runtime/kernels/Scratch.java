@@ -46,6 +46,24 @@ final class Scratch {
         final WindowPlanes[] layout = new WindowPlanes[SLOTS];
         final float[] padding = new float[SLOTS];
         final int[] prepared = new int[SLOTS];
+        int[] evenRows = new int[0];
+        int evenStride;
+    }
+
+    /**
+     * This thread's table of offsets 0, stride, 2·stride, … (at least {@code count} of them): B's
+     * rows evenly spaced, as {@link Gemm#microKernel} takes them. Rebuilt only for another
+     * stride or a longer count.
+     */
+    static int[] evenRows(int stride, int count) {
+        Buffers b = BUFFERS.get();
+        if (b.evenStride != stride || b.evenRows.length < count) {
+            int[] rows = new int[Math.max(count, b.evenStride == stride ? 2 * b.evenRows.length : 0)];
+            for (int i = 0; i < rows.length; i++) rows[i] = i * stride;
+            b.evenRows = rows;
+            b.evenStride = stride;
+        }
+        return b.evenRows;
     }
 
     /** This thread's buffer for {@code slot}, at least {@code n} floats long. */

@@ -168,15 +168,15 @@ final class Winograd {
             float[] products = Scratch.floats(Scratch.WINOGRAD_PRODUCTS, filtersPad * nn * rowStride);
             long gemmWork = (long) nn * filtersPad * channels * tilesPad;
             (gemmWork < (1L << 17) ? Parallel.SERIAL : parallel).forRange((long) nn * colPanels, (from, to) -> {
+                int[] channelRows = Scratch.evenRows(nn * rowStride, channels); // channel c's rows start c·nn·rowStride into v
                 for (long task = from; task < to; task++) {
                     int xi = (int) (task / colPanels), cp = (int) (task % colPanels);
                     Gemm.PackedA a = u[xi];
                     for (int pc = 0; pc < channels; pc += KC) {
                         int kc = Math.min(KC, channels - pc);
                         for (int rp = 0; rp < filtersPad / MR; rp++) {
-                            // channel c's rows start c·nn·rowStride into v
-                            Gemm.panelKernel(filters - rp * MR, kc, a.panels, a.panelAt(pc, rp), v, null, 0, (pc * nn + xi) * rowStride + cp * NR,
-                                    nn * rowStride, products, (rp * MR * nn + xi) * rowStride + cp * NR, nn * rowStride, pc > 0);
+                            Gemm.panelKernel(filters - rp * MR, kc, a.panels, a.panelAt(pc, rp), v, channelRows, pc, xi * rowStride + cp * NR,
+                                    products, (rp * MR * nn + xi) * rowStride + cp * NR, nn * rowStride, pc > 0);
                         }
                     }
                 }
