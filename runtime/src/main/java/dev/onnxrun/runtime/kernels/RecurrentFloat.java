@@ -43,16 +43,17 @@ public final class RecurrentFloat {
      * @param hiddenBias a linear-before-reset GRU's R_bh [Hp] (zeros otherwise)
      * @param peepholes  LSTM's P [3Hp], or null when absent
      */
-    record DirectionWeights(Gemm.PackedB inputT, Gemm.PackedB recurrentT, Gemm.PackedB resetT, float[] inputBias,
+    record DirectionWeights(Gemm.PackedB inputT, Gemv.Packed recurrentT, Gemv.Packed resetT, float[] inputBias,
                             float[] hiddenBias, float[] peepholes) {}
 
     /**
      * W, R, B and P of a float32 layer, laid out for the products (see {@link Recurrent#prepare}).
-     * The packed matrices of all directions lie in one array, saved as the part "rnn"; the
-     * biases and peepholes are cheap to lay out again from B and P.
+     * The packed Wᵀ of all directions lie in one array, saved as the part "rnn"; the packed Rᵀ
+     * (off the heap, see {@link Gemv}) are saved as the part "recurrent"; the biases and
+     * peepholes are cheap to lay out again from B and P.
      */
     public static final class Weights implements PackedForm {
-        private static final String LAYOUT = "rnn v1 " + Gemm.PANEL_LAYOUT;
+        private static final String INPUT_LAYOUT = "rnn v2 " + Gemm.PANEL_LAYOUT, RECURRENT_LAYOUT = "rnn-recurrent v1 " + Gemv.LAYOUT;
         private final DirectionWeights[] directions;
         private final float[] panels;
 
@@ -62,29 +63,43 @@ public final class RecurrentFloat {
         }
 
         @Override
-        public Map<String, PackedForm.Part> parts() { return Map.of("rnn", new PackedForm.Part(LAYOUT, panels)); }
+        public Map<String, PackedForm.Part> parts() {
+            java.util.List<float[]> recurrent = new java.util.ArrayList<>();
+            for (DirectionWeights d : directions) {
+                recurrent.add(d.recurrentT().toArray());
+                if (d.resetT() != null) recurrent.add(d.resetT().toArray());
+            }
+            float[] all = new float[recurrent.stream().mapToInt(a -> a.length).sum()];
+            int at = 0;
+            for (float[] a : recurrent) {
+                System.arraycopy(a, 0, all, at, a.length);
+                at += a.length;
+            }
+            return Map.of("rnn", new PackedForm.Part(INPUT_LAYOUT, panels), "recurrent", new PackedForm.Part(RECURRENT_LAYOUT, all));
+        }
 
         static Weights of(Config cfg, Tensor w, Tensor r, Tensor b, Tensor peepholes, PackedForm.Stored stored) {
             int dirs = cfg.direction().count(), hidden = Math.toIntExact(r.dim(2)), input = Math.toIntExact(w.dim(2));
             int gates = cfg.cell().gates(), gh = gates * hidden, hp = padded(hidden);
             boolean gru = cfg.cell() == Cell.GRU, lbr = gru && cfg.linearBeforeReset();
             int recurrentGates = gru ? 2 : gates;
-            // per direction: Wᵀ [input, G·Hp], Rᵀ [H, (GRU: 2, else G)·Hp], GRU's R_hᵀ [H, Hp]
-            int inputSize = Gemm.rightSize(input, gates * hp), recurrentSize = Gemm.rightSize(hidden, recurrentGates * hp);
-            int perDirection = inputSize + recurrentSize + (gru ? Gemm.rightSize(hidden, hp) : 0);
-            float[] saved = stored.take("rnn", LAYOUT, (long) dirs * perDirection);
-            float[] panels = saved != null ? saved : new float[Math.multiplyExact(dirs, perDirection)];
-            float[] ws = saved != null ? null : FloatArrays.read(w), rs = saved != null ? null : FloatArrays.read(r);
+            // per direction: Wᵀ [input, G·Hp]; Rᵀ [H, (GRU: 2, else G)·Hp] and GRU's R_hᵀ [H, Hp]
+            int inputSize = Gemm.rightSize(input, gates * hp), recurrentSize = hidden * recurrentGates * hp, resetSize = gru ? hidden * hp : 0;
+            float[] savedInput = stored.take("rnn", INPUT_LAYOUT, (long) dirs * inputSize);
+            float[] savedRecurrent = stored.take("recurrent", RECURRENT_LAYOUT, (long) dirs * (recurrentSize + resetSize));
+            float[] panels = savedInput != null ? savedInput : new float[Math.multiplyExact(dirs, inputSize)];
+            float[] ws = savedInput != null ? null : FloatArrays.read(w), rs = savedRecurrent != null ? null : FloatArrays.read(r);
             DirectionWeights[] out = new DirectionWeights[dirs];
             for (int d = 0; d < dirs; d++) {
-                int wAt = d * gh * input, rAt = d * gh * hidden;
-                int inputAt = d * perDirection, recurrentAt = inputAt + inputSize, resetAt = recurrentAt + recurrentSize;
-                Gemm.PackedB inputT = saved != null ? Gemm.PackedB.over(input, gates * hp, panels, inputAt)
-                        : packTransposed(ws, wAt, 0, gates, hidden, input, panels, inputAt);
-                Gemm.PackedB recurrentT = saved != null ? Gemm.PackedB.over(hidden, recurrentGates * hp, panels, recurrentAt)
-                        : packTransposed(rs, rAt, 0, recurrentGates, hidden, hidden, panels, recurrentAt);
-                Gemm.PackedB resetT = !gru ? null : saved != null ? Gemm.PackedB.over(hidden, hp, panels, resetAt)
-                        : packTransposed(rs, rAt, 2, 1, hidden, hidden, panels, resetAt);
+                int wAt = d * gh * input, rAt = d * gh * hidden, inputAt = d * inputSize;
+                int recurrentAt = d * (recurrentSize + resetSize), resetAt = recurrentAt + recurrentSize;
+                Gemm.PackedB inputT = savedInput != null ? Gemm.PackedB.over(input, gates * hp, panels, inputAt)
+                        : Gemm.pack(input, gates * hp, Gemm.Matrix.rowMajor(transposed(ws, wAt, 0, gates, hidden, input), 0, gates * hp),
+                                panels, inputAt);
+                Gemv.Packed recurrentT = savedRecurrent != null ? Gemv.of(hidden, recurrentGates * hp, savedRecurrent, recurrentAt)
+                        : Gemv.pack(hidden, recurrentGates * hp, transposed(rs, rAt, 0, recurrentGates, hidden, hidden), 0);
+                Gemv.Packed resetT = !gru ? null : savedRecurrent != null ? Gemv.of(hidden, hp, savedRecurrent, resetAt)
+                        : Gemv.pack(hidden, hp, transposed(rs, rAt, 2, 1, hidden, hidden), 0);
                 float[] inputBias = new float[gates * hp], hiddenBias = new float[hp];
                 if (b != null) {
                     for (int j = 0; j < gh; j++) {
@@ -107,10 +122,9 @@ public final class RecurrentFloat {
 
         /**
          * Gates [first, first + count) of the [G·H, cols] row-major matrix at {@code at},
-         * transposed to [cols, count·Hp] (each gate's block padded with zero columns) and packed
-         * into {@code dst} from {@code base}.
+         * transposed to [cols, count·Hp] row-major, each gate's block padded with zero columns.
          */
-        private static Gemm.PackedB packTransposed(float[] src, int at, int first, int count, int hidden, int cols, float[] dst, int base) {
+        private static float[] transposed(float[] src, int at, int first, int count, int hidden, int cols) {
             int hp = padded(hidden), width = count * hp;
             float[] t = new float[cols * width];
             for (int gate = 0; gate < count; gate++) {
@@ -119,7 +133,7 @@ public final class RecurrentFloat {
                     for (int k = 0; k < cols; k++) t[k * width + gate * hp + j] = src[row + k];
                 }
             }
-            return Gemm.pack(cols, width, Gemm.Matrix.rowMajor(t, 0, width), dst, base);
+            return t;
         }
     }
 
@@ -219,7 +233,7 @@ public final class RecurrentFloat {
             h3 = per > 2 ? act[d * per + 2] : null;
             h = new float[rows * hp];
             c = new float[rows * hp];
-            rec = new float[rows * wts.recurrentT().cols()];
+            rec = new float[rows * wts.recurrentT().n];
             boolean gru = cfg.cell() == Cell.GRU;
             recH = gru ? new float[rows * hp] : null;
             z = gru ? new float[rows * hp] : null;
@@ -234,13 +248,13 @@ public final class RecurrentFloat {
             int maxLen = 0;
             for (int r = 0; r < rows; r++) maxLen = Math.max(maxLen, lengths[first + r]);
             // the products read the first H values of each padded state row
-            Gemm.Matrix state = new Gemm.Matrix(h, 0, hp, 1);
+            int recWidth = wts.recurrentT().n;
             for (int step = 0; step < maxLen; step++) {
-                Gemm.multiply(rows, 1f, state, wts.recurrentT(), rec, 0, wts.recurrentT().cols(), false, parallel);
+                Gemv.multiply(rows, h, 0, hp, wts.recurrentT(), rec, 0, recWidth, parallel);
                 if (cell == Cell.GRU) {
-                    if (lbr) Gemm.multiply(rows, 1f, state, wts.resetT(), recH, 0, hp, false, parallel);
+                    if (lbr) Gemv.multiply(rows, h, 0, hp, wts.resetT(), recH, 0, hp, parallel);
                     for (int r = 0; r < rows; r++) if (step < lengths[first + r]) gruGates(r, time(step, r));
-                    if (!lbr) Gemm.multiply(rows, 1f, new Gemm.Matrix(scratch, 0, hp, 1), wts.resetT(), recH, 0, hp, false, parallel);
+                    if (!lbr) Gemv.multiply(rows, scratch, 0, hp, wts.resetT(), recH, 0, hp, parallel);
                 }
                 for (int r = 0; r < rows; r++) {
                     if (step >= lengths[first + r]) continue;
