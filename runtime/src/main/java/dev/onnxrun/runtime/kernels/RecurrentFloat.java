@@ -364,25 +364,25 @@ public final class RecurrentFloat {
         }
     }
 
+    /** The activations of a fused layer that are also the recurrent layers' defaults: their loops are compiled apart from the gate passes. */
+    private static final dev.onnxrun.runtime.kernels.Activation SIGMOID = new dev.onnxrun.runtime.kernels.Activation(
+            dev.onnxrun.runtime.kernels.Activation.Kind.SIGMOID, 0, 0),
+            TANH = new dev.onnxrun.runtime.kernels.Activation(dev.onnxrun.runtime.kernels.Activation.Kind.TANH, 0, 0);
+
     /**
-     * v[from..to) = act(clip(v)) in place, {@code to - from} a multiple of VL. The default
-     * activations get loops of their own, so each compiles with its operations inline.
+     * v[from..to) = act(clip(v)) in place, {@code to - from} a multiple of VL. Sigmoid and tanh
+     * (the defaults) run the loops of {@link dev.onnxrun.runtime.kernels.Activation}, each a
+     * method of its own: in one method with the others, their vector code outgrew what C2 inlines.
      */
     private static void activate(Activation act, float clip, float[] v, int from, int to) {
         // without a clip, sigmoid and tanh bound their inputs themselves
         boolean clipped = clip < Float.POSITIVE_INFINITY;
         switch (act.kind()) {
-            case SIGMOID -> {
-                for (int j = from; j < to; j += VL) {
-                    FloatVector x = FloatVector.fromArray(SPECIES, v, j);
-                    dev.onnxrun.runtime.kernels.Activation.sigmoid(clipped ? x.max(-clip).min(clip) : x).intoArray(v, j);
+            case SIGMOID, TANH -> {
+                if (clipped) {
+                    for (int j = from; j < to; j += VL) FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip).intoArray(v, j);
                 }
-            }
-            case TANH -> {
-                for (int j = from; j < to; j += VL) {
-                    FloatVector x = FloatVector.fromArray(SPECIES, v, j);
-                    dev.onnxrun.runtime.kernels.Activation.tanh(clipped ? x.max(-clip).min(clip) : x).intoArray(v, j);
-                }
+                (act.kind() == Recurrent.ActivationKind.SIGMOID ? SIGMOID : TANH).apply(v, from, to);
             }
             default -> {
                 for (int j = from; j < to; j += VL) act.apply(FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip)).intoArray(v, j);
