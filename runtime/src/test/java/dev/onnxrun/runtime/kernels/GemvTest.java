@@ -8,7 +8,7 @@ import java.util.Random;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
-/** {@link Gemv} against {@link Gemm#reference}: every row grouping, whole blocks and single-vector columns, serial and split over a pool. */
+/** {@link Gemv} against {@link Gemm#reference}: every row grouping (eights, fours, threes, pairs, one), whole blocks and single-vector columns, serial and split over a pool. */
 class GemvTest {
     private static final int VL = FloatVector.SPECIES_PREFERRED.length();
 
@@ -24,7 +24,7 @@ class GemvTest {
                     // saved and restored, it is the same matrix
                     Gemv.Packed restored = Gemv.of(k, n, packed.toArray(), 0);
                     assertArrayEquals(packed.toArray(), restored.toArray());
-                    for (int m = 1; m <= 8; m++) {
+                    for (int m = 1; m <= 15; m++) {
                         int lda = k + 2, ldc = n + 5; // strides wider than the rows, to check them
                         float[] a = random(r, m * lda), expected = random(r, m * ldc), actual = expected.clone();
                         Gemm.reference(m, n, k, 1f, Gemm.Matrix.rowMajor(a, 0, lda), Gemm.Matrix.rowMajor(b, 0, n), expected, 0, ldc, false);
