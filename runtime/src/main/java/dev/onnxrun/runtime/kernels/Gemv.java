@@ -92,7 +92,7 @@ final class Gemv {
      * {@link #multiply} over column groups [from, to): the whole blocks, then the single vectors
      * past them. A block takes eight rows at a time two vectors wide (each block vector feeding
      * eight sums, the block read once for the eight), then four rows four vectors wide, then the
-     * last rows three, two or one at a time across the whole block.
+     * last rows two or one at a time across the whole block.
      */
     private static void multiply(int from, int to, int m, float[] a, int aAt, int lda, Packed b, float[] c, int cAt, int ldc) {
         int k = b.k, blocks = b.n / BLOCK;
@@ -110,13 +110,12 @@ final class Gemv {
                     i += 4;
                 }
             }
-            while (i < m) {
-                int rows = Math.min(3, m - i), a0 = aAt + i * lda, c0 = cAt + i * ldc + j0;
-                if (g >= blocks) vectorRows(rows, a, a0, lda, k, b.data, at, c, c0, ldc);
-                else if (rows == 3) blockTriple(a, a0, lda, k, b.data, at, c, c0, ldc);
-                else if (rows == 2) blockPair(a, a0, a0 + lda, k, b.data, at, c, c0, c0 + ldc);
+            for (; i < m; i += 2) {
+                int a0 = aAt + i * lda, c0 = cAt + i * ldc + j0;
+                boolean pair = i + 1 < m;
+                if (g >= blocks) vectorRows(pair ? 2 : 1, a, a0, lda, k, b.data, at, c, c0, ldc);
+                else if (pair) blockPair(a, a0, a0 + lda, k, b.data, at, c, c0, c0 + ldc);
                 else blockRow(a, a0, k, b.data, at, c, c0);
-                i += rows;
             }
         }
     }
@@ -124,7 +123,7 @@ final class Gemv {
     /**
      * Eight rows ({@code lda} and {@code ldc} apart) times two vectors of a block (at {@code at};
      * block rows are eight vectors): 16 sums, each loaded vector feeding eight. 1.3 times as fast
-     * as the same rows three and two at a time across the block, which read the block three times.
+     * as the same rows three and two at a time across the block, which read it three times.
      */
     private static void eightRows(float[] a, int a0, int lda, int k, MemorySegment b, long at, float[] c, int c0, int ldc) {
         FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
@@ -297,79 +296,7 @@ final class Gemv {
         t7.intoArray(c, c1 + 7 * VL);
     }
 
-    /**
-     * {@link #blockRow} for three rows ({@code lda} and {@code ldc} apart): 24 sums, each block
-     * vector feeding three of them, which keeps the FMA units busier than a pair's 16.
-     */
-    private static void blockTriple(float[] a, int a0, int lda, int k, MemorySegment b, long at, float[] c, int c0, int ldc) {
-        int a1 = a0 + lda, a2 = a1 + lda, c1 = c0 + ldc, c2 = c1 + ldc;
-        FloatVector s0 = FloatVector.zero(SPECIES), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-        FloatVector t0 = s0, t1 = s0, t2 = s0, t3 = s0, t4 = s0, t5 = s0, t6 = s0, t7 = s0;
-        FloatVector u0 = s0, u1 = s0, u2 = s0, u3 = s0, u4 = s0, u5 = s0, u6 = s0, u7 = s0;
-        long v = (long) VL * Float.BYTES;
-        for (int p = 0; p < k; p++, at += 8 * v) {
-            FloatVector x = FloatVector.broadcast(SPECIES, a[a0 + p]), y = FloatVector.broadcast(SPECIES, a[a1 + p]);
-            FloatVector z = FloatVector.broadcast(SPECIES, a[a2 + p]);
-            FloatVector b0 = FloatVector.fromMemorySegment(SPECIES, b, at, ORDER);
-            s0 = b0.fma(x, s0);
-            t0 = b0.fma(y, t0);
-            u0 = b0.fma(z, u0);
-            FloatVector b1 = FloatVector.fromMemorySegment(SPECIES, b, at + v, ORDER);
-            s1 = b1.fma(x, s1);
-            t1 = b1.fma(y, t1);
-            u1 = b1.fma(z, u1);
-            FloatVector b2 = FloatVector.fromMemorySegment(SPECIES, b, at + 2 * v, ORDER);
-            s2 = b2.fma(x, s2);
-            t2 = b2.fma(y, t2);
-            u2 = b2.fma(z, u2);
-            FloatVector b3 = FloatVector.fromMemorySegment(SPECIES, b, at + 3 * v, ORDER);
-            s3 = b3.fma(x, s3);
-            t3 = b3.fma(y, t3);
-            u3 = b3.fma(z, u3);
-            FloatVector b4 = FloatVector.fromMemorySegment(SPECIES, b, at + 4 * v, ORDER);
-            s4 = b4.fma(x, s4);
-            t4 = b4.fma(y, t4);
-            u4 = b4.fma(z, u4);
-            FloatVector b5 = FloatVector.fromMemorySegment(SPECIES, b, at + 5 * v, ORDER);
-            s5 = b5.fma(x, s5);
-            t5 = b5.fma(y, t5);
-            u5 = b5.fma(z, u5);
-            FloatVector b6 = FloatVector.fromMemorySegment(SPECIES, b, at + 6 * v, ORDER);
-            s6 = b6.fma(x, s6);
-            t6 = b6.fma(y, t6);
-            u6 = b6.fma(z, u6);
-            FloatVector b7 = FloatVector.fromMemorySegment(SPECIES, b, at + 7 * v, ORDER);
-            s7 = b7.fma(x, s7);
-            t7 = b7.fma(y, t7);
-            u7 = b7.fma(z, u7);
-        }
-        s0.intoArray(c, c0);
-        s1.intoArray(c, c0 + VL);
-        s2.intoArray(c, c0 + 2 * VL);
-        s3.intoArray(c, c0 + 3 * VL);
-        s4.intoArray(c, c0 + 4 * VL);
-        s5.intoArray(c, c0 + 5 * VL);
-        s6.intoArray(c, c0 + 6 * VL);
-        s7.intoArray(c, c0 + 7 * VL);
-        t0.intoArray(c, c1);
-        t1.intoArray(c, c1 + VL);
-        t2.intoArray(c, c1 + 2 * VL);
-        t3.intoArray(c, c1 + 3 * VL);
-        t4.intoArray(c, c1 + 4 * VL);
-        t5.intoArray(c, c1 + 5 * VL);
-        t6.intoArray(c, c1 + 6 * VL);
-        t7.intoArray(c, c1 + 7 * VL);
-        u0.intoArray(c, c2);
-        u1.intoArray(c, c2 + VL);
-        u2.intoArray(c, c2 + 2 * VL);
-        u3.intoArray(c, c2 + 3 * VL);
-        u4.intoArray(c, c2 + 4 * VL);
-        u5.intoArray(c, c2 + 5 * VL);
-        u6.intoArray(c, c2 + 6 * VL);
-        u7.intoArray(c, c2 + 7 * VL);
-    }
-
-    /** Up to three rows times a block one vector wide: the columns past the last whole block. */
+    /** One row or two times a block one vector wide: the columns past the last whole block. */
     private static void vectorRows(int rows, float[] a, int a0, int lda, int k, MemorySegment b, long at, float[] c, int c0, int ldc) {
         for (int r = 0; r < rows; r++) {
             FloatVector s = FloatVector.zero(SPECIES);

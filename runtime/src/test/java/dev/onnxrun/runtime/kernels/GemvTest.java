@@ -8,7 +8,7 @@ import java.util.Random;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
-/** {@link Gemv} against {@link Gemm#reference}: every row grouping (eights, fours, threes, pairs, one), whole blocks and single-vector columns, serial and split over a pool. */
+/** {@link Gemv} against {@link Gemm#reference}: every row grouping (eights, fours, pairs, one), whole blocks and single-vector columns, serial and split over a pool. */
 class GemvTest {
     private static final int VL = FloatVector.SPECIES_PREFERRED.length();
 
