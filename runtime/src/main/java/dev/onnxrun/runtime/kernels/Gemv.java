@@ -52,6 +52,7 @@ final class Gemv {
 
     /** Packs the row-major k×n matrix at {@code b[at]}. */
     static Packed pack(int k, int n, float[] b, int at) {
+        Gemm.countPacking();
         Packed p = new Packed(k, n);
         long i = 0;
         for (int j0 = 0; j0 < n; j0 += width(j0, n)) {

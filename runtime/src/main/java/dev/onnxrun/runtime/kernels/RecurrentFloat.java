@@ -14,9 +14,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The float32 path of {@link Recurrent}. The input projection of all time steps is one packed
- * GEMM (X[T·B, I] · Wᵀ); each step then multiplies the hidden state by Rᵀ (a GEMV at batch 1)
- * and finishes the gates with vector arithmetic over the hidden axis. Wᵀ and Rᵀ are packed once
- * per set of weights ({@link Weights}), at compile time when they are constants.
+ * GEMM (X[T·B, I] · Wᵀ); each step then multiplies the hidden state by Rᵀ ({@link Gemv}: a GEMV
+ * at batch 1, on Rᵀ aligned off the heap) and finishes the gates with vector arithmetic over the
+ * hidden axis. Wᵀ and Rᵀ are packed once per set of weights ({@link Weights}), at compile time
+ * when they are constants.
  *
  * <p>Each gate's block of columns is padded from H to a whole number of vectors (zero weights
  * and biases), and so are the state rows, so the gate arithmetic runs on whole vectors with no
