@@ -31,6 +31,9 @@ public final class RecurrentFloat {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int VL = SPECIES.length();
 
+    /** How long a direction's first range waits for other threads to take the rest (a spinning worker takes a range within a microsecond or two). */
+    private static final long JOIN_NANOS = 10_000;
+
     /** H rounded up to whole vectors: the width of each gate block and state row. */
     static int padded(int hidden) { return (hidden + VL - 1) / VL * VL; }
 
@@ -171,10 +174,27 @@ public final class RecurrentFloat {
         int tasks = layer.dirs * ranges;
         Parallel outer = worthThreads && tasks > 1 ? parallel : Parallel.SERIAL;
         Parallel inner = outer == Parallel.SERIAL ? parallel : Parallel.SERIAL;
+        // A direction's first range waits a moment for threads to take its other ranges (from the
+        // last down), then runs those still free along with its own, as one recurrence: on a
+        // loaded machine a worker may start long after the ranges are published, and its ranges
+        // run after the first one by the same thread cost more than one recurrence of all the
+        // rows (the product takes eight rows at a time, half as fast per row four at a time).
+        java.util.concurrent.atomic.AtomicInteger[] untaken = new java.util.concurrent.atomic.AtomicInteger[layer.dirs];
+        for (int d = 0; d < layer.dirs; d++) untaken[d] = new java.util.concurrent.atomic.AtomicInteger(ranges);
         outer.forRange(tasks, (from, to) -> {
             for (int task = (int) from; task < to; task++) {
-                int d = task / ranges, range = task % ranges;
-                int first = layer.batch * range / ranges, end = layer.batch * (range + 1) / ranges;
+                int d = task / ranges, lo, hi;
+                if (task % ranges == 0) {
+                    for (long until = System.nanoTime() + JOIN_NANOS; untaken[d].get() > 1 && System.nanoTime() < until; ) Thread.onSpinWait();
+                    lo = 0;
+                    hi = untaken[d].getAndSet(0);
+                } else {
+                    // ranges [1, untaken) are free; take the last
+                    lo = untaken[d].decrementAndGet();
+                    hi = lo + 1;
+                    if (lo < 1) continue;
+                }
+                int first = layer.batch * lo / ranges, end = layer.batch * hi / ranges;
                 new Recurrence(layer, weights.directions[d], d, projected, d * perDirection, first, end, lengths, inner).run(initialH, initialC, y, yH, yC);
             }
         });
