@@ -4,6 +4,7 @@ import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -216,12 +217,14 @@ public record Activation(Kind kind, float alpha, float beta) {
      * cheaper than the JDK's vector tanh. NaN stays NaN.
      */
     static FloatVector tanh(FloatVector x) {
-        // clamped by max and min, not FloatFastPaths.clamp: in the recurrent layers' gate loops
-        // (sigmoid, then tanh) the larger body was not inlined, and its boxed vectors cost more
-        FloatVector c = x.max(-9f).min(9f), u = c.mul(c);
+        // clamped by blends, not max and min, whose fix-ups for NaN and signed zeros made tanh
+        // twice as slow; written out, not by FloatFastPaths.clamp: the Vector API's own methods
+        // are always inlined, a call of ours may be refused once a loop is large, and its vectors boxed
+        FloatVector c = x.blend(-9f, x.compare(VectorOperators.LT, -9f)).blend(9f, x.compare(VectorOperators.GT, 9f)), u = c.mul(c);
         FloatVector p = u.fma(TANH_P[4], TANH_P[3]).fma(u, x.broadcast(TANH_P[2])).fma(u, x.broadcast(TANH_P[1])).fma(u, x.broadcast(TANH_P[0]));
         FloatVector q = u.fma(TANH_Q[4], TANH_Q[3]).fma(u, x.broadcast(TANH_Q[2])).fma(u, x.broadcast(TANH_Q[1])).fma(u, x.broadcast(TANH_Q[0]));
-        return c.mul(p.div(q)).max(-1f).min(1f);
+        FloatVector t = c.mul(p.div(q));
+        return t.blend(-1f, t.compare(VectorOperators.LT, -1f)).blend(1f, t.compare(VectorOperators.GT, 1f));
     }
 
     /** Numerator and denominator of erf(x)/x as polynomials in x², fitted here on [0, 4] (2.5e-8 relative in exact arithmetic). */

@@ -77,8 +77,11 @@ public final class Gemm {
 
     private static final java.util.concurrent.atomic.AtomicLong PACKINGS = new java.util.concurrent.atomic.AtomicLong();
 
-    /** How many matrices this JVM has packed ({@link #pack}, {@link #packLeft}): shows that a loaded compiled model packed none. */
+    /** How many matrices this JVM has packed ({@link #pack}, {@link #packLeft}, {@link Gemv#pack}): shows that a loaded compiled model packed none. */
     public static long packings() { return PACKINGS.get(); }
+
+    /** Counts one packing done elsewhere in {@link #packings}. */
+    static void countPacking() { PACKINGS.incrementAndGet(); }
 
     /**
      * B of a product packed ahead of time (constant weights), in the panel layout the micro-kernel

@@ -14,9 +14,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The float32 path of {@link Recurrent}. The input projection of all time steps is one packed
- * GEMM (X[T·B, I] · Wᵀ); each step then multiplies the hidden state by Rᵀ (a GEMV at batch 1)
- * and finishes the gates with vector arithmetic over the hidden axis. Wᵀ and Rᵀ are packed once
- * per set of weights ({@link Weights}), at compile time when they are constants.
+ * GEMM (X[T·B, I] · Wᵀ); each step then multiplies the hidden state by Rᵀ ({@link Gemv}: a GEMV
+ * at batch 1, on Rᵀ aligned off the heap) and finishes the gates with vector arithmetic over the
+ * hidden axis. Wᵀ and Rᵀ are packed once per set of weights ({@link Weights}), at compile time
+ * when they are constants.
  *
  * <p>Each gate's block of columns is padded from H to a whole number of vectors (zero weights
  * and biases), and so are the state rows, so the gate arithmetic runs on whole vectors with no
@@ -29,6 +30,9 @@ public final class RecurrentFloat {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int VL = SPECIES.length();
+
+    /** How long a direction's first range waits for other threads to take the rest (a spinning worker takes a range within a microsecond or two). */
+    private static final long JOIN_NANOS = 10_000;
 
     /** H rounded up to whole vectors: the width of each gate block and state row. */
     static int padded(int hidden) { return (hidden + VL - 1) / VL * VL; }
@@ -43,16 +47,17 @@ public final class RecurrentFloat {
      * @param hiddenBias a linear-before-reset GRU's R_bh [Hp] (zeros otherwise)
      * @param peepholes  LSTM's P [3Hp], or null when absent
      */
-    record DirectionWeights(Gemm.PackedB inputT, Gemm.PackedB recurrentT, Gemm.PackedB resetT, float[] inputBias,
+    record DirectionWeights(Gemm.PackedB inputT, Gemv.Packed recurrentT, Gemv.Packed resetT, float[] inputBias,
                             float[] hiddenBias, float[] peepholes) {}
 
     /**
      * W, R, B and P of a float32 layer, laid out for the products (see {@link Recurrent#prepare}).
-     * The packed matrices of all directions lie in one array, saved as the part "rnn"; the
-     * biases and peepholes are cheap to lay out again from B and P.
+     * The packed Wᵀ of all directions lie in one array, saved as the part "rnn"; the packed Rᵀ
+     * (off the heap, see {@link Gemv}) are saved as the part "recurrent"; the biases and
+     * peepholes are cheap to lay out again from B and P.
      */
     public static final class Weights implements PackedForm {
-        private static final String LAYOUT = "rnn v1 " + Gemm.PANEL_LAYOUT;
+        private static final String INPUT_LAYOUT = "rnn v2 " + Gemm.PANEL_LAYOUT, RECURRENT_LAYOUT = "rnn-recurrent v1 " + Gemv.LAYOUT;
         private final DirectionWeights[] directions;
         private final float[] panels;
 
@@ -62,29 +67,43 @@ public final class RecurrentFloat {
         }
 
         @Override
-        public Map<String, PackedForm.Part> parts() { return Map.of("rnn", new PackedForm.Part(LAYOUT, panels)); }
+        public Map<String, PackedForm.Part> parts() {
+            java.util.List<float[]> recurrent = new java.util.ArrayList<>();
+            for (DirectionWeights d : directions) {
+                recurrent.add(d.recurrentT().toArray());
+                if (d.resetT() != null) recurrent.add(d.resetT().toArray());
+            }
+            float[] all = new float[recurrent.stream().mapToInt(a -> a.length).sum()];
+            int at = 0;
+            for (float[] a : recurrent) {
+                System.arraycopy(a, 0, all, at, a.length);
+                at += a.length;
+            }
+            return Map.of("rnn", new PackedForm.Part(INPUT_LAYOUT, panels), "recurrent", new PackedForm.Part(RECURRENT_LAYOUT, all));
+        }
 
         static Weights of(Config cfg, Tensor w, Tensor r, Tensor b, Tensor peepholes, PackedForm.Stored stored) {
             int dirs = cfg.direction().count(), hidden = Math.toIntExact(r.dim(2)), input = Math.toIntExact(w.dim(2));
             int gates = cfg.cell().gates(), gh = gates * hidden, hp = padded(hidden);
             boolean gru = cfg.cell() == Cell.GRU, lbr = gru && cfg.linearBeforeReset();
             int recurrentGates = gru ? 2 : gates;
-            // per direction: Wᵀ [input, G·Hp], Rᵀ [H, (GRU: 2, else G)·Hp], GRU's R_hᵀ [H, Hp]
-            int inputSize = Gemm.rightSize(input, gates * hp), recurrentSize = Gemm.rightSize(hidden, recurrentGates * hp);
-            int perDirection = inputSize + recurrentSize + (gru ? Gemm.rightSize(hidden, hp) : 0);
-            float[] saved = stored.take("rnn", LAYOUT, (long) dirs * perDirection);
-            float[] panels = saved != null ? saved : new float[Math.multiplyExact(dirs, perDirection)];
-            float[] ws = saved != null ? null : FloatArrays.read(w), rs = saved != null ? null : FloatArrays.read(r);
+            // per direction: Wᵀ [input, G·Hp]; Rᵀ [H, (GRU: 2, else G)·Hp] and GRU's R_hᵀ [H, Hp]
+            int inputSize = Gemm.rightSize(input, gates * hp), recurrentSize = hidden * recurrentGates * hp, resetSize = gru ? hidden * hp : 0;
+            float[] savedInput = stored.take("rnn", INPUT_LAYOUT, (long) dirs * inputSize);
+            float[] savedRecurrent = stored.take("recurrent", RECURRENT_LAYOUT, (long) dirs * (recurrentSize + resetSize));
+            float[] panels = savedInput != null ? savedInput : new float[Math.multiplyExact(dirs, inputSize)];
+            float[] ws = savedInput != null ? null : FloatArrays.read(w), rs = savedRecurrent != null ? null : FloatArrays.read(r);
             DirectionWeights[] out = new DirectionWeights[dirs];
             for (int d = 0; d < dirs; d++) {
-                int wAt = d * gh * input, rAt = d * gh * hidden;
-                int inputAt = d * perDirection, recurrentAt = inputAt + inputSize, resetAt = recurrentAt + recurrentSize;
-                Gemm.PackedB inputT = saved != null ? Gemm.PackedB.over(input, gates * hp, panels, inputAt)
-                        : packTransposed(ws, wAt, 0, gates, hidden, input, panels, inputAt);
-                Gemm.PackedB recurrentT = saved != null ? Gemm.PackedB.over(hidden, recurrentGates * hp, panels, recurrentAt)
-                        : packTransposed(rs, rAt, 0, recurrentGates, hidden, hidden, panels, recurrentAt);
-                Gemm.PackedB resetT = !gru ? null : saved != null ? Gemm.PackedB.over(hidden, hp, panels, resetAt)
-                        : packTransposed(rs, rAt, 2, 1, hidden, hidden, panels, resetAt);
+                int wAt = d * gh * input, rAt = d * gh * hidden, inputAt = d * inputSize;
+                int recurrentAt = d * (recurrentSize + resetSize), resetAt = recurrentAt + recurrentSize;
+                Gemm.PackedB inputT = savedInput != null ? Gemm.PackedB.over(input, gates * hp, panels, inputAt)
+                        : Gemm.pack(input, gates * hp, Gemm.Matrix.rowMajor(transposed(ws, wAt, 0, gates, hidden, input), 0, gates * hp),
+                                panels, inputAt);
+                Gemv.Packed recurrentT = savedRecurrent != null ? Gemv.of(hidden, recurrentGates * hp, savedRecurrent, recurrentAt)
+                        : Gemv.pack(hidden, recurrentGates * hp, transposed(rs, rAt, 0, recurrentGates, hidden, hidden), 0);
+                Gemv.Packed resetT = !gru ? null : savedRecurrent != null ? Gemv.of(hidden, hp, savedRecurrent, resetAt)
+                        : Gemv.pack(hidden, hp, transposed(rs, rAt, 2, 1, hidden, hidden), 0);
                 float[] inputBias = new float[gates * hp], hiddenBias = new float[hp];
                 if (b != null) {
                     for (int j = 0; j < gh; j++) {
@@ -107,10 +126,9 @@ public final class RecurrentFloat {
 
         /**
          * Gates [first, first + count) of the [G·H, cols] row-major matrix at {@code at},
-         * transposed to [cols, count·Hp] (each gate's block padded with zero columns) and packed
-         * into {@code dst} from {@code base}.
+         * transposed to [cols, count·Hp] row-major, each gate's block padded with zero columns.
          */
-        private static Gemm.PackedB packTransposed(float[] src, int at, int first, int count, int hidden, int cols, float[] dst, int base) {
+        private static float[] transposed(float[] src, int at, int first, int count, int hidden, int cols) {
             int hp = padded(hidden), width = count * hp;
             float[] t = new float[cols * width];
             for (int gate = 0; gate < count; gate++) {
@@ -119,7 +137,7 @@ public final class RecurrentFloat {
                     for (int k = 0; k < cols; k++) t[k * width + gate * hp + j] = src[row + k];
                 }
             }
-            return Gemm.pack(cols, width, Gemm.Matrix.rowMajor(t, 0, width), dst, base);
+            return t;
         }
     }
 
@@ -156,21 +174,42 @@ public final class RecurrentFloat {
         int tasks = layer.dirs * ranges;
         Parallel outer = worthThreads && tasks > 1 ? parallel : Parallel.SERIAL;
         Parallel inner = outer == Parallel.SERIAL ? parallel : Parallel.SERIAL;
+        // A direction's first range waits a moment for threads to take its other ranges (from the
+        // last down), then runs those still free along with its own, as one recurrence: on a
+        // loaded machine a worker may start long after the ranges are published, and its ranges
+        // run after the first one by the same thread cost more than one recurrence of all the
+        // rows (the product takes eight rows at a time, half as fast per row four at a time).
+        java.util.concurrent.atomic.AtomicInteger[] untaken = new java.util.concurrent.atomic.AtomicInteger[layer.dirs];
+        for (int d = 0; d < layer.dirs; d++) untaken[d] = new java.util.concurrent.atomic.AtomicInteger(ranges);
         outer.forRange(tasks, (from, to) -> {
             for (int task = (int) from; task < to; task++) {
-                int d = task / ranges, range = task % ranges;
-                int first = layer.batch * range / ranges, end = layer.batch * (range + 1) / ranges;
+                int d = task / ranges, lo, hi;
+                if (task % ranges == 0) {
+                    for (long until = System.nanoTime() + JOIN_NANOS; untaken[d].get() > 1 && System.nanoTime() < until; ) Thread.onSpinWait();
+                    lo = 0;
+                    hi = untaken[d].getAndSet(0);
+                } else {
+                    // ranges [1, untaken) are free; take the last
+                    lo = untaken[d].decrementAndGet();
+                    hi = lo + 1;
+                    if (lo < 1) continue;
+                }
+                int first = layer.batch * lo / ranges, end = layer.batch * hi / ranges;
                 new Recurrence(layer, weights.directions[d], d, projected, d * perDirection, first, end, lengths, inner).run(initialH, initialC, y, yH, yC);
             }
         });
         return new Recurrent.Result(yT, yHT, yCT);
     }
 
-    /** X·Wᵀ + b of every step [seq·batch, G·Hp] into {@code out} from {@code at}, rows in X's order (see {@link Recurrent.Layer#inputRow}). */
+    /**
+     * X·Wᵀ of every step [seq·batch, G·Hp] into {@code out} from {@code at}, rows in X's order (see
+     * {@link Recurrent.Layer#inputRow}). The bias is added where the gates read these sums: laid
+     * into every row first, it cost a pass over all of them and made the product add to C
+     * (lstm2 at batch 8: 2 to 4 %).
+     */
     private static void project(Recurrent.Layer layer, DirectionWeights wts, FloatArrays.Slice xs, float[] out, int at, Parallel parallel) {
         int rows = layer.seq * layer.batch, width = wts.inputT().cols();
-        for (int i = 0; i < rows; i++) System.arraycopy(wts.inputBias(), 0, out, at + i * width, width);
-        Gemm.multiply(rows, 1f, Gemm.Matrix.rowMajor(xs.array(), xs.offset(), layer.input), wts.inputT(), out, at, width, true, parallel);
+        Gemm.multiply(rows, 1f, Gemm.Matrix.rowMajor(xs.array(), xs.offset(), layer.input), wts.inputT(), out, at, width, false, parallel);
     }
 
     /**
@@ -219,7 +258,7 @@ public final class RecurrentFloat {
             h3 = per > 2 ? act[d * per + 2] : null;
             h = new float[rows * hp];
             c = new float[rows * hp];
-            rec = new float[rows * wts.recurrentT().cols()];
+            rec = new float[rows * wts.recurrentT().n];
             boolean gru = cfg.cell() == Cell.GRU;
             recH = gru ? new float[rows * hp] : null;
             z = gru ? new float[rows * hp] : null;
@@ -234,20 +273,20 @@ public final class RecurrentFloat {
             int maxLen = 0;
             for (int r = 0; r < rows; r++) maxLen = Math.max(maxLen, lengths[first + r]);
             // the products read the first H values of each padded state row
-            Gemm.Matrix state = new Gemm.Matrix(h, 0, hp, 1);
+            int recWidth = wts.recurrentT().n;
             for (int step = 0; step < maxLen; step++) {
-                Gemm.multiply(rows, 1f, state, wts.recurrentT(), rec, 0, wts.recurrentT().cols(), false, parallel);
+                Gemv.multiply(rows, h, 0, hp, wts.recurrentT(), rec, 0, recWidth, parallel);
                 if (cell == Cell.GRU) {
-                    if (lbr) Gemm.multiply(rows, 1f, state, wts.resetT(), recH, 0, hp, false, parallel);
+                    if (lbr) Gemv.multiply(rows, h, 0, hp, wts.resetT(), recH, 0, hp, parallel);
                     for (int r = 0; r < rows; r++) if (step < lengths[first + r]) gruGates(r, time(step, r));
-                    if (!lbr) Gemm.multiply(rows, 1f, new Gemm.Matrix(scratch, 0, hp, 1), wts.resetT(), recH, 0, hp, false, parallel);
+                    if (!lbr) Gemv.multiply(rows, scratch, 0, hp, wts.resetT(), recH, 0, hp, parallel);
                 }
                 for (int r = 0; r < rows; r++) {
                     if (step >= lengths[first + r]) continue;
                     int t = time(step, r), xo = projectedAt + layer.inputRow(t, first + r) * width, ho = r * hp;
                     switch (cell) {
                         case RNN -> {
-                            add(projected, xo, rec, ho, h, ho, hp);
+                            sum(projected, xo, rec, ho, wts.inputBias(), h, ho, hp);
                             activate(f, clip, h, ho, ho + hp);
                         }
                         case LSTM -> lstmRow(xo, r);
@@ -277,7 +316,7 @@ public final class RecurrentFloat {
         void lstmRow(int xo, int r) {
             int ho = r * hp, i = 0, o = hp, fg = 2 * hp, cg = 3 * hp;
             float[] gt = gateRow, p = wts.peepholes();
-            add(projected, xo, rec, r * width, gt, 0, width);
+            sum(projected, xo, rec, r * width, wts.inputBias(), gt, 0, width);
             if (p != null) {
                 // i and f see the previous cell state; o sees the new one, below
                 fma(p, i, c, ho, gt, i, hp);
@@ -309,7 +348,7 @@ public final class RecurrentFloat {
         void gruGates(int lr, int t) {
             int xo = projectedAt + layer.inputRow(t, first + lr) * width, ho = lr * hp;
             float[] gt = gateRow;
-            add(projected, xo, rec, lr * 2 * hp, gt, 0, 2 * hp);
+            sum(projected, xo, rec, lr * 2 * hp, wts.inputBias(), gt, 0, 2 * hp);
             activate(f, clip, gt, 0, 2 * hp);
             System.arraycopy(gt, 0, z, ho, hp);
             for (int j = 0; j < hp; j += VL) {
@@ -320,11 +359,11 @@ public final class RecurrentFloat {
 
         /** h = (1 − z) ⊙ ĥ + z ⊙ h, ĥ from the h gate's input projection and recurrent product. */
         void gruUpdate(int xo, int ho) {
-            float[] gt = gateRow, hb = wts.hiddenBias();
+            float[] gt = gateRow, hb = wts.hiddenBias(), ib = wts.inputBias();
             for (int j = 0; j < hp; j += VL) {
                 FloatVector recurrent = FloatVector.fromArray(SPECIES, recH, ho + j);
                 if (lbr) recurrent = recurrent.add(FloatVector.fromArray(SPECIES, hb, j)).mul(FloatVector.fromArray(SPECIES, scratch, ho + j));
-                FloatVector.fromArray(SPECIES, projected, xo + 2 * hp + j).add(recurrent).intoArray(gt, j);
+                FloatVector.fromArray(SPECIES, projected, xo + 2 * hp + j).add(FloatVector.fromArray(SPECIES, ib, 2 * hp + j)).add(recurrent).intoArray(gt, j);
             }
             activate(g, clip, gt, 0, hp);
             for (int j = 0; j < hp; j += VL) {
@@ -335,10 +374,11 @@ public final class RecurrentFloat {
         }
     }
 
-    /** out[o..o+len) = a[ao..) + b[bo..); len a multiple of VL. */
-    private static void add(float[] a, int ao, float[] b, int bo, float[] out, int o, int len) {
+    /** out[o..o+len) = a[ao..) + b[bo..) + bias[0..len); len a multiple of VL. */
+    private static void sum(float[] a, int ao, float[] b, int bo, float[] bias, float[] out, int o, int len) {
         for (int j = 0; j < len; j += VL) {
-            FloatVector.fromArray(SPECIES, a, ao + j).add(FloatVector.fromArray(SPECIES, b, bo + j)).intoArray(out, o + j);
+            FloatVector.fromArray(SPECIES, a, ao + j).add(FloatVector.fromArray(SPECIES, b, bo + j)).add(FloatVector.fromArray(SPECIES, bias, j))
+                    .intoArray(out, o + j);
         }
     }
 
@@ -350,25 +390,25 @@ public final class RecurrentFloat {
         }
     }
 
+    /** The activations of a fused layer that are also the recurrent layers' defaults: their loops are compiled apart from the gate passes. */
+    private static final dev.onnxrun.runtime.kernels.Activation SIGMOID = new dev.onnxrun.runtime.kernels.Activation(
+            dev.onnxrun.runtime.kernels.Activation.Kind.SIGMOID, 0, 0),
+            TANH = new dev.onnxrun.runtime.kernels.Activation(dev.onnxrun.runtime.kernels.Activation.Kind.TANH, 0, 0);
+
     /**
-     * v[from..to) = act(clip(v)) in place, {@code to - from} a multiple of VL. The default
-     * activations get loops of their own, so each compiles with its operations inline.
+     * v[from..to) = act(clip(v)) in place, {@code to - from} a multiple of VL. Sigmoid and tanh
+     * (the defaults) run the loops of {@link dev.onnxrun.runtime.kernels.Activation}, each a
+     * method of its own: in one method with the others, their vector code outgrew what C2 inlines.
      */
     private static void activate(Activation act, float clip, float[] v, int from, int to) {
         // without a clip, sigmoid and tanh bound their inputs themselves
         boolean clipped = clip < Float.POSITIVE_INFINITY;
         switch (act.kind()) {
-            case SIGMOID -> {
-                for (int j = from; j < to; j += VL) {
-                    FloatVector x = FloatVector.fromArray(SPECIES, v, j);
-                    dev.onnxrun.runtime.kernels.Activation.sigmoid(clipped ? x.max(-clip).min(clip) : x).intoArray(v, j);
+            case SIGMOID, TANH -> {
+                if (clipped) {
+                    for (int j = from; j < to; j += VL) FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip).intoArray(v, j);
                 }
-            }
-            case TANH -> {
-                for (int j = from; j < to; j += VL) {
-                    FloatVector x = FloatVector.fromArray(SPECIES, v, j);
-                    dev.onnxrun.runtime.kernels.Activation.tanh(clipped ? x.max(-clip).min(clip) : x).intoArray(v, j);
-                }
+                (act.kind() == Recurrent.ActivationKind.SIGMOID ? SIGMOID : TANH).apply(v, from, to);
             }
             default -> {
                 for (int j = from; j < to; j += VL) act.apply(FloatVector.fromArray(SPECIES, v, j).max(-clip).min(clip)).intoArray(v, j);
