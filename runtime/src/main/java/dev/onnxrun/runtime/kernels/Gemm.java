@@ -534,9 +534,10 @@ public final class Gemm {
      * selects per output vector merge the three groups, stored as whole vectors. The selects run on
      * the values' bits as ints: with float indices each one converts and checks its indices.
      * Value by value measured twice as slow, and the quarter-vector masked stores this replaced
-     * (one per step and four rows) three times as slow. Weights packed once while a model compiles go value by value
-     * ({@code vectors} false): there the JVM is cold, and vector code not yet compiled by C2 runs
-     * boxed, far slower than a plain loop (resnet18's load took 0.2 s longer).
+     * (one per step and four rows) three times as slow. Weights packed once while a model
+     * compiles go value by value ({@code vectors} false): there the JVM is cold, and vector code
+     * not yet compiled by C2 runs boxed, far slower than a plain loop (resnet18's load took 0.2 s
+     * longer).
      */
     private static void packA(Matrix a, float alpha, int row, int rows, int pc, int kc, float[] dst, int at, boolean vectors) {
         float[] src = a.data();
@@ -565,7 +566,8 @@ public final class Gemm {
                 IntVector g2s0 = PAIRS_LOW.selectFrom(lo01, lo23), g2s1 = PAIRS_HIGH.selectFrom(lo01, lo23);
                 IntVector g2s2 = PAIRS_LOW.selectFrom(hi01, hi23), g2s3 = PAIRS_HIGH.selectFrom(hi01, hi23);
                 // g{group}s{k}: VL/4 steps from l + k·VL/4, four rows each; each k fills three vectors of the
-                // panel. Written out: C2 declined to inline a helper taking the vectors, and boxed them.
+                // panel. All written out: C2 declined to inline a helper taking the vectors, and boxed them, and
+                // loops over the groups and quarters, passing the vectors through a scratch array, packed 1.5-2× slower.
                 int d = at + MR * l, quarter = MR * VL / 4;
                 SECOND0.selectFrom(FIRST0.selectFrom(g0s0, g1s0), g2s0).reinterpretAsFloats().mul(alpha).intoArray(dst, d);
                 SECOND1.selectFrom(FIRST1.selectFrom(g0s0, g1s0), g2s0).reinterpretAsFloats().mul(alpha).intoArray(dst, d + VL);
