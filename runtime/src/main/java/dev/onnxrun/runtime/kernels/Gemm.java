@@ -274,7 +274,8 @@ public final class Gemm {
                                 // Edge tile: compute the full tile into a scratch buffer, then add (or write) the part that exists.
                                 microKernel(kc, packedA, rp * aPanel, packedB, null, 0, panel, NR, edge, 0, NR, false);
                                 for (int i = 0; i < rows; i++) {
-                                    for (int j = 0; j < cols; j++) c[cAt + i * ldc + j] = (add ? c[cAt + i * ldc + j] : 0f) + edge[i * NR + j];
+                                    if (add) FloatArrays.addScaled(edge, i * NR, 1f, c, cAt + i * ldc, cols);
+                                    else System.arraycopy(edge, i * NR, c, cAt + i * ldc, cols);
                                 }
                             }
                         }
