@@ -50,7 +50,6 @@ public final class FusedGemm {
         FloatArrays.Slice target = FloatArrays.slice(y);
         float[] out = target.array();
         int at = target.offset();
-        Arrays.fill(out, at, at + Math.toIntExact(y.size()), 0f);
         if (c != null && beta != 0) {
             long[] mn = {m, n};
             if (c.rank() > 2 || !Arrays.equals(Shapes.broadcast(c.shape(), mn), mn)) {
@@ -58,14 +57,23 @@ public final class FusedGemm {
             }
             long[] cs = Shapes.broadcastStrides(c.shape(), mn);
             if (c.dtype() == DType.FLOAT && cs[0] == 0 && cs[1] == 1) {
-                // a bias row, the usual C: added a row at a time
+                // a bias row, the usual C, copied into each row: Y is written once before the product, not zeroed first
                 float[] bias = FloatArrays.read(c);
-                for (int i = 0; i < m; i++) FloatArrays.addScaled(bias, 0, beta, out, at + i * n, n);
+                for (int i = 0; i < m; i++) {
+                    if (beta == 1f) {
+                        System.arraycopy(bias, 0, out, at + i * n, n);
+                    } else {
+                        Arrays.fill(out, at + i * n, at + (i + 1) * n, 0f);
+                        FloatArrays.addScaled(bias, 0, beta, out, at + i * n, n);
+                    }
+                }
             } else {
                 for (int i = 0; i < m; i++) {
-                    for (int j = 0; j < n; j++) out[at + i * n + j] += beta * c.getFloat(i * cs[0] + j * cs[1]);
+                    for (int j = 0; j < n; j++) out[at + i * n + j] = beta * c.getFloat(i * cs[0] + j * cs[1]);
                 }
             }
+        } else {
+            Arrays.fill(out, at, at + Math.toIntExact(y.size()), 0f);
         }
         FloatArrays.Slice res = residual == null ? null : FloatArrays.slice(residual);
         int aRs = transA ? 1 : k, aCs = transA ? m : 1;

@@ -3,8 +3,7 @@ package dev.onnxrun.runtime.kernels;
 import dev.onnxrun.runtime.Parallel;
 import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,6 +25,7 @@ public final class Gemm {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int VL = SPECIES.length();
+    private static final VectorSpecies<Integer> INT_SPECIES = SPECIES.withLanes(int.class);
     /**
      * Micro-tile rows: 12 rows × 2 vectors = 24 accumulators, plus 2 B vectors and one broadcast A
      * value, fits 32 vector registers (AVX-512); each step's 14 loads (2 vectors, 12 broadcasts
@@ -280,7 +280,8 @@ public final class Gemm {
                                 // Edge tile: compute the full tile into a scratch buffer, then add (or write) the part that exists.
                                 microKernel(kc, packedA, rp * aPanel, packedB, PANEL_ROWS, 0, panel, edge, 0, NR, false);
                                 for (int i = 0; i < rows; i++) {
-                                    for (int j = 0; j < cols; j++) c[cAt + i * ldc + j] = (add ? c[cAt + i * ldc + j] : 0f) + edge[i * NR + j];
+                                    if (add) FloatArrays.addScaled(edge, i * NR, 1f, c, cAt + i * ldc, cols);
+                                    else System.arraycopy(edge, i * NR, c, cAt + i * ldc, cols);
                                 }
                             }
                         }
@@ -502,24 +503,32 @@ public final class Gemm {
         }
     }
 
-    /** Lane i of the first 2-vector rearrange of a 4 × VL transpose: interleaves two rows' values (first half). */
-    private static final VectorShuffle<Float> ZIP_LOW = shuffle(i -> i / 2 + i % 2 * VL), ZIP_HIGH = shuffle(i -> VL / 2 + i / 2 + i % 2 * VL);
-    /** The second rearrange: interleaves pairs of two zipped row pairs, giving each step's four rows side by side. */
-    private static final VectorShuffle<Float> PAIRS_LOW = shuffle(i -> 2 * (i / 4) + (i % 4 < 2 ? i % 4 : VL + i % 4 - 2)),
-            PAIRS_HIGH = shuffle(i -> VL / 2 + 2 * (i / 4) + (i % 4 < 2 ? i % 4 : VL + i % 4 - 2));
+    /** Lane i of the first two-vector select of a 4 × VL transpose: interleaves two rows' values (first half). */
+    private static final IntVector ZIP_LOW = indices(i -> i / 2 + i % 2 * VL), ZIP_HIGH = indices(i -> VL / 2 + i / 2 + i % 2 * VL);
+    /** The second select: interleaves pairs of two zipped row pairs, giving each step's four rows side by side. */
+    private static final IntVector PAIRS_LOW = indices(i -> 2 * (i / 4) + (i % 4 < 2 ? i % 4 : VL + i % 4 - 2)),
+            PAIRS_HIGH = indices(i -> VL / 2 + 2 * (i / 4) + (i % 4 < 2 ? i % 4 : VL + i % 4 - 2));
+    /**
+     * Lane i of the selects that merge the three transposed row groups (rows 0-3, 4-7, 8-11; VL/4
+     * steps each, a step's four rows side by side) into vector j of their panel layout (a step's
+     * twelve rows side by side): FIRST{j} takes lane i from group 0 or 1 (its other lanes are
+     * don't-cares), SECOND{j} keeps that or takes group 2's.
+     */
+    private static final IntVector FIRST0 = merge(0, false), FIRST1 = merge(1, false), FIRST2 = merge(2, false);
+    private static final IntVector SECOND0 = merge(0, true), SECOND1 = merge(1, true), SECOND2 = merge(2, true);
 
-    /** QUARTERS[q]: lanes 4q..4q+3, one step's four rows in a transposed 4 × VL block. */
-    @SuppressWarnings("unchecked")
-    private static final VectorMask<Float>[] QUARTERS = java.util.stream.IntStream.range(0, VL / 4).mapToObj(q -> {
-        boolean[] lanes = new boolean[VL];
-        java.util.Arrays.fill(lanes, 4 * q, 4 * q + 4, true);
-        return VectorMask.fromArray(SPECIES, lanes, 0);
-    }).toArray(VectorMask[]::new);
+    private static IntVector merge(int part, boolean second) {
+        return indices(i -> {
+            int at = part * VL + i, group = at % MR / 4, lane = at / MR * 4 + at % 4;
+            if (second) return group == 2 ? VL + lane : i;
+            return group == 0 ? lane : group == 1 ? VL + lane : 0;
+        });
+    }
 
-    private static VectorShuffle<Float> shuffle(java.util.function.IntUnaryOperator lane) {
+    private static IntVector indices(java.util.function.IntUnaryOperator lane) {
         int[] lanes = new int[VL];
         for (int i = 0; i < VL; i++) lanes[i] = lane.applyAsInt(i);
-        return VectorShuffle.fromArray(SPECIES, lanes, 0);
+        return IntVector.fromArray(INT_SPECIES, lanes, 0);
     }
 
     /**
@@ -527,42 +536,69 @@ public final class Gemm {
      * step's MR values (one per row, zero past {@code rows}) side by side, so the micro-kernel
      * broadcasts them at fixed offsets from one index (three index streams, one per four rows,
      * cost it 5-15 % on strided B, where the loop's scalar work is the limit). A row-major A packs
-     * four rows × VL steps at a time: two rounds of rearranges (a transpose) give each step's four
-     * values side by side, stored a quarter vector at a time under a mask; value by value measured
-     * twice as slow. Weights packed once while a model compiles go value by value
-     * ({@code vectors} false): there the JVM is cold, and vector code not yet compiled by C2 runs
-     * boxed, far slower than a plain loop (resnet18's load took 0.2 s longer).
+     * the panel's twelve rows × VL steps at a time, all in registers: per four rows two rounds of
+     * two-vector selects (a transpose) give each step's four values side by side, and two more
+     * selects per output vector merge the three groups, stored as whole vectors. The selects run on
+     * the values' bits as ints: with float indices each one converts and checks its indices.
+     * Value by value measured twice as slow, and the quarter-vector masked stores this replaced
+     * (one per step and four rows) three times as slow. Weights packed once while a model
+     * compiles go value by value ({@code vectors} false): there the JVM is cold, and vector code
+     * not yet compiled by C2 runs boxed, far slower than a plain loop (resnet18's load took 0.2 s
+     * longer).
      */
     private static void packA(Matrix a, float alpha, int row, int rows, int pc, int kc, float[] dst, int at, boolean vectors) {
         float[] src = a.data();
         int rs = a.rowStride(), cs = a.colStride(), vectorSteps = 0;
-        if (vectors && cs == 1 && rows == MR && VL % 4 == 0) {
+        if (vectors && cs == 1 && MR == 12 && VL % 4 == 0) {
             vectorSteps = kc / VL * VL;
-            for (int g = 0; g < MR / 4; g++) {
-                int r0 = a.offset() + (row + 4 * g) * rs + pc, r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs, o = at + 4 * g;
-                for (int l = 0; l < vectorSteps; l += VL) {
-                    FloatVector v0 = FloatVector.fromArray(SPECIES, src, r0 + l), v1 = FloatVector.fromArray(SPECIES, src, r1 + l);
-                    FloatVector v2 = FloatVector.fromArray(SPECIES, src, r2 + l), v3 = FloatVector.fromArray(SPECIES, src, r3 + l);
-                    FloatVector low01 = v0.rearrange(ZIP_LOW, v1), high01 = v0.rearrange(ZIP_HIGH, v1);
-                    FloatVector low23 = v2.rearrange(ZIP_LOW, v3), high23 = v2.rearrange(ZIP_HIGH, v3);
-                    int d = o + MR * l;
-                    FloatVector t0 = low01.rearrange(PAIRS_LOW, low23).mul(alpha), t1 = low01.rearrange(PAIRS_HIGH, low23).mul(alpha);
-                    FloatVector t2 = high01.rearrange(PAIRS_LOW, high23).mul(alpha), t3 = high01.rearrange(PAIRS_HIGH, high23).mul(alpha);
-                    for (int q = 0; q < VL / 4; q++) {
-                        // lanes 4q..4q+3 of t_k hold step l + k·VL/4 + q's four rows
-                        VectorMask<Float> part = QUARTERS[q];
-                        t0.intoArray(dst, d + q * MR - 4 * q, part);
-                        t1.intoArray(dst, d + (VL / 4 + q) * MR - 4 * q, part);
-                        t2.intoArray(dst, d + (VL / 2 + q) * MR - 4 * q, part);
-                        t3.intoArray(dst, d + (3 * VL / 4 + q) * MR - 4 * q, part);
-                    }
-                }
+            int r0 = a.offset() + row * rs + pc;
+            for (int l = 0; l < vectorSteps; l += VL) {
+                int from = r0 + l;
+                IntVector v0 = rowOrZero(src, from, 0, rows, rs), v1 = rowOrZero(src, from, 1, rows, rs);
+                IntVector v2 = rowOrZero(src, from, 2, rows, rs), v3 = rowOrZero(src, from, 3, rows, rs);
+                IntVector lo01 = ZIP_LOW.selectFrom(v0, v1), hi01 = ZIP_HIGH.selectFrom(v0, v1);
+                IntVector lo23 = ZIP_LOW.selectFrom(v2, v3), hi23 = ZIP_HIGH.selectFrom(v2, v3);
+                IntVector g0s0 = PAIRS_LOW.selectFrom(lo01, lo23), g0s1 = PAIRS_HIGH.selectFrom(lo01, lo23);
+                IntVector g0s2 = PAIRS_LOW.selectFrom(hi01, hi23), g0s3 = PAIRS_HIGH.selectFrom(hi01, hi23);
+                v0 = rowOrZero(src, from, 4, rows, rs); v1 = rowOrZero(src, from, 5, rows, rs);
+                v2 = rowOrZero(src, from, 6, rows, rs); v3 = rowOrZero(src, from, 7, rows, rs);
+                lo01 = ZIP_LOW.selectFrom(v0, v1); hi01 = ZIP_HIGH.selectFrom(v0, v1);
+                lo23 = ZIP_LOW.selectFrom(v2, v3); hi23 = ZIP_HIGH.selectFrom(v2, v3);
+                IntVector g1s0 = PAIRS_LOW.selectFrom(lo01, lo23), g1s1 = PAIRS_HIGH.selectFrom(lo01, lo23);
+                IntVector g1s2 = PAIRS_LOW.selectFrom(hi01, hi23), g1s3 = PAIRS_HIGH.selectFrom(hi01, hi23);
+                v0 = rowOrZero(src, from, 8, rows, rs); v1 = rowOrZero(src, from, 9, rows, rs);
+                v2 = rowOrZero(src, from, 10, rows, rs); v3 = rowOrZero(src, from, 11, rows, rs);
+                lo01 = ZIP_LOW.selectFrom(v0, v1); hi01 = ZIP_HIGH.selectFrom(v0, v1);
+                lo23 = ZIP_LOW.selectFrom(v2, v3); hi23 = ZIP_HIGH.selectFrom(v2, v3);
+                IntVector g2s0 = PAIRS_LOW.selectFrom(lo01, lo23), g2s1 = PAIRS_HIGH.selectFrom(lo01, lo23);
+                IntVector g2s2 = PAIRS_LOW.selectFrom(hi01, hi23), g2s3 = PAIRS_HIGH.selectFrom(hi01, hi23);
+                // g{group}s{k}: VL/4 steps from l + k·VL/4, four rows each; each k fills three vectors of the
+                // panel. All written out: C2 declined to inline a helper taking the vectors, and boxed them, and
+                // loops over the groups and quarters, passing the vectors through a scratch array, packed 1.5-2× slower.
+                int d = at + MR * l, quarter = MR * VL / 4;
+                SECOND0.selectFrom(FIRST0.selectFrom(g0s0, g1s0), g2s0).reinterpretAsFloats().mul(alpha).intoArray(dst, d);
+                SECOND1.selectFrom(FIRST1.selectFrom(g0s0, g1s0), g2s0).reinterpretAsFloats().mul(alpha).intoArray(dst, d + VL);
+                SECOND2.selectFrom(FIRST2.selectFrom(g0s0, g1s0), g2s0).reinterpretAsFloats().mul(alpha).intoArray(dst, d + 2 * VL);
+                SECOND0.selectFrom(FIRST0.selectFrom(g0s1, g1s1), g2s1).reinterpretAsFloats().mul(alpha).intoArray(dst, d + quarter);
+                SECOND1.selectFrom(FIRST1.selectFrom(g0s1, g1s1), g2s1).reinterpretAsFloats().mul(alpha).intoArray(dst, d + quarter + VL);
+                SECOND2.selectFrom(FIRST2.selectFrom(g0s1, g1s1), g2s1).reinterpretAsFloats().mul(alpha).intoArray(dst, d + quarter + 2 * VL);
+                SECOND0.selectFrom(FIRST0.selectFrom(g0s2, g1s2), g2s2).reinterpretAsFloats().mul(alpha).intoArray(dst, d + 2 * quarter);
+                SECOND1.selectFrom(FIRST1.selectFrom(g0s2, g1s2), g2s2).reinterpretAsFloats().mul(alpha).intoArray(dst, d + 2 * quarter + VL);
+                SECOND2.selectFrom(FIRST2.selectFrom(g0s2, g1s2), g2s2).reinterpretAsFloats().mul(alpha).intoArray(dst, d + 2 * quarter + 2 * VL);
+                SECOND0.selectFrom(FIRST0.selectFrom(g0s3, g1s3), g2s3).reinterpretAsFloats().mul(alpha).intoArray(dst, d + 3 * quarter);
+                SECOND1.selectFrom(FIRST1.selectFrom(g0s3, g1s3), g2s3).reinterpretAsFloats().mul(alpha).intoArray(dst, d + 3 * quarter + VL);
+                SECOND2.selectFrom(FIRST2.selectFrom(g0s3, g1s3), g2s3).reinterpretAsFloats().mul(alpha).intoArray(dst, d + 3 * quarter + 2 * VL);
             }
         }
         for (int i = 0; i < MR; i++) {
             int o = at + i, base = a.offset() + (row + i) * rs + pc * cs;
             for (int l = vectorSteps; l < kc; l++) dst[o + MR * l] = i < rows ? alpha * src[base + l * cs] : 0f;
         }
+    }
+
+    /** VL steps of row {@code i} of a panel whose rows start at {@code from}, {@code rs} apart, as bits; zeros past {@code rows}. */
+    private static IntVector rowOrZero(float[] src, int from, int i, int rows, int rs) {
+        return i < rows ? FloatVector.fromArray(SPECIES, src, from + i * rs).reinterpretAsInts() : IntVector.zero(INT_SPECIES);
     }
 
     /**
