@@ -52,15 +52,16 @@ final class Scratch {
 
     /**
      * This thread's table of offsets 0, stride, 2·stride, … (at least {@code count} of them): B's
-     * rows evenly spaced, as {@link Gemm#microKernel} takes them. Rebuilt only for another
-     * stride or a longer count.
+     * rows evenly spaced, as {@link Gemm#microKernel} takes them. Rewritten in place for another
+     * stride (layers of a model differ, and a run must not allocate), made anew only for a longer
+     * count.
      */
     static int[] evenRows(int stride, int count) {
         Buffers b = BUFFERS.get();
-        if (b.evenStride != stride || b.evenRows.length < count) {
-            int[] rows = new int[Math.max(count, b.evenStride == stride ? 2 * b.evenRows.length : 0)];
-            for (int i = 0; i < rows.length; i++) rows[i] = i * stride;
-            b.evenRows = rows;
+        boolean longer = b.evenRows.length < count;
+        if (longer) b.evenRows = new int[Math.max(count, 2 * b.evenRows.length)];
+        if (longer || b.evenStride != stride) {
+            for (int i = 0; i < b.evenRows.length; i++) b.evenRows[i] = i * stride;
             b.evenStride = stride;
         }
         return b.evenRows;
