@@ -8,15 +8,12 @@ import jdk.incubator.vector.VectorSpecies;
  * The float32 implicit-GEMM convolution turned around: vectors run along the filters, and the
  * input's values (one output column each) are broadcast. {@link ConvFloat#gemm} vectorizes the
  * output columns instead, which suits wide maps and short depths; this form suits deep layers on
- * small maps, for three reasons measured on resnet18's 7×7 and 14×14 layers:
+ * small maps, for two reasons measured on resnet18's 7×7 and 14×14 layers:
  * <ul>
  *   <li>filter counts are multiples of the tile's {@link #FR} filters, where a map's columns
  *       (49 + padding on a 7×7 map) fill {@link Gemm#NR}-wide tiles poorly; here tiles of
  *       {@link #COLS} columns cover a row's outputs and skip its padding
  *       ({@link WindowPlanes#tileStarts});</li>
- *   <li>the weights are packed per panel of filters and read at addresses affine in the depth,
- *       so the JIT hoists their bounds checks (the input side, read through the row table, takes
- *       scalar broadcasts): the tile loop runs ~25 % faster than the row-table form;</li>
  *   <li>a panel's weights for one depth block ({@link #DEPTH_BLOCK} steps, 16 KiB at 16 lanes)
  *       stay in L1 while the block's column panels pass.</li>
  * </ul>
@@ -57,14 +54,14 @@ final class ConvByFilters {
     /**
      * Whether a convolution of {@code mg} filters per group over {@code cg·taps} depth steps and
      * the output columns of {@code planes} should run here: deep enough, and cheaper by padded work
-     * weighted by speed. The column-vectorized form reads a k×k convolution's input through its
-     * row table, which measured {@link #ROW_TABLE_COST} times slower per multiply-add than this
-     * tile loop; a 1×1 convolution's rows are evenly spaced and run there at this loop's speed.
+     * weighted by speed. (The column-vectorized form packs its input rows, so its k×k
+     * convolutions run as fast per multiply-add as its 1×1: on squeezenet's 32→128-channel 3×3
+     * over 27×27 it measured 0.41–0.43 ms against 0.43–0.53 here, one thread.)
      */
     static boolean suits(int cg, int taps, int mg, WindowPlanes planes) {
         if ((long) cg * taps < MIN_DEPTH) return false;
         double here = (double) Gemm.roundUp(mg, FR) * planes.tileStarts(COLS).length * COLS;
-        double there = (double) Gemm.roundUp(mg, Gemm.MR) * Gemm.roundUp(planes.columns, Gemm.NR) * (taps == 1 ? 1 : ROW_TABLE_COST);
+        double there = (double) Gemm.roundUp(mg, Gemm.MR) * Gemm.roundUp(planes.columns, Gemm.NR);
         return here * TRANSPOSE_COST <= there;
     }
 
@@ -78,9 +75,6 @@ final class ConvByFilters {
      * over 14×14: 1.26 against 1.30; 2048 to 512 over 7×7: 1.20–1.23 against 1.29–1.32).
      */
     private static final double TRANSPOSE_COST = 1.15;
-
-    /** Time per multiply-add of {@link ConvFloat#gemm}'s tiles reading rows through a table, relative to this form's (one-core microbenchmark, AVX-512). */
-    private static final double ROW_TABLE_COST = 1.25;
 
     /** Floats of {@link #packWeights}' array. */
     static long packedSize(int filters, int groups, int depth) { return (long) groups * Gemm.roundUp(filters / groups, FR) * depth; }

@@ -1,14 +1,14 @@
 package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.Parallel;
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The float32 convolution kernels, on inputs laid out by {@link WindowPlanes}: an implicit GEMM
- * (packed weights times input rows read in place) and a direct depthwise kernel. Both finish each
+ * (packed weights times input rows, packed a column panel at a time for all the filter panels)
+ * and a direct depthwise kernel. Both finish each
  * output tile with the epilogue (bias, residual, activation) while it is in cache.
  */
 final class ConvFloat {
@@ -66,7 +66,6 @@ final class ConvFloat {
         float[] t = pl.direct ? pr.x() : layOut(pr, parallel);
         int imageStride = pl.direct ? pr.channels() * pr.inSp() : pr.channels() * pl.channelStride;
         int[] rowAt = pl.tapRows(cg);
-        int maxRowAt = (cg - 1) * pl.channelStride + pl.lastTapAt;
         int rowPanels = (mg + MR - 1) / MR, colPanels = (pl.columns + NR - 1) / NR;
         int blockPanels = Math.clamp(BLOCK_FLOATS / (rowPanels * MR * NR), 1, colPanels);
         int colBlocks = (colPanels + blockPanels - 1) / blockPanels;
@@ -79,7 +78,7 @@ final class ConvFloat {
         Parallel.RangeBody body = (from, to) -> {
             int ldc = blockPanels * NR;
             float[] acc = Scratch.floats(Scratch.CONV_TILES, (oneBlock ? MR * NR : chunkPanels * MR * ldc) + VL); // the epilogue reads whole vectors
-            float[] edge = null;
+            float[] panel = Scratch.floats(Scratch.B_PANEL, KC * NR);
             for (long task = from; task < to; task++) {
                 int chunk = (int) (task % rowChunks);
                 long unit = task / rowChunks;
@@ -92,27 +91,12 @@ final class ConvFloat {
                     int kc = Math.min(KC, depth - pc);
                     boolean lastDepth = pc + kc == depth;
                     for (int cp = cpFrom; cp < cpTo; cp++) {
-                        int q0 = cp * NR, col = tAt + q0;
-                        float[] bData = t;
-                        int[] bRows = rowAt;
-                        int bFrom = pc;
-                        if (maxRowAt + col + NR > t.length) {
-                            // the input used in place ends inside this tile: copy its columns into a zero-padded panel
-                            if (edge == null) edge = Scratch.floats(Scratch.EDGE_TILE, KC * NR);
-                            int cols = Math.min(NR, t.length - maxRowAt - col);
-                            for (int p = 0; p < kc; p++) {
-                                System.arraycopy(t, rowAt[pc + p] + col, edge, p * NR, cols);
-                                Arrays.fill(edge, p * NR + cols, (p + 1) * NR, 0f);
-                            }
-                            bData = edge;
-                            bRows = Gemm.PANEL_ROWS; // rows NR apart
-                            bFrom = 0;
-                            col = 0;
-                        }
+                        int q0 = cp * NR;
+                        Gemm.packRows(t, rowAt, pc, kc, tAt + q0, panel); // once, for all the filter panels
                         for (int rp = rpFrom; rp < rpTo; rp++) {
                             // one depth block: each tile is stored as soon as it is made, so one tile's space (in L1) serves them all
                             int cAt = oneBlock ? 0 : (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR, tileLd = oneBlock ? NR : ldc;
-                            Gemm.panelKernel(mg - rp * MR, kc, a.panels, a.panelAt(pc, rp), bData, bRows, bFrom, col, acc, cAt, tileLd, pc > 0);
+                            Gemm.panelKernel(mg - rp * MR, kc, a.panels, a.panelAt(pc, rp), panel, 0, acc, cAt, tileLd, pc > 0);
                             if (!lastDepth) continue;
                             int filter = grp * mg + rp * MR;
                             pl.store(acc, cAt, tileLd, Math.min(MR, mg - rp * MR), q0, Math.min(pl.columns, q0 + NR), pr.y(),

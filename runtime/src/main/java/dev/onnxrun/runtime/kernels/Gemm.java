@@ -1,7 +1,7 @@
 package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.Parallel;
-import java.util.stream.IntStream;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -32,9 +32,7 @@ public final class Gemm {
      * from one cache line or two) feed 24 FMAs. On packed B, 256 deep, it measured some 20 % faster
      * than the 6 × 4 tile it replaced: a step loads half as many B vectors (each one split over two
      * cache lines, float arrays being 16 bytes off a line), and a KC-deep B panel (32 KiB) fits
-     * L1. On a strided B (Winograd, 1×1 convolutions) it is 10 % faster 256 deep but 25 % slower
-     * 16 deep, where the fixed cost of a call (bounds checks hoisted per A offset, the C update)
-     * weighs more. With 16 registers (AVX2) some accumulators spill.
+     * L1. With 16 registers (AVX2) some accumulators spill.
      */
     static final int MR = 12;
     /** Rows of {@link #microKernelHalf}. */
@@ -43,8 +41,6 @@ public final class Gemm {
     static final int NR = 2 * VL;
     /** Depth of one packed block; 128 to 384 measured alike within noise for the 12 × 2 tile. */
     static final int KC = 256;
-    /** The offsets of a packed B panel's rows, NR floats apart (KC of them), as {@link #microKernel} takes B's rows. */
-    static final int[] PANEL_ROWS = IntStream.range(0, KC).map(p -> p * NR).toArray();
     /** Rows of A packed at once (a multiple of MR). */
     static final int MC = MR * 32;
     /** Columns of B packed at once (a multiple of NR). */
@@ -275,10 +271,10 @@ public final class Gemm {
                             int cAt = cOffset + (ic0 + rp * MR) * ldc + jc0 + cp * NR;
                             int panel = bAt + cp * kc * NR;
                             if (rows == MR && cols == NR) {
-                                microKernel(kc, packedA, rp * aPanel, packedB, PANEL_ROWS, 0, panel, c, cAt, ldc, add);
+                                microKernel(kc, packedA, rp * aPanel, packedB, panel, c, cAt, ldc, add);
                             } else {
                                 // Edge tile: compute the full tile into a scratch buffer, then add (or write) the part that exists.
-                                microKernel(kc, packedA, rp * aPanel, packedB, PANEL_ROWS, 0, panel, edge, 0, NR, false);
+                                microKernel(kc, packedA, rp * aPanel, packedB, panel, edge, 0, NR, false);
                                 for (int i = 0; i < rows; i++) {
                                     if (add) FloatArrays.addScaled(edge, i * NR, 1f, c, cAt + i * ldc, cols);
                                     else System.arraycopy(edge, i * NR, c, cAt + i * ldc, cols);
@@ -503,6 +499,25 @@ public final class Gemm {
         }
     }
 
+    /**
+     * Packs kc rows of B read in place into a panel as {@link #microKernel} reads it: the NR
+     * floats at {@code src[rowAt[rowFrom + p] + col]} to {@code panel[p·NR]}, those past the end
+     * of {@code src} as zeros.
+     */
+    static void packRows(float[] src, int[] rowAt, int rowFrom, int kc, int col, float[] panel) {
+        for (int p = 0; p < kc; p++) {
+            int from = rowAt[rowFrom + p] + col;
+            if (from + NR <= src.length) {
+                FloatVector.fromArray(SPECIES, src, from).intoArray(panel, p * NR);
+                FloatVector.fromArray(SPECIES, src, from + VL).intoArray(panel, p * NR + VL);
+            } else {
+                int n = Math.max(0, src.length - from);
+                System.arraycopy(src, from, panel, p * NR, n);
+                Arrays.fill(panel, p * NR + n, (p + 1) * NR, 0f);
+            }
+        }
+    }
+
     /** Lane i of the first two-vector select of a 4 × VL transpose: interleaves two rows' values (first half). */
     private static final IntVector ZIP_LOW = indices(i -> i / 2 + i % 2 * VL), ZIP_HIGH = indices(i -> VL / 2 + i / 2 + i % 2 * VL);
     /** The second select: interleaves pairs of two zipped row pairs, giving each step's four rows side by side. */
@@ -603,22 +618,21 @@ public final class Gemm {
 
     /**
      * The product of one packed A panel and kc rows of B, added to the MR×NR tile of C at
-     * {@code cAt} ({@code accumulate}) or written over it. B's row p is the NR floats at
-     * {@code b[rowAt[rowFrom + p] + col]}: rows of a convolution's input read in place, or evenly
-     * spaced rows through a table of their offsets ({@link #PANEL_ROWS} for a packed panel,
-     * {@link Scratch#evenRows} for others). The C update is written out here rather than in a
-     * helper taking vectors: a helper C2 declines to inline makes it box the accumulators,
-     * several times slower.
+     * {@code cAt} ({@code accumulate}) or written over it. B is a packed panel: row p is the NR
+     * floats at {@code pb[bAt + p·NR]} ({@link #packB}, {@link #packRows}). The C update is
+     * written out here rather than in a helper taking vectors: a helper C2 declines to inline
+     * makes it box the accumulators, several times slower.
      *
-     * <p>One form of B's address, and no test inside the loop, because the loop must keep every
-     * value it uses in a register. When rows evenly spaced were a second form, a branch of the
-     * same loop, C2 compiled it well or badly depending on which forms the profile had seen
-     * first: in some JVMs the loop reloaded five or six spilled values from the stack every step
-     * (with bounds checks left inside after a failed loop predicate), and the convolutions on it
-     * ran 10–30 % slower than in others. With the one form, no spill in the disassembly of every
-     * JVM checked, and a table costs a packed 512³ product no more than the stride did.
+     * <p>One form of B, addresses affine in the step, and no test inside the loop, because the
+     * loop must keep every value it uses in a register and C2 must hoist its bounds checks. B's
+     * rows read through a table of offsets (a convolution's input in place) cost a load and two
+     * bounds checks a step: in L1, 128 deep, 155–165 GFLOP/s against 212–224 on a panel (AVX-512,
+     * peak 244), so convolutions pack their rows ({@link #packRows}) once per panel, which all the
+     * filter panels then share. When B had two forms in one loop, C2 compiled it well or badly
+     * depending on which form the profile had seen first (5–8 values reloaded from the stack a
+     * step in some JVMs, convolutions 10–30 % slower).
      */
-    static void microKernel(int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, float[] c, int cAt, int ldc,
+    static void microKernel(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] c, int cAt, int ldc,
                             boolean accumulate) {
         FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
@@ -627,9 +641,9 @@ public final class Gemm {
         FloatVector c8_0 = FloatVector.zero(SPECIES), c8_1 = FloatVector.zero(SPECIES), c9_0 = FloatVector.zero(SPECIES), c9_1 = FloatVector.zero(SPECIES);
         FloatVector c10_0 = FloatVector.zero(SPECIES), c10_1 = FloatVector.zero(SPECIES), c11_0 = FloatVector.zero(SPECIES), c11_1 = FloatVector.zero(SPECIES);
         for (int l = 0; l < kc; l++) {
-            int bo = rowAt[rowFrom + l] + col;
+            int bo = bAt + NR * l;
             int a0 = aAt + MR * l;
-            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bo), b1 = FloatVector.fromArray(SPECIES, b, bo + VL);
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo), b1 = FloatVector.fromArray(SPECIES, pb, bo + VL);
             FloatVector v0 = FloatVector.broadcast(SPECIES, pa[a0]);
             c0_0 = v0.fma(b0, c0_0); c0_1 = v0.fma(b1, c0_1);
             FloatVector v1 = FloatVector.broadcast(SPECIES, pa[a0 + 1]);
@@ -688,10 +702,9 @@ public final class Gemm {
      * MR: all of them): {@link #microKernelHalf} where they fit it, so a last panel of a few
      * filters costs half a full one.
      */
-    static void panelKernel(int rows, int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, float[] c, int cAt, int ldc,
-                            boolean accumulate) {
-        if (rows <= HALF) microKernelHalf(kc, pa, aAt, b, rowAt, rowFrom, col, c, cAt, ldc, accumulate);
-        else microKernel(kc, pa, aAt, b, rowAt, rowFrom, col, c, cAt, ldc, accumulate);
+    static void panelKernel(int rows, int kc, float[] pa, int aAt, float[] pb, int bAt, float[] c, int cAt, int ldc, boolean accumulate) {
+        if (rows <= HALF) microKernelHalf(kc, pa, aAt, pb, bAt, c, cAt, ldc, accumulate);
+        else microKernel(kc, pa, aAt, pb, bAt, c, cAt, ldc, accumulate);
     }
 
     /**
@@ -700,15 +713,15 @@ public final class Gemm {
      * half the multiply-adds of a full panel whose other rows are zero padding. The same packed A
      * and B; only HALF rows of C are written.
      */
-    static void microKernelHalf(int kc, float[] pa, int aAt, float[] b, int[] rowAt, int rowFrom, int col, float[] c, int cAt, int ldc,
+    static void microKernelHalf(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] c, int cAt, int ldc,
                                 boolean accumulate) {
         FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
         FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES);
         for (int l = 0; l < kc; l++) {
-            int bo = rowAt[rowFrom + l] + col;
+            int bo = bAt + NR * l;
             int a0 = aAt + MR * l;
-            FloatVector b0 = FloatVector.fromArray(SPECIES, b, bo), b1 = FloatVector.fromArray(SPECIES, b, bo + VL);
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo), b1 = FloatVector.fromArray(SPECIES, pb, bo + VL);
             FloatVector v0 = FloatVector.broadcast(SPECIES, pa[a0]);
             c0_0 = v0.fma(b0, c0_0); c0_1 = v0.fma(b1, c0_1);
             FloatVector v1 = FloatVector.broadcast(SPECIES, pa[a0 + 1]);

@@ -36,7 +36,9 @@ final class Scratch {
     static final int ACTIVATION_TAIL = 14;
     /** A scalar operand of an elementwise op, as a vector's worth of copies. */
     static final int BROADCAST_A = 15, BROADCAST_B = 16;
-    private static final int SLOTS = 17;
+    /** A packed panel of B's rows read through a table (the convolution GEMM's tasks, Winograd's). */
+    static final int B_PANEL = 17;
+    private static final int SLOTS = 18;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
@@ -52,7 +54,7 @@ final class Scratch {
 
     /**
      * This thread's table of offsets 0, stride, 2·stride, … (at least {@code count} of them): B's
-     * rows evenly spaced, as {@link Gemm#microKernel} takes them. Rewritten in place for another
+     * rows evenly spaced, as {@link Gemm#packRows} takes them. Rewritten in place for another
      * stride (layers of a model differ, and a run must not allocate), made anew only for a longer
      * count.
      */

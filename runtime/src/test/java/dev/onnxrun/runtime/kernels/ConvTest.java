@@ -138,7 +138,7 @@ class ConvTest {
     void filterVectorizedFormMatchesDoubles() {
         Random r = new Random(25);
         Case[] cases = {
-            new Case(l(1, 64, 7, 9), 100, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 1),
+            new Case(l(1, 128, 7, 9), 120, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 1),
             new Case(l(2, 128, 14, 13), 64, l(3, 3), l(2, 2), l(1, 1), l(1, 0, 1, 1), 1),
             new Case(l(1, 128, 9, 11), 128, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 2),
             new Case(l(1, 64, 7, 7), 120, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 1),
