@@ -362,6 +362,15 @@ final class WindowPlanes {
     }
 
     /**
+     * Where columns [q, q + n) go within an output channel if they are n consecutive outputs (all
+     * in one output row, or all outputs where the columns are the outputs), else −1.
+     */
+    int outputRun(int q, int n) {
+        int row = q / rowWidth, col = q - row * rowWidth;
+        return row < rowOut.length && rowOut[row] >= 0 && col + n <= rowValid ? rowOut[row] + col : -1;
+    }
+
+    /**
      * Writes columns [q0, q1) of {@code rows} output channels to the output: row r, held at
      * {@code src[srcAt + r·srcStride + q - q0]}, goes to the channel at {@code y[yAt + r·yStride]}
      * as act(value + bias[biasAt + r] + residual), bias and residual optional (y[i]'s residual

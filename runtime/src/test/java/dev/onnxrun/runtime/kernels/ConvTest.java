@@ -164,6 +164,41 @@ class ConvTest {
     }
 
     /**
+     * The column-vectorized GEMM with its epilogue in registers ({@link Gemm#microKernelOut}: one
+     * depth block, no residual, a clamp): tiles of consecutive outputs go straight to Y, the
+     * others (across a row's end, past the last output, a last panel of a few filters) through
+     * the scratch tile. A 1×1 convolution read in place, a padded 3×3 (rows of 37 outputs) and a
+     * stride-2 3×3; with Relu6, and with no activation ({@link #checkAgainstDoubles}).
+     */
+    @Test
+    void columnFormEpilogueInRegistersMatchesDoubles() {
+        Random r = new Random(27);
+        Case[] cases = {
+            new Case(l(1, 16, 20, 20), 28, l(1, 1), l(1, 1), l(1, 1), l(0, 0, 0, 0), 1),
+            new Case(l(2, 4, 9, 37), 24, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 1),
+            new Case(l(1, 3, 70, 70), 16, l(3, 3), l(2, 2), l(1, 1), l(0, 0, 0, 0), 1),
+        };
+        Activation relu6 = new Activation(Activation.Kind.CLIP, 0f, 6f);
+        try (Parallel par = new Parallel(2)) {
+            for (Case c : cases) {
+                Windows.Geometry g = Conv.convGeometry(c.x(), c.w(), c.params());
+                int channels = (int) c.x()[1], filters = (int) c.filters();
+                assertTrue(Conv.winogradTiling(g, 1, channels, filters) == null && !Conv.byFilters(g, 1, channels, filters), c.toString());
+                checkAgainstDoubles(c, r, par);
+                Tensor x = RandomTensors.uniform(r, c.x()), w = RandomTensors.uniform(r, c.w()), b = RandomTensors.uniform(r, c.filters());
+                Tensor expected = Conv.conv(Cast.cast(x, DType.DOUBLE, false), Cast.cast(w, DType.DOUBLE, false), Cast.cast(b, DType.DOUBLE, false),
+                        c.params(), ExecContext.singleThreaded());
+                for (Parallel p : new Parallel[] {Parallel.SERIAL, par}) {
+                    Tensor clipped = Conv.conv(ArenaSlices.slice(x), w, Conv.pack(w, c.params()), b, null, relu6, c.params(), ArenaSlices.context(p));
+                    for (long j = 0; j < expected.size(); j++) {
+                        assertEquals(Math.min(6, Math.max(0, expected.getDouble(j))), clipped.getFloat(j), 1e-4, c + " Relu6 at " + j);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * The 3×3 depthwise kernels ({@link DepthwiseRows}, checked to apply), strides 1 and 2: rows
      * shorter than, as long as and longer than a vector (or two, at stride 2), one to a few rows,
      * every pad of 0 or 1, batches; with a clamp applied in registers (Relu6, no residual) as well
