@@ -75,7 +75,7 @@ final class ConvFloat {
         int rowChunks = threaded && units < 4L * parallel.threads() ? (int) Math.min(rowPanels, (4L * parallel.threads() + units - 1) / units) : 1;
         int chunkPanels = (rowPanels + rowChunks - 1) / rowChunks;
         boolean oneBlock = depth <= KC;
-        boolean intoY = oneBlock && pr.residual() == null && pr.act().isClamp(); // tiles may take Gemm.microKernelOut
+        boolean intoY = oneBlock && pr.act().isClamp(); // tiles may take Gemm.microKernelOut
         float low = pr.act().clampLow(), high = pr.act().clampHigh();
         Parallel.RangeBody body = (from, to) -> {
             int ldc = blockPanels * NR;
@@ -95,13 +95,14 @@ final class ConvFloat {
                     for (int cp = cpFrom; cp < cpTo; cp++) {
                         int q0 = cp * NR;
                         Gemm.packRows(t, rowAt, pc, kc, tAt + q0, panel); // once, for all the filter panels
-                        // a whole tile of consecutive outputs, one depth block, a clamp: epilogue in registers, straight to Y
+                        // a whole tile of consecutive outputs, one depth block, a clamp after the sum: epilogue in registers, straight to Y
                         int run = intoY ? pl.outputRun(q0, NR) : -1;
                         for (int rp = rpFrom; rp < rpTo; rp++) {
                             if (run >= 0 && mg - rp * MR >= MR) {
                                 int filter = grp * mg + rp * MR;
-                                Gemm.microKernelOut(kc, a.panels, a.panelAt(pc, rp), panel, 0, pr.y(),
-                                        pr.yAt() + (b * pr.filters() + filter) * pr.outSp() + run, pr.outSp(), pr.bias(), filter, low, high);
+                                int yAt = pr.yAt() + (b * pr.filters() + filter) * pr.outSp() + run;
+                                Gemm.microKernelOut(kc, a.panels, a.panelAt(pc, rp), panel, 0, pr.y(), yAt, pr.outSp(), pr.bias(), filter,
+                                        pr.residual(), yAt + pr.residualShift(), low, high);
                                 continue;
                             }
                             // one depth block: each tile is stored as soon as it is made, so one tile's space (in L1) serves them all

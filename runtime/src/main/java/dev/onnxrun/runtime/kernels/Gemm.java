@@ -699,8 +699,9 @@ public final class Gemm {
 
     /**
      * {@link #microKernel} over one whole depth block with the convolution epilogue in registers:
-     * row i of the tile, plus {@code bias[biasAt + i]} (none when null) and limited to
-     * [low, high], goes straight to {@code y[yAt + i·yStride]}, NR consecutive outputs. Shallow
+     * row i of the tile, plus {@code bias[biasAt + i]} and the residual's row at
+     * {@code residual[residualAt + i·yStride]} (each none when null) and limited to [low, high],
+     * goes straight to {@code y[yAt + i·yStride]}, NR consecutive outputs. Shallow
      * convolutions (16 to 64 deep, mobilenet's and squeezenet's 1×1 layers) spent as long in the
      * tile's store through a scratch tile and {@link WindowPlanes#store} as in its multiply-adds:
      * mobilenet's 16→96 1×1 over 112×112 took 0.47–0.54 ms this way against 0.57–0.59.
@@ -710,7 +711,7 @@ public final class Gemm {
      * (NodeCountInliningCutoff), boxing every vector passed to it (four times slower).
      */
     static void microKernelOut(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] y, int yAt, int yStride,
-                               float[] bias, int biasAt, float low, float high) {
+                               float[] bias, int biasAt, float[] residual, int residualAt, float low, float high) {
         FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
         FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES);
@@ -746,30 +747,44 @@ public final class Gemm {
             FloatVector v11 = FloatVector.broadcast(SPECIES, pa[a0 + 11]);
             c11_0 = v11.fma(b0, c11_0); c11_1 = v11.fma(b1, c11_1);
         }
-        FloatVector bias0 = FloatVector.broadcast(SPECIES, bias == null ? 0f : bias[biasAt]);
-        FloatVector bias1 = FloatVector.broadcast(SPECIES, bias == null ? 0f : bias[biasAt + 1]);
-        FloatVector bias2 = FloatVector.broadcast(SPECIES, bias == null ? 0f : bias[biasAt + 2]);
-        FloatVector bias3 = FloatVector.broadcast(SPECIES, bias == null ? 0f : bias[biasAt + 3]);
-        FloatVector bias4 = FloatVector.broadcast(SPECIES, bias == null ? 0f : bias[biasAt + 4]);
-        FloatVector bias5 = FloatVector.broadcast(SPECIES, bias == null ? 0f : bias[biasAt + 5]);
-        FloatVector bias6 = FloatVector.broadcast(SPECIES, bias == null ? 0f : bias[biasAt + 6]);
-        FloatVector bias7 = FloatVector.broadcast(SPECIES, bias == null ? 0f : bias[biasAt + 7]);
-        FloatVector bias8 = FloatVector.broadcast(SPECIES, bias == null ? 0f : bias[biasAt + 8]);
-        FloatVector bias9 = FloatVector.broadcast(SPECIES, bias == null ? 0f : bias[biasAt + 9]);
-        FloatVector bias10 = FloatVector.broadcast(SPECIES, bias == null ? 0f : bias[biasAt + 10]);
-        FloatVector bias11 = FloatVector.broadcast(SPECIES, bias == null ? 0f : bias[biasAt + 11]);
-        c0_0.add(bias0).max(low).min(high).intoArray(y, yAt); c0_1.add(bias0).max(low).min(high).intoArray(y, yAt + VL);
-        c1_0.add(bias1).max(low).min(high).intoArray(y, yAt + 1 * yStride); c1_1.add(bias1).max(low).min(high).intoArray(y, yAt + 1 * yStride + VL);
-        c2_0.add(bias2).max(low).min(high).intoArray(y, yAt + 2 * yStride); c2_1.add(bias2).max(low).min(high).intoArray(y, yAt + 2 * yStride + VL);
-        c3_0.add(bias3).max(low).min(high).intoArray(y, yAt + 3 * yStride); c3_1.add(bias3).max(low).min(high).intoArray(y, yAt + 3 * yStride + VL);
-        c4_0.add(bias4).max(low).min(high).intoArray(y, yAt + 4 * yStride); c4_1.add(bias4).max(low).min(high).intoArray(y, yAt + 4 * yStride + VL);
-        c5_0.add(bias5).max(low).min(high).intoArray(y, yAt + 5 * yStride); c5_1.add(bias5).max(low).min(high).intoArray(y, yAt + 5 * yStride + VL);
-        c6_0.add(bias6).max(low).min(high).intoArray(y, yAt + 6 * yStride); c6_1.add(bias6).max(low).min(high).intoArray(y, yAt + 6 * yStride + VL);
-        c7_0.add(bias7).max(low).min(high).intoArray(y, yAt + 7 * yStride); c7_1.add(bias7).max(low).min(high).intoArray(y, yAt + 7 * yStride + VL);
-        c8_0.add(bias8).max(low).min(high).intoArray(y, yAt + 8 * yStride); c8_1.add(bias8).max(low).min(high).intoArray(y, yAt + 8 * yStride + VL);
-        c9_0.add(bias9).max(low).min(high).intoArray(y, yAt + 9 * yStride); c9_1.add(bias9).max(low).min(high).intoArray(y, yAt + 9 * yStride + VL);
-        c10_0.add(bias10).max(low).min(high).intoArray(y, yAt + 10 * yStride); c10_1.add(bias10).max(low).min(high).intoArray(y, yAt + 10 * yStride + VL);
-        c11_0.add(bias11).max(low).min(high).intoArray(y, yAt + 11 * yStride); c11_1.add(bias11).max(low).min(high).intoArray(y, yAt + 11 * yStride + VL);
+        c0_0 = c0_0.add(bias == null ? 0f : bias[biasAt]); c0_1 = c0_1.add(bias == null ? 0f : bias[biasAt]);
+        c1_0 = c1_0.add(bias == null ? 0f : bias[biasAt + 1]); c1_1 = c1_1.add(bias == null ? 0f : bias[biasAt + 1]);
+        c2_0 = c2_0.add(bias == null ? 0f : bias[biasAt + 2]); c2_1 = c2_1.add(bias == null ? 0f : bias[biasAt + 2]);
+        c3_0 = c3_0.add(bias == null ? 0f : bias[biasAt + 3]); c3_1 = c3_1.add(bias == null ? 0f : bias[biasAt + 3]);
+        c4_0 = c4_0.add(bias == null ? 0f : bias[biasAt + 4]); c4_1 = c4_1.add(bias == null ? 0f : bias[biasAt + 4]);
+        c5_0 = c5_0.add(bias == null ? 0f : bias[biasAt + 5]); c5_1 = c5_1.add(bias == null ? 0f : bias[biasAt + 5]);
+        c6_0 = c6_0.add(bias == null ? 0f : bias[biasAt + 6]); c6_1 = c6_1.add(bias == null ? 0f : bias[biasAt + 6]);
+        c7_0 = c7_0.add(bias == null ? 0f : bias[biasAt + 7]); c7_1 = c7_1.add(bias == null ? 0f : bias[biasAt + 7]);
+        c8_0 = c8_0.add(bias == null ? 0f : bias[biasAt + 8]); c8_1 = c8_1.add(bias == null ? 0f : bias[biasAt + 8]);
+        c9_0 = c9_0.add(bias == null ? 0f : bias[biasAt + 9]); c9_1 = c9_1.add(bias == null ? 0f : bias[biasAt + 9]);
+        c10_0 = c10_0.add(bias == null ? 0f : bias[biasAt + 10]); c10_1 = c10_1.add(bias == null ? 0f : bias[biasAt + 10]);
+        c11_0 = c11_0.add(bias == null ? 0f : bias[biasAt + 11]); c11_1 = c11_1.add(bias == null ? 0f : bias[biasAt + 11]);
+        if (residual != null) {
+            c0_0 = c0_0.add(FloatVector.fromArray(SPECIES, residual, residualAt)); c0_1 = c0_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + VL));
+            c1_0 = c1_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 1 * yStride)); c1_1 = c1_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 1 * yStride + VL));
+            c2_0 = c2_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 2 * yStride)); c2_1 = c2_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 2 * yStride + VL));
+            c3_0 = c3_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 3 * yStride)); c3_1 = c3_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 3 * yStride + VL));
+            c4_0 = c4_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 4 * yStride)); c4_1 = c4_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 4 * yStride + VL));
+            c5_0 = c5_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 5 * yStride)); c5_1 = c5_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 5 * yStride + VL));
+            c6_0 = c6_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 6 * yStride)); c6_1 = c6_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 6 * yStride + VL));
+            c7_0 = c7_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 7 * yStride)); c7_1 = c7_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 7 * yStride + VL));
+            c8_0 = c8_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 8 * yStride)); c8_1 = c8_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 8 * yStride + VL));
+            c9_0 = c9_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 9 * yStride)); c9_1 = c9_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 9 * yStride + VL));
+            c10_0 = c10_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 10 * yStride)); c10_1 = c10_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 10 * yStride + VL));
+            c11_0 = c11_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 11 * yStride)); c11_1 = c11_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 11 * yStride + VL));
+        }
+        c0_0.max(low).min(high).intoArray(y, yAt); c0_1.max(low).min(high).intoArray(y, yAt + VL);
+        c1_0.max(low).min(high).intoArray(y, yAt + 1 * yStride); c1_1.max(low).min(high).intoArray(y, yAt + 1 * yStride + VL);
+        c2_0.max(low).min(high).intoArray(y, yAt + 2 * yStride); c2_1.max(low).min(high).intoArray(y, yAt + 2 * yStride + VL);
+        c3_0.max(low).min(high).intoArray(y, yAt + 3 * yStride); c3_1.max(low).min(high).intoArray(y, yAt + 3 * yStride + VL);
+        c4_0.max(low).min(high).intoArray(y, yAt + 4 * yStride); c4_1.max(low).min(high).intoArray(y, yAt + 4 * yStride + VL);
+        c5_0.max(low).min(high).intoArray(y, yAt + 5 * yStride); c5_1.max(low).min(high).intoArray(y, yAt + 5 * yStride + VL);
+        c6_0.max(low).min(high).intoArray(y, yAt + 6 * yStride); c6_1.max(low).min(high).intoArray(y, yAt + 6 * yStride + VL);
+        c7_0.max(low).min(high).intoArray(y, yAt + 7 * yStride); c7_1.max(low).min(high).intoArray(y, yAt + 7 * yStride + VL);
+        c8_0.max(low).min(high).intoArray(y, yAt + 8 * yStride); c8_1.max(low).min(high).intoArray(y, yAt + 8 * yStride + VL);
+        c9_0.max(low).min(high).intoArray(y, yAt + 9 * yStride); c9_1.max(low).min(high).intoArray(y, yAt + 9 * yStride + VL);
+        c10_0.max(low).min(high).intoArray(y, yAt + 10 * yStride); c10_1.max(low).min(high).intoArray(y, yAt + 10 * yStride + VL);
+        c11_0.max(low).min(high).intoArray(y, yAt + 11 * yStride); c11_1.max(low).min(high).intoArray(y, yAt + 11 * yStride + VL);
     }
 
     /**

@@ -165,10 +165,10 @@ class ConvTest {
 
     /**
      * The column-vectorized GEMM with its epilogue in registers ({@link Gemm#microKernelOut}: one
-     * depth block, no residual, a clamp): tiles of consecutive outputs go straight to Y, the
-     * others (across a row's end, past the last output, a last panel of a few filters) through
-     * the scratch tile. A 1×1 convolution read in place, a padded 3×3 (rows of 37 outputs) and a
-     * stride-2 3×3; with Relu6, and with no activation ({@link #checkAgainstDoubles}).
+     * depth block, a clamp): tiles of consecutive outputs go straight to Y, the others (across a
+     * row's end, past the last output, a last panel of a few filters) through the scratch tile.
+     * A 1×1 convolution read in place, a padded 3×3 (rows of 37 outputs) and a stride-2 3×3;
+     * with Relu6, with no activation, and with a residual and Relu ({@link #checkAgainstDoubles}).
      */
     @Test
     void columnFormEpilogueInRegistersMatchesDoubles() {
