@@ -18,6 +18,14 @@ final class ConvFloat {
     private static final int VL = SPECIES.length(), MR = Gemm.MR, NR = Gemm.NR, KC = Gemm.KC;
     /** Floats of accumulator tiles per task: a column block of all its filters stays in L2 across depth blocks. */
     private static final int BLOCK_FLOATS = 1 << 15;
+    /**
+     * Up to this depth, whole tiles take {@link Gemm#microKernelOut} (the epilogue in registers,
+     * straight to Y). Below it the store through the scratch tile cost as much as the tile's
+     * multiply-adds (a 16-deep 1×1 over 112×112: 0.39 of 0.64 ms), at 144 deep only 10–13 %;
+     * and each model that uses the method pays for it in its first run, boxed until C2 compiles
+     * it (resnet18's first run 631–661 ms against 437–454 with it in its 147-deep first layer).
+     */
+    private static final int INTO_Y_DEPTH = 64;
     /** Below this many multiply-adds a convolution runs on one thread: handing work over costs more. */
     private static final long PARALLEL_THRESHOLD = 1L << 17;
 
@@ -75,7 +83,7 @@ final class ConvFloat {
         int rowChunks = threaded && units < 4L * parallel.threads() ? (int) Math.min(rowPanels, (4L * parallel.threads() + units - 1) / units) : 1;
         int chunkPanels = (rowPanels + rowChunks - 1) / rowChunks;
         boolean oneBlock = depth <= KC;
-        boolean intoY = oneBlock && pr.act().isClamp(); // tiles may take Gemm.microKernelOut
+        boolean intoY = depth <= INTO_Y_DEPTH && pr.act().isClamp(); // tiles may take Gemm.microKernelOut
         float low = pr.act().clampLow(), high = pr.act().clampHigh();
         Parallel.RangeBody body = (from, to) -> {
             int ldc = blockPanels * NR;

@@ -164,8 +164,8 @@ class ConvTest {
     }
 
     /**
-     * The column-vectorized GEMM with its epilogue in registers ({@link Gemm#microKernelOut}: one
-     * depth block, a clamp): tiles of consecutive outputs go straight to Y, the others (across a
+     * The column-vectorized GEMM with its epilogue in registers ({@link Gemm#microKernelOut}: at
+     * most 64 deep, a clamp): tiles of consecutive outputs go straight to Y, the others (across a
      * row's end, past the last output, a last panel of a few filters) through the scratch tile.
      * A 1×1 convolution read in place, a padded 3×3 (rows of 37 outputs) and a stride-2 3×3;
      * with Relu6, with no activation, and with a residual and Relu ({@link #checkAgainstDoubles}).
