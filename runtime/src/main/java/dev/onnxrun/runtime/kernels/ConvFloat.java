@@ -103,7 +103,7 @@ final class ConvFloat {
                     for (int cp = cpFrom; cp < cpTo; cp++) {
                         int q0 = cp * NR;
                         Gemm.packRows(t, rowAt, pc, kc, tAt + q0, panel); // once, for all the filter panels
-                        // a whole tile of consecutive outputs, one depth block, a clamp after the sum: epilogue in registers, straight to Y
+                        // a whole tile of consecutive outputs, shallow, a clamp after the sum: epilogue in registers, straight to Y
                         int run = intoY ? pl.outputRun(q0, NR) : -1;
                         for (int rp = rpFrom; rp < rpTo; rp++) {
                             if (run >= 0 && mg - rp * MR >= MR) {

@@ -505,16 +505,23 @@ public final class Gemm {
      * of {@code src} as zeros.
      */
     static void packRows(float[] src, int[] rowAt, int rowFrom, int kc, int col, float[] panel) {
-        for (int p = 0; p < kc; p++) {
-            int from = rowAt[rowFrom + p] + col;
-            if (from + NR <= src.length) {
-                FloatVector.fromArray(SPECIES, src, from).intoArray(panel, p * NR);
-                FloatVector.fromArray(SPECIES, src, from + VL).intoArray(panel, p * NR + VL);
-            } else {
-                int n = Math.max(0, src.length - from);
-                System.arraycopy(src, from, panel, p * NR, n);
-                Arrays.fill(panel, p * NR + n, (p + 1) * NR, 0f);
-            }
+        for (int p = 0; p < kc; p++) packRow(src, rowAt[rowFrom + p] + col, panel, p * NR);
+    }
+
+    /** {@link #packRows} for rows evenly spaced: row p at {@code src[from + p·stride]}. */
+    static void packRows(float[] src, int from, int stride, int kc, float[] panel) {
+        for (int p = 0; p < kc; p++) packRow(src, from + p * stride, panel, p * NR);
+    }
+
+    /** The NR floats at {@code src[from]} to {@code panel[at]}, those past the end of {@code src} as zeros. */
+    private static void packRow(float[] src, int from, float[] panel, int at) {
+        if (from + NR <= src.length) {
+            FloatVector.fromArray(SPECIES, src, from).intoArray(panel, at);
+            FloatVector.fromArray(SPECIES, src, from + VL).intoArray(panel, at + VL);
+        } else {
+            int n = Math.max(0, src.length - from);
+            System.arraycopy(src, from, panel, at, n);
+            Arrays.fill(panel, at + n, at + NR, 0f);
         }
     }
 
@@ -706,7 +713,9 @@ public final class Gemm {
      * tile's store through a scratch tile and {@link WindowPlanes#store} as in its multiply-adds:
      * mobilenet's 16→96 1×1 over 112×112 took 0.47–0.54 ms this way against 0.57–0.59.
      * A method of its own: the same epilogue inside {@link #microKernel} made plain GEMMs 20 %
-     * slower with an identical inner loop (code layout), so the loop is written out twice. The
+     * slower with an identical inner loop (code layout), and one method with both epilogues was
+     * too large for C1 in some JVMs ("out of virtual registers"; the GEMM then ran interpreted
+     * until C2 came), so the loop is written out twice. The
      * clamp is max and min, not {@link FloatFastPaths#clamp}: C2 declined to inline that here
      * (NodeCountInliningCutoff), boxing every vector passed to it (four times slower).
      */

@@ -48,25 +48,6 @@ final class Scratch {
         final WindowPlanes[] layout = new WindowPlanes[SLOTS];
         final float[] padding = new float[SLOTS];
         final int[] prepared = new int[SLOTS];
-        int[] evenRows = new int[0];
-        int evenStride;
-    }
-
-    /**
-     * This thread's table of offsets 0, stride, 2·stride, … (at least {@code count} of them): B's
-     * rows evenly spaced, as {@link Gemm#packRows} takes them. Rewritten in place for another
-     * stride (layers of a model differ, and a run must not allocate), made anew only for a longer
-     * count.
-     */
-    static int[] evenRows(int stride, int count) {
-        Buffers b = BUFFERS.get();
-        boolean longer = b.evenRows.length < count;
-        if (longer) b.evenRows = new int[Math.max(count, 2 * b.evenRows.length)];
-        if (longer || b.evenStride != stride) {
-            for (int i = 0; i < b.evenRows.length; i++) b.evenRows[i] = i * stride;
-            b.evenStride = stride;
-        }
-        return b.evenRows;
     }
 
     /** This thread's buffer for {@code slot}, at least {@code n} floats long. */

@@ -168,14 +168,14 @@ final class Winograd {
             float[] products = Scratch.floats(Scratch.WINOGRAD_PRODUCTS, filtersPad * nn * rowStride);
             long gemmWork = (long) nn * filtersPad * channels * tilesPad;
             (gemmWork < (1L << 17) ? Parallel.SERIAL : parallel).forRange((long) nn * colPanels, (from, to) -> {
-                int[] channelRows = Scratch.evenRows(nn * rowStride, channels); // channel c's rows start c·nn·rowStride into v
                 float[] panel = Scratch.floats(Scratch.B_PANEL, KC * NR);
                 for (long task = from; task < to; task++) {
                     int xi = (int) (task / colPanels), cp = (int) (task % colPanels);
                     Gemm.PackedA a = u[xi];
                     for (int pc = 0; pc < channels; pc += KC) {
                         int kc = Math.min(KC, channels - pc);
-                        Gemm.packRows(v, channelRows, pc, kc, xi * rowStride + cp * NR, panel);
+                        // channel c's rows start c·nn·rowStride into v
+                        Gemm.packRows(v, (pc * nn + xi) * rowStride + cp * NR, nn * rowStride, kc, panel);
                         for (int rp = 0; rp < filtersPad / MR; rp++) {
                             Gemm.panelKernel(filters - rp * MR, kc, a.panels, a.panelAt(pc, rp), panel, 0,
                                     products, (rp * MR * nn + xi) * rowStride + cp * NR, nn * rowStride, pc > 0);
