@@ -75,12 +75,12 @@ final class ConvFloat {
         int imageStride = pl.direct ? pr.channels() * pr.inSp() : pr.channels() * pl.channelStride;
         int[] rowAt = pl.tapRows(cg);
         int rowPanels = (mg + MR - 1) / MR, colPanels = (pl.columns + NR - 1) / NR;
-        int blockPanels = Math.clamp(BLOCK_FLOATS / (rowPanels * MR * NR), 1, colPanels);
-        int colBlocks = (colPanels + blockPanels - 1) / blockPanels;
-        long units = (long) pr.batch() * pr.groups() * colBlocks;
         boolean threaded = threaded(pr, depth, parallel);
-        // few units: split the filters too, so each thread gets work
-        int rowChunks = threaded && units < 4L * parallel.threads() ? (int) Math.min(rowPanels, (4L * parallel.threads() + units - 1) / units) : 1;
+        long images = (long) pr.batch() * pr.groups(), wanted = threaded ? 4L * parallel.threads() : 1;
+        int blockPanels = blockPanels(rowPanels, colPanels, (wanted + images - 1) / images);
+        int colBlocks = (colPanels + blockPanels - 1) / blockPanels;
+        long units = images * colBlocks;
+        int rowChunks = units < wanted ? (int) Math.min(rowPanels, (wanted + units - 1) / units) : 1;
         int chunkPanels = (rowPanels + rowChunks - 1) / rowChunks;
         boolean oneBlock = depth <= KC;
         boolean intoY = depth <= INTO_Y_DEPTH && pr.act().isClamp(); // tiles may take Gemm.microKernelOut
@@ -128,6 +128,17 @@ final class ConvFloat {
         };
         if (threaded) parallel.forRange(units * rowChunks, body);
         else body.run(0, units * rowChunks);
+    }
+
+    /**
+     * Column panels per task: as many as keep a block's accumulator tiles in L2, fewer where that
+     * leaves under {@code blocksWanted} blocks, so each thread gets work. (Splitting the filters
+     * instead would make every part pack the same column panels.)
+     */
+    private static int blockPanels(int rowPanels, int colPanels, long blocksWanted) {
+        int fit = Math.clamp(BLOCK_FLOATS / (rowPanels * MR * NR), 1, colPanels);
+        int blocks = (int) Math.min(colPanels, blocksWanted);
+        return Math.min(fit, (colPanels + blocks - 1) / blocks);
     }
 
     /** Whether a convolution GEMM over {@code depth} steps is worth spreading over the pool ({@link #gemm}, {@link ConvByFilters}). */
