@@ -7,6 +7,7 @@ import dev.onnxrun.compiler.ir.ValueInfo;
 import dev.onnxrun.compiler.ir.ValueType;
 import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.OnnxrunException;
+import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import dev.onnxrun.runtime.Value;
 import java.util.HashMap;
@@ -54,7 +55,10 @@ public final class Session implements AutoCloseable {
     private Map<String, Value> runValues(Map<String, ? extends Value> inputs, Profile profile) {
         if (closed) throw new IllegalStateException("session is closed");
         checkInputs(inputs);
-        Value[] results = model.plan().execute(new HashMap<>(inputs), new ExecContext(ExecContext.Scope.EMPTY, model.parallel()), workspace, profile);
+        Value[] results;
+        try (Parallel.Running running = model.parallel().running()) {
+            results = model.plan().execute(new HashMap<>(inputs), new ExecContext(ExecContext.Scope.EMPTY, model.parallel()), workspace, profile);
+        }
         Map<String, Value> out = new LinkedHashMap<>();
         List<String> names = model.plan().outputNames();
         for (int i = 0; i < names.size(); i++) out.put(names.get(i), results[i]);

@@ -11,10 +11,12 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The calling thread works too: it publishes the range, takes chunks itself alongside
  * {@code threads - 1} resident workers, and waits only for chunks already under way. A range
  * is cut into a few chunks per thread, taken by whichever thread is free: on a shared machine a
- * worker that starts late then costs at most a chunk, not a whole share. Workers spin briefly
- * between ranges before parking: a model's kernels often hand out ranges microseconds apart,
- * and waking a parked thread costs tens of microseconds; longer spins measured worse on a
- * loaded machine, where spinning threads lose their turn to run. A range started
+ * worker that starts late then costs at most a chunk, not a whole share. While a model runs
+ * ({@link #running}) workers spin between ranges instead of parking: waking a parked thread
+ * costs tens of microseconds, and a kernel's serial part (a 1×1 stride-2 convolution's input
+ * gather, 22 µs) was enough for the worker to park and join the next range late. Outside runs
+ * they spin briefly before parking; longer idle spins measured worse on a loaded machine,
+ * where spinning threads lose their turn to run. A range started
  * while another is running (nested, or from a second session sharing the pool) runs on its
  * caller alone.
  */
@@ -30,6 +32,8 @@ public final class Parallel implements AutoCloseable {
     private final Thread[] workers;
     /** Held while a range is being run: a range started meanwhile runs serially on its caller. */
     private final AtomicBoolean busy = new AtomicBoolean();
+    /** Runs under way ({@link #running}): while any is, idle workers spin instead of parking. */
+    private final AtomicInteger runs = new AtomicInteger();
     /** The latest range; workers look for a new one by identity. */
     private volatile Range current;
     private volatile boolean closed;
@@ -82,6 +86,30 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
+    /**
+     * Marks a model run under way until the returned handle is closed, so that idle workers
+     * spin rather than park between its kernels' ranges. Wakes parked workers as it begins,
+     * so they are spinning by the first range. Runs may overlap.
+     */
+    public Running running() {
+        if (runs.getAndIncrement() == 0) for (Thread w : workers) LockSupport.unpark(w);
+        return new Running();
+    }
+
+    /** A run under way ({@link #running}); closing it ends it (once). */
+    public final class Running implements AutoCloseable {
+        private boolean ended;
+
+        private Running() {}
+
+        @Override
+        public void close() {
+            if (ended) return;
+            ended = true;
+            runs.decrementAndGet();
+        }
+    }
+
     /** Runs {@code body} over [0, n), split into at most {@code 4·threads()} chunks (one call of body each). */
     public void forRange(long n, RangeBody body) {
         if (n <= 0) return;
@@ -130,12 +158,21 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    /** Spins, then parks, until a range other than {@code seen} is published or the pool closes. */
+    /**
+     * Spins, then parks, until a range other than {@code seen} is published or the pool closes;
+     * spins on while a run is under way, and for a moment after.
+     */
     private void idle(Range seen) {
         long spinUntil = System.nanoTime() + SPIN_NANOS;
         while (current == seen && !closed) {
-            if (System.nanoTime() < spinUntil) Thread.onSpinWait();
-            else LockSupport.park(this);
+            if (runs.get() > 0) {
+                spinUntil = System.nanoTime() + SPIN_NANOS;
+                Thread.onSpinWait();
+            } else if (System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(this);
+            }
         }
     }
 

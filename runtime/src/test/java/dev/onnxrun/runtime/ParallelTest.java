@@ -1,0 +1,69 @@
+package dev.onnxrun.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class ParallelTest {
+    @Test
+    void everyIndexRunsOnceWithAndWithoutARun() {
+        try (Parallel pool = new Parallel(3)) {
+            for (boolean inRun : new boolean[] {false, true}) {
+                AtomicIntegerArray seen = new AtomicIntegerArray(1000);
+                try (Parallel.Running running = inRun ? pool.running() : null) {
+                    pool.forRange(1000, (from, to) -> {
+                        for (long i = from; i < to; i++) seen.incrementAndGet((int) i);
+                    });
+                }
+                for (int i = 0; i < 1000; i++) assertEquals(1, seen.get(i), "index " + i + (inRun ? " in a run" : ""));
+            }
+        }
+    }
+
+    @Test
+    void aChunkFailureReachesTheCaller() {
+        try (Parallel pool = new Parallel(2)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.forRange(8, (from, to) -> {
+                if (from <= 5 && 5 < to) throw new IllegalStateException("chunk with 5");
+            }));
+            assertEquals("chunk with 5", e.getMessage());
+        }
+    }
+
+    @Test
+    void workersSpinDuringARunAndParkAfterIt() throws InterruptedException {
+        try (Parallel pool = new Parallel(2)) {
+            Thread worker = workerOf(pool);
+            Parallel.Running running = pool.running();
+            Thread.sleep(50); // far longer than the idle spin: outside a run the worker would have parked
+            assertEquals(Thread.State.RUNNABLE, worker.getState(), "worker during a run");
+            running.close();
+            running.close(); // a second close ends nothing more
+            awaitState(worker, Thread.State.WAITING);
+            assertEquals(Thread.State.WAITING, worker.getState(), "worker after the run");
+        }
+    }
+
+    /** The pool's one worker, caught running a chunk that waits until a second thread arrives. */
+    private static Thread workerOf(Parallel pool) throws InterruptedException {
+        Thread caller = Thread.currentThread();
+        AtomicReference<Thread> worker = new AtomicReference<>();
+        for (int attempt = 0; attempt < 100 && worker.get() == null; attempt++) {
+            pool.forRange(2, (from, to) -> {
+                if (Thread.currentThread() != caller) worker.set(Thread.currentThread());
+                long until = System.nanoTime() + 20_000_000;
+                while (worker.get() == null && System.nanoTime() < until) Thread.onSpinWait();
+            });
+        }
+        assertNotNull(worker.get(), "no chunk ran on a worker");
+        return worker.get();
+    }
+
+    private static void awaitState(Thread t, Thread.State state) throws InterruptedException {
+        for (int i = 0; i < 200 && t.getState() != state; i++) Thread.sleep(5);
+    }
+}
