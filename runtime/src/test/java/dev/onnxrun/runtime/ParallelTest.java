@@ -25,6 +25,18 @@ class ParallelTest {
     }
 
     @Test
+    void forEachTaskCallsTheBodyOncePerIndex() {
+        try (Parallel pool = new Parallel(2)) {
+            AtomicIntegerArray seen = new AtomicIntegerArray(37);
+            pool.forEachTask(37, (from, to) -> {
+                assertEquals(from + 1, to, "one index per call");
+                seen.incrementAndGet((int) from);
+            });
+            for (int i = 0; i < 37; i++) assertEquals(1, seen.get(i), "task " + i);
+        }
+    }
+
+    @Test
     void aChunkFailureReachesTheCaller() {
         try (Parallel pool = new Parallel(2)) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.forRange(8, (from, to) -> {

@@ -126,7 +126,7 @@ final class ConvFloat {
                 }
             }
         };
-        if (threaded) parallel.forRange(units * rowChunks, body);
+        if (threaded) parallel.forEachTask(Math.toIntExact(units * rowChunks), body);
         else body.run(0, units * rowChunks);
     }
 
