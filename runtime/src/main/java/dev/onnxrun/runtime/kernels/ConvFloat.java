@@ -27,7 +27,7 @@ final class ConvFloat {
      */
     private static final int INTO_Y_DEPTH = 64;
     /** Below this many multiply-adds a convolution runs on one thread: handing work over costs more. */
-    private static final long PARALLEL_THRESHOLD = 1L << 17;
+    private static final long PARALLEL_THRESHOLD = 1L << 15;
 
     /**
      * One convolution's operands and output, float32, NCHW-like: X from {@code x[xAt]}, Y to
