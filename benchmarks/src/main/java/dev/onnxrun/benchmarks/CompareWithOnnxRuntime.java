@@ -51,7 +51,7 @@ public final class CompareWithOnnxRuntime {
         int[] threads = {1, 2};
         long[] batches = {1};
         int warmup = 200, iterations = 50; // the JIT needs a few hundred runs to compile the kernels
-        boolean cold = false, compileWarmup = true, aot = false;
+        boolean cold = false, compileWarmup = true, aot = false, ortSpinning = true;
         int coldRuns = 5;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -63,6 +63,7 @@ public final class CompareWithOnnxRuntime {
                 case "--runs" -> coldRuns = Usage.number("compare", args, i++);
                 case "--no-warmup" -> compileWarmup = false;
                 case "--aot" -> aot = true;
+                case "--ort-no-spinning" -> ortSpinning = false;
                 default -> models.addAll(Usage.models("compare", args[i]));
             }
         }
@@ -80,7 +81,7 @@ public final class CompareWithOnnxRuntime {
             for (int bi = 0; bi < batches.length; bi++) {
                 for (Path m : models) {
                     if (bi > 0 && !hasSymbolicInput(m)) continue;
-                    Row r = compare(env, m, t, batches[bi], warmup, iterations);
+                    Row r = compare(env, m, t, batches[bi], warmup, iterations, ortSpinning);
                     rows.add(r);
                     System.err.printf(Locale.ROOT, "%s threads=%d batch=%d: onnxrun %.3f ms, ONNX Runtime %.3f ms, ratio %.2f%n",
                             r.model(), t, r.batch(), r.oursMs(), r.ortMs(), r.oursMs() / r.ortMs());
@@ -104,7 +105,8 @@ public final class CompareWithOnnxRuntime {
         }
     }
 
-    static Row compare(OrtEnvironment env, Path modelFile, int threads, long batch, int warmup, int iterations) throws OrtException {
+    static Row compare(OrtEnvironment env, Path modelFile, int threads, long batch, int warmup, int iterations, boolean ortSpinning)
+            throws OrtException {
         String name = modelFile.getParent().getFileName().toString();
         long t0 = System.nanoTime();
         CompiledModel ours = CompiledModel.compile(modelFile, new CompiledModel.Options(threads));
@@ -117,9 +119,12 @@ public final class CompareWithOnnxRuntime {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         options.setIntraOpNumThreads(threads);
         options.setInterOpNumThreads(1);
-        // ORT's workers spin after each run by default; interleaved with onnxrun on few cores that
-        // steals the CPU from the other runtime's turn, so both get quiet threads here
-        options.addConfigEntry("session.intra_op.allow_spinning", "0");
+        // Both runtimes' workers spin through a run and stop when it ends. ORT's spin on after each
+        // run by default, which interleaved on few cores takes the CPU from onnxrun's turn (its
+        // times doubled), so they stop at the end of a run; --ort-no-spinning turns its spinning
+        // off altogether (the tables before 2026-11-24 06:30: 20-25 % slower at two threads).
+        if (ortSpinning) options.addConfigEntry("session.force_spinning_stop", "1");
+        else options.addConfigEntry("session.intra_op.allow_spinning", "0");
         OrtSession ort = env.createSession(modelFile.toString(), options);
         Map<String, OnnxTensor> ortInputs = new HashMap<>();
         for (var e : inputs.entrySet()) ortInputs.put(e.getKey(), toOrt(env, e.getValue()));
