@@ -267,13 +267,14 @@ public record Activation(Kind kind, float alpha, float beta) {
     }
 
     /**
-     * Applies f to {@code rows} rows of {@code cols} floats starting at {@code at}, rows
-     * {@code stride} apart, spreading the rows over the pool when there are enough of them.
+     * {@link #apply(float[], int, int, float[], int)} on {@code rows} rows of {@code cols} floats
+     * starting at {@code at}, rows {@code stride} apart (the residual laid out alike, shifted by
+     * {@code shift}), spreading the rows over the pool when there are enough of them.
      */
-    public void apply(float[] y, int at, int rows, int cols, int stride, Parallel parallel) {
-        if (isNone()) return;
+    public void apply(float[] y, int at, int rows, int cols, int stride, float[] residual, int shift, Parallel parallel) {
+        if (isNone() && residual == null) return;
         Work.pool(parallel, (long) rows * cols).forRange(rows, (from, to) -> {
-            for (int r = (int) from; r < to; r++) apply(y, at + r * stride, at + r * stride + cols);
+            for (int r = (int) from; r < to; r++) apply(y, at + r * stride, at + r * stride + cols, residual, shift);
         });
     }
 

@@ -50,31 +50,7 @@ public final class FusedGemm {
         FloatArrays.Slice target = FloatArrays.slice(y);
         float[] out = target.array();
         int at = target.offset();
-        if (c != null && beta != 0) {
-            long[] mn = {m, n};
-            if (c.rank() > 2 || !Arrays.equals(Shapes.broadcast(c.shape(), mn), mn)) {
-                throw OnnxrunException.invalidInput("FusedGemm C " + c.describe() + " does not broadcast to " + Shapes.toString(mn));
-            }
-            long[] cs = Shapes.broadcastStrides(c.shape(), mn);
-            if (c.dtype() == DType.FLOAT && cs[0] == 0 && cs[1] == 1) {
-                // a bias row, the usual C, copied into each row: Y is written once before the product, not zeroed first
-                float[] bias = FloatArrays.read(c);
-                for (int i = 0; i < m; i++) {
-                    if (beta == 1f) {
-                        System.arraycopy(bias, 0, out, at + i * n, n);
-                    } else {
-                        Arrays.fill(out, at + i * n, at + (i + 1) * n, 0f);
-                        FloatArrays.addScaled(bias, 0, beta, out, at + i * n, n);
-                    }
-                }
-            } else {
-                for (int i = 0; i < m; i++) {
-                    for (int j = 0; j < n; j++) out[at + i * n + j] = beta * c.getFloat(i * cs[0] + j * cs[1]);
-                }
-            }
-        } else {
-            Arrays.fill(out, at, at + Math.toIntExact(y.size()), 0f);
-        }
+        initialize(out, at, m, n, c, beta, parallel);
         FloatArrays.Slice res = residual == null ? null : FloatArrays.slice(residual);
         int aRs = transA ? 1 : k, aCs = transA ? m : 1;
         FloatArrays.Slice as = FloatArrays.slice(a2);
@@ -87,9 +63,39 @@ public final class FusedGemm {
             if (packedB != null) Gemm.multiply(rows, alpha, lhs, packedB, out, at + i0 * n, n, true, parallel);
             else Gemm.multiply(rows, n, k, alpha, lhs, rhs, out, at + i0 * n, n, true, parallel);
             // the residual after the product, as the unfused Add adds it: the same sums, rounded the same way
-            if (residual != null) FloatArrays.addScaled(res.array(), res.offset() + i0 * n, 1f, out, at + i0 * n, rows * n);
-            act.apply(out, at + i0 * n, rows, n, n, parallel);
+            act.apply(out, at + i0 * n, rows, n, n, res == null ? null : res.array(), res == null ? 0 : res.offset() - at, parallel);
         }
         return y;
+    }
+
+    /** Y (m × n at {@code out[at]}) = beta·C broadcast, or zeros, before the product adds into it; rows spread over the pool. */
+    private static void initialize(float[] out, int at, int m, int n, Tensor c, float beta, Parallel parallel) {
+        if (c == null || beta == 0) {
+            Work.pool(parallel, (long) m * n).forRange(m, (from, to) -> Arrays.fill(out, at + (int) from * n, at + (int) to * n, 0f));
+            return;
+        }
+        long[] mn = {m, n};
+        if (c.rank() > 2 || !Arrays.equals(Shapes.broadcast(c.shape(), mn), mn)) {
+            throw OnnxrunException.invalidInput("FusedGemm C " + c.describe() + " does not broadcast to " + Shapes.toString(mn));
+        }
+        long[] cs = Shapes.broadcastStrides(c.shape(), mn);
+        if (c.dtype() == DType.FLOAT && cs[0] == 0 && cs[1] == 1) {
+            // a bias row, the usual C, copied into each row: Y is written once before the product, not zeroed first
+            float[] bias = FloatArrays.read(c);
+            Work.pool(parallel, (long) m * n).forRange(m, (from, to) -> {
+                for (int i = (int) from; i < to; i++) {
+                    if (beta == 1f) {
+                        System.arraycopy(bias, 0, out, at + i * n, n);
+                    } else {
+                        Arrays.fill(out, at + i * n, at + (i + 1) * n, 0f);
+                        FloatArrays.addScaled(bias, 0, beta, out, at + i * n, n);
+                    }
+                }
+            });
+            return;
+        }
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) out[at + i * n + j] = beta * c.getFloat(i * cs[0] + j * cs[1]);
+        }
     }
 }

@@ -237,8 +237,12 @@ public final class Gemm {
             });
             return;
         }
+        if (prepacked != null) {
+            tiledOverPacked(m, n, k, alpha, a, prepacked, c, cOffset, ldc, accumulate, par);
+            return;
+        }
         // held by this thread while the pool's tasks read them
-        float[] scratchB = prepacked != null ? null : Scratch.floats(Scratch.GEMM_PACKED_B, Math.min(KC, k) * roundUp(Math.min(NC, n), NR));
+        float[] packedB = Scratch.floats(Scratch.GEMM_PACKED_B, Math.min(KC, k) * roundUp(Math.min(NC, n), NR));
         float[] packedA = Scratch.floats(Scratch.GEMM_PACKED_A, roundUp(Math.min(MC, m), MR) * Math.min(KC, k));
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
@@ -247,14 +251,10 @@ public final class Gemm {
                 int kc = Math.min(KC, k - pc), aPanel = kc * MR;
                 final int jc0 = jc, pc0 = pc;
                 boolean add = accumulate || pc > 0;
-                float[] packedB = prepacked != null ? prepacked.panels : scratchB;
-                int bAt = prepacked != null ? prepacked.blockAt(jc, pc) : 0;
-                if (prepacked == null) {
-                    par.forRange(colPanels, (from, to) -> {
-                        int col = (int) from * NR;
-                        packB(b, pc0, kc, jc0 + col, Math.min(nc - col, (int) (to - from) * NR), scratchB, (int) from * kc * NR);
-                    });
-                }
+                par.forRange(colPanels, (from, to) -> {
+                    int col = (int) from * NR;
+                    packB(b, pc0, kc, jc0 + col, Math.min(nc - col, (int) (to - from) * NR), packedB, (int) from * kc * NR);
+                });
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     int rowPanels = (mc + MR - 1) / MR;
@@ -269,7 +269,7 @@ public final class Gemm {
                             int rp = (int) (t % rowPanels), cp = (int) (t / rowPanels);
                             int rows = Math.min(MR, mc - rp * MR), cols = Math.min(NR, nc - cp * NR);
                             int cAt = cOffset + (ic0 + rp * MR) * ldc + jc0 + cp * NR;
-                            int panel = bAt + cp * kc * NR;
+                            int panel = cp * kc * NR;
                             if (rows == MR && cols == NR) {
                                 microKernel(kc, packedA, rp * aPanel, packedB, panel, c, cAt, ldc, add);
                             } else {
@@ -284,6 +284,55 @@ public final class Gemm {
                     });
                 }
             }
+        }
+    }
+
+    /**
+     * The tiled product over B packed beforehand (weights): A is packed whole, then each task
+     * computes a column panel of C over every depth block, so threads meet twice per product,
+     * not twice per depth block (a 1024-deep layer of the encoder met eight times).
+     */
+    private static void tiledOverPacked(int m, int n, int k, float alpha, Matrix a, PackedB b, float[] c, int cOffset, int ldc,
+                                        boolean accumulate, Parallel par) {
+        int depthBlocks = (k + KC - 1) / KC, colPanels = (n + NR - 1) / NR;
+        // held by this thread while the pool's tasks read them
+        float[] packedA = Scratch.floats(Scratch.GEMM_PACKED_A, roundUp(Math.min(MC, m), MR) * k);
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic), rowPanels = (mc + MR - 1) / MR, ic0 = ic;
+            PackedA pa = new PackedA(mc, k, packedA, 0);
+            par.forRange((long) rowPanels * depthBlocks, (from, to) -> {
+                for (long t = from; t < to; t++) {
+                    int rp = (int) (t % rowPanels), pc = (int) (t / rowPanels) * KC;
+                    packA(a, alpha, ic0 + rp * MR, Math.min(MR, mc - rp * MR), pc, Math.min(KC, k - pc), packedA, pa.panelAt(pc, rp), true);
+                }
+            });
+            // a task per column panel of C: each depth block of B's panel stays in L1 while the row panels pass
+            par.forEachTask(colPanels, (from, to) -> {
+                float[] edge = Scratch.floats(Scratch.EDGE_TILE, rowPanels * MR * NR);
+                for (int cp = (int) from; cp < to; cp++) {
+                    int col = cp * NR, cols = Math.min(NR, n - col), jc = col / NC * NC;
+                    for (int pc = 0; pc < k; pc += KC) {
+                        int kc = Math.min(KC, k - pc), panel = b.blockAt(jc, pc) + (col - jc) / NR * kc * NR;
+                        for (int rp = 0; rp < rowPanels; rp++) {
+                            // an edge tile is made whole in a scratch tile, then its part that exists goes to C
+                            if (cols == NR && mc - rp * MR >= MR) {
+                                microKernel(kc, packedA, pa.panelAt(pc, rp), b.panels, panel, c, cOffset + (ic0 + rp * MR) * ldc + col, ldc,
+                                        accumulate || pc > 0);
+                            } else {
+                                microKernel(kc, packedA, pa.panelAt(pc, rp), b.panels, panel, edge, rp * MR * NR, NR, pc > 0);
+                            }
+                        }
+                    }
+                    for (int rp = 0; rp < rowPanels; rp++) {
+                        int rows = Math.min(MR, mc - rp * MR), cAt = cOffset + (ic0 + rp * MR) * ldc + col;
+                        if (cols == NR && rows == MR) continue;
+                        for (int i = 0; i < rows; i++) {
+                            if (accumulate) FloatArrays.addScaled(edge, (rp * MR + i) * NR, 1f, c, cAt + i * ldc, cols);
+                            else System.arraycopy(edge, (rp * MR + i) * NR, c, cAt + i * ldc, cols);
+                        }
+                    }
+                }
+            });
         }
     }
 

@@ -101,19 +101,21 @@ class GemmTest {
     void prepackedRightOperandMatchesReference() {
         try (Parallel par = new Parallel(3)) {
             int[][] shapes = {{1, 7, 13}, {5, 100, 17}, {6, 8, 1}, {100, Gemm.NC + 3, Gemm.KC + 1}, {13, 257, 2 * Gemm.KC + 5},
-                    {2, Gemm.NC + 3, 2 * Gemm.KC + 5}, {7, 70, Gemm.KC + 3}};
+                    {2, Gemm.NC + 3, 2 * Gemm.KC + 5}, {7, 70, Gemm.KC + 3}, {Gemm.MC + 5, 40, Gemm.KC + 7}};
             for (int[] s : shapes) {
                 int m = s[0], n = s[1], k = s[2];
                 Random r = new Random(m + n + k);
                 float[] a = random(r, m * k), b = random(r, n * k);
                 for (boolean transB : new boolean[] {false, true}) {
-                    Gemm.Matrix mb = transB ? Gemm.Matrix.rowMajor(b, 0, k).transposed() : Gemm.Matrix.rowMajor(b, 0, n);
-                    Gemm.PackedB packed = Gemm.pack(k, n, mb);
-                    float[] expected = random(r, m * n), actual = expected.clone();
-                    Gemm.reference(m, n, k, 0.5f, Gemm.Matrix.rowMajor(a, 0, k), mb, expected, 0, n, true);
-                    Gemm.multiply(m, 0.5f, Gemm.Matrix.rowMajor(a, 0, k), packed, actual, 0, n, true, par);
-                    for (int i = 0; i < expected.length; i++) {
-                        assertEquals(expected[i], actual[i], 1e-4f * (1 + k), "m=" + m + " n=" + n + " k=" + k + " at " + i);
+                    for (boolean accumulate : new boolean[] {true, false}) {
+                        Gemm.Matrix mb = transB ? Gemm.Matrix.rowMajor(b, 0, k).transposed() : Gemm.Matrix.rowMajor(b, 0, n);
+                        Gemm.PackedB packed = Gemm.pack(k, n, mb);
+                        float[] expected = random(r, m * n), actual = expected.clone();
+                        Gemm.reference(m, n, k, 0.5f, Gemm.Matrix.rowMajor(a, 0, k), mb, expected, 0, n, accumulate);
+                        Gemm.multiply(m, 0.5f, Gemm.Matrix.rowMajor(a, 0, k), packed, actual, 0, n, accumulate, par);
+                        for (int i = 0; i < expected.length; i++) {
+                            assertEquals(expected[i], actual[i], 1e-4f * (1 + k), "m=" + m + " n=" + n + " k=" + k + " accumulate=" + accumulate + " at " + i);
+                        }
                     }
                 }
             }
