@@ -7,7 +7,6 @@ import dev.onnxrun.compiler.ir.ValueInfo;
 import dev.onnxrun.compiler.ir.ValueType;
 import dev.onnxrun.runtime.ExecContext;
 import dev.onnxrun.runtime.OnnxrunException;
-import dev.onnxrun.runtime.Parallel;
 import dev.onnxrun.runtime.Tensor;
 import dev.onnxrun.runtime.Value;
 import java.util.HashMap;
@@ -56,7 +55,7 @@ public final class Session implements AutoCloseable {
         if (closed) throw new IllegalStateException("session is closed");
         checkInputs(inputs);
         Value[] results;
-        try (Parallel.Running running = model.parallel().running()) {
+        try (CompiledModel.Run run = model.startRun()) {
             results = model.plan().execute(new HashMap<>(inputs), new ExecContext(ExecContext.Scope.EMPTY, model.parallel()), workspace, profile);
         }
         Map<String, Value> out = new LinkedHashMap<>();

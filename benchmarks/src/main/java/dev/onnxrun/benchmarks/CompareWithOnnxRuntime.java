@@ -122,7 +122,7 @@ public final class CompareWithOnnxRuntime {
         // Both runtimes' workers spin through a run and stop when it ends. ORT's spin on after each
         // run by default, which interleaved on few cores takes the CPU from onnxrun's turn (its
         // times doubled), so they stop at the end of a run; --ort-no-spinning turns its spinning
-        // off altogether (the tables before 2026-11-24 06:30: 20-25 % slower at two threads).
+        // off altogether (the tables before 2026-11-24 06:41: 20-25 % slower at two threads).
         if (ortSpinning) options.addConfigEntry("session.force_spinning_stop", "1");
         else options.addConfigEntry("session.intra_op.allow_spinning", "0");
         OrtSession ort = env.createSession(modelFile.toString(), options);
