@@ -28,10 +28,12 @@ final class ConvFloat {
     private static final int INTO_Y_DEPTH = 64;
     /**
      * Below this many multiply-adds a convolution runs on one thread: handing work over (and the
-     * data to another core's cache) costs more than it saves. At 2<sup>22</sup> squeezenet1_1's
-     * 1×1 layers of 1.5 to 4 million ran on one thread and the model 8 % slower at two threads.
+     * data to another core's cache) costs more than it saves. From 2<sup>15</sup>, two threads
+     * ran the LeNets' and mobilenet_block's layers (0.1 to 0.3 million) slower than one; at
+     * 2<sup>22</sup> squeezenet1_1's 1×1 layers of 1.5 to 4 million ran on one thread and the
+     * model 8 % slower at two threads.
      */
-    static final long PARALLEL_THRESHOLD = 1L << 20;
+    private static final long PARALLEL_THRESHOLD = 1L << 20;
 
     /**
      * One convolution's operands and output, float32, NCHW-like: X from {@code x[xAt]}, Y to

@@ -43,6 +43,8 @@ public final class Gemm {
     static final int KC = 256;
     /** Rows of A packed at once (a multiple of MR). */
     static final int MC = MR * 32;
+    /** The most floats of A the product over packed weights packs at once, over the whole depth (4 MiB). */
+    private static final long PACKED_A_FLOATS = 1L << 20;
     /** Columns of B packed at once (a multiple of NR). */
     static final int NC = NR * 256;
     /** Up to this many rows, a product with an unpacked B streams B's rows once per row of A instead of packing B. */
@@ -295,10 +297,12 @@ public final class Gemm {
     private static void tiledOverPacked(int m, int n, int k, float alpha, Matrix a, PackedB b, float[] c, int cOffset, int ldc,
                                         boolean accumulate, Parallel par) {
         int depthBlocks = (k + KC - 1) / KC, colPanels = (n + NR - 1) / NR;
+        // rows of A packed at once: MC, fewer where that many rows over the whole depth would pass PACKED_A_FLOATS
+        int rowBlock = (int) Math.clamp(PACKED_A_FLOATS / k / MR * MR, MR, MC);
         // held by this thread while the pool's tasks read them
-        float[] packedA = Scratch.floats(Scratch.GEMM_PACKED_A, roundUp(Math.min(MC, m), MR) * k);
-        for (int ic = 0; ic < m; ic += MC) {
-            int mc = Math.min(MC, m - ic), rowPanels = (mc + MR - 1) / MR, ic0 = ic;
+        float[] packedA = Scratch.floats(Scratch.GEMM_PACKED_A, roundUp(Math.min(rowBlock, m), MR) * k);
+        for (int ic = 0; ic < m; ic += rowBlock) {
+            int mc = Math.min(rowBlock, m - ic), rowPanels = (mc + MR - 1) / MR, ic0 = ic;
             PackedA pa = new PackedA(mc, k, packedA, 0);
             par.forRange((long) rowPanels * depthBlocks, (from, to) -> {
                 for (long t = from; t < to; t++) {

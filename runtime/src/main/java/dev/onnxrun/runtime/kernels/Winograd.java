@@ -20,13 +20,6 @@ final class Winograd {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int VL = SPECIES.length(), MR = Gemm.MR, NR = Gemm.NR, KC = Gemm.KC;
-    /**
-     * Below this many multiply-adds (of the direct convolution) all three steps run on one
-     * thread: each hands its output to the next, so on two threads each step's data crosses to
-     * the other core's cache. resnet_small's 16- and 32-filter 3×3 layers (2.4 million) each ran
-     * 20–40 % slower on two threads than on one.
-     */
-    private static final long PARALLEL_THRESHOLD = 1L << 23;
 
     /**
      * F(m×m, 3×3) from the interpolation points 0, ±1 (and ±2 for m = 4) and ∞: its filter
@@ -159,12 +152,11 @@ final class Winograd {
         WindowPlanes windows = WindowPlanes.of(new Windows.Geometry(g.in(), new long[] {tileRows, tileCols}, new long[] {n, n},
                 new long[] {m, m}, new long[] {1, 1}, g.padBegin(), g.padEnd()));
         int colPanels = tilesPad / NR, jobs = windows.vectorColumn.length;
-        Parallel par = (long) filters * channels * outH * outW * 9 * pr.batch() < PARALLEL_THRESHOLD ? Parallel.SERIAL : parallel;
         for (int b = 0; b < pr.batch(); b++) {
             int image = b;
             // every column the products read is written first, but for those past the last tile, whose products are dropped
             float[] v = Scratch.floats(Scratch.WINOGRAD_INPUT, channels * nn * rowStride);
-            Work.pool(par, (long) channels * tiles * nn * 8).forRange(channels, (from, to) -> {
+            Work.pool(parallel, (long) channels * tiles * nn * 8).forRange(channels, (from, to) -> {
                 float[] plane = Scratch.laidOut(Scratch.WINDOW_PLANE, windows, windows.channelStride + WindowPlanes.SLACK, 0f);
                 float[] d = Scratch.floats(Scratch.TRANSFORM_A, nn * VL), e = Scratch.floats(Scratch.TRANSFORM_B, nn * VL);
                 for (int c = (int) from; c < to; c++) {
@@ -175,7 +167,7 @@ final class Winograd {
             });
             float[] products = Scratch.floats(Scratch.WINOGRAD_PRODUCTS, filtersPad * nn * rowStride);
             long gemmWork = (long) nn * filtersPad * channels * tilesPad;
-            (gemmWork < (1L << 17) ? Parallel.SERIAL : par).forRange((long) nn * colPanels, (from, to) -> {
+            (gemmWork < (1L << 17) ? Parallel.SERIAL : parallel).forRange((long) nn * colPanels, (from, to) -> {
                 float[] panel = Scratch.floats(Scratch.B_PANEL, KC * NR);
                 for (long task = from; task < to; task++) {
                     int xi = (int) (task / colPanels), cp = (int) (task % colPanels);
@@ -191,7 +183,7 @@ final class Winograd {
                     }
                 }
             });
-            Work.pool(par, (long) filters * tiles * nn * 8).forRange(filters, (from, to) -> {
+            Work.pool(parallel, (long) filters * tiles * nn * 8).forRange(filters, (from, to) -> {
                 float[] s = Scratch.floats(Scratch.TRANSFORM_A, nn * VL), e = Scratch.floats(Scratch.TRANSFORM_B, nn * VL);
                 for (int k = (int) from; k < to; k++) {
                     for (int j = 0; j < jobs; j++) {
