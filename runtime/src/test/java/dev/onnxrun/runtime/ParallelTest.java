@@ -76,6 +76,6 @@ class ParallelTest {
     }
 
     private static void awaitState(Thread t, Thread.State state) throws InterruptedException {
-        for (int i = 0; i < 200 && t.getState() != state; i++) Thread.sleep(5);
+        for (int i = 0; i < 500 && t.getState() != state; i++) Thread.sleep(10); // up to 5 s on a loaded machine
     }
 }
