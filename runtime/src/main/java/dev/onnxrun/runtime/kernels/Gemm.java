@@ -277,10 +277,7 @@ public final class Gemm {
                             } else {
                                 // Edge tile: compute the full tile into a scratch buffer, then add (or write) the part that exists.
                                 microKernel(kc, packedA, rp * aPanel, packedB, panel, edge, 0, NR, false);
-                                for (int i = 0; i < rows; i++) {
-                                    if (add) FloatArrays.addScaled(edge, i * NR, 1f, c, cAt + i * ldc, cols);
-                                    else System.arraycopy(edge, i * NR, c, cAt + i * ldc, cols);
-                                }
+                                writeEdgeTile(edge, 0, rows, cols, c, cAt, ldc, add);
                             }
                         }
                     });
@@ -328,15 +325,19 @@ public final class Gemm {
                         }
                     }
                     for (int rp = 0; rp < rowPanels; rp++) {
-                        int rows = Math.min(MR, mc - rp * MR), cAt = cOffset + (ic0 + rp * MR) * ldc + col;
-                        if (cols == NR && rows == MR) continue;
-                        for (int i = 0; i < rows; i++) {
-                            if (accumulate) FloatArrays.addScaled(edge, (rp * MR + i) * NR, 1f, c, cAt + i * ldc, cols);
-                            else System.arraycopy(edge, (rp * MR + i) * NR, c, cAt + i * ldc, cols);
-                        }
+                        int rows = Math.min(MR, mc - rp * MR);
+                        if (cols < NR || rows < MR) writeEdgeTile(edge, rp * MR * NR, rows, cols, c, cOffset + (ic0 + rp * MR) * ldc + col, ldc, accumulate);
                     }
                 }
             });
+        }
+    }
+
+    /** The rows × cols part that exists of an edge tile made whole at {@code edge[edgeAt]} (rows NR apart), added to C or written over it. */
+    private static void writeEdgeTile(float[] edge, int edgeAt, int rows, int cols, float[] c, int cAt, int ldc, boolean add) {
+        for (int i = 0; i < rows; i++) {
+            if (add) FloatArrays.addScaled(edge, edgeAt + i * NR, 1f, c, cAt + i * ldc, cols);
+            else System.arraycopy(edge, edgeAt + i * NR, c, cAt + i * ldc, cols);
         }
     }
 
