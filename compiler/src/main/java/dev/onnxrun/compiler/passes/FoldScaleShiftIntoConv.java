@@ -125,13 +125,21 @@ public final class FoldScaleShiftIntoConv implements Pass {
         double[] factor = new double[Math.toIntExact(layout.channels())];
         for (int c = 0; c < factor.length; c++) factor[c] = value(k, c);
         // on plain arrays: this runs over every weight of the model, often before the JIT has compiled anything
+        // and a run of weights sharing an output channel at a time, not a channel lookup (divisions) per weight
+        int run = Math.toIntExact(layout.run());
         if (w.dtype() == DType.FLOAT) {
             float[] v = w.toFloatArray();
-            for (int i = 0; i < v.length; i++) v[i] = (float) (v[i] * factor[(int) layout.channelOf(i)]);
+            for (int start = 0; start < v.length; start += run) {
+                double f = factor[(int) layout.channelOf(start)];
+                for (int i = start; i < start + run; i++) v[i] = (float) (v[i] * f);
+            }
             return Tensor.of(v, w.shape());
         }
         double[] v = w.toDoubleArray();
-        for (int i = 0; i < v.length; i++) v[i] *= factor[(int) layout.channelOf(i)];
+        for (int start = 0; start < v.length; start += run) {
+            double f = factor[(int) layout.channelOf(start)];
+            for (int i = start; i < start + run; i++) v[i] *= f;
+        }
         Tensor out = Tensor.allocate(w.dtype(), w.shape());
         for (int i = 0; i < v.length; i++) out.setDouble(i, v[i]);
         return out;
@@ -173,6 +181,15 @@ public final class FoldScaleShiftIntoConv implements Pass {
                     yield s.length != 2 ? null : new Layout(transB ? s[0] : s[1], 2, s, "Gemm", 1, transB, inner);
                 }
                 default -> null;
+            };
+        }
+
+        /** How many consecutive weights (row-major, from a multiple of it) share one output channel. */
+        long run() {
+            return switch (op) {
+                case "Conv" -> weightShape[1] * inner;
+                case "ConvTranspose" -> inner;
+                default -> transB ? weightShape[1] : 1;
             };
         }
 
