@@ -33,6 +33,12 @@ class WarmupTest {
     @Test
     void workloadsFollowTheModelsOps() {
         assertEquals(Set.of(Warmup.Workload.CONVOLUTION), Warmup.workloadsFor(model(CONV).graph()));
+        assertEquals(Set.of(Warmup.Workload.CONVOLUTION, Warmup.Workload.DEPTHWISE, Warmup.Workload.POOLING), Warmup.workloadsFor(model("""
+                graph g(x: float[1,2,6,6]) -> (y: float[1,2,3,3])
+                  w: float[2,1,3,3] = random
+                  c = Conv(x, w) {kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 2}
+                  y = MaxPool(c) {kernel_shape: [2, 2], strides: [2, 2]}
+                """).graph()));
         assertEquals(Set.of(Warmup.Workload.MATRIX_PRODUCT), Warmup.workloadsFor(model("""
                 graph g(x: float[2,4]) -> (y: float[2,3])
                   w: float[4,3] = random
