@@ -3,6 +3,7 @@ package dev.onnxrun.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
@@ -34,6 +35,23 @@ class ParallelTest {
             });
             for (int i = 0; i < 37; i++) assertEquals(1, seen.get(i), "task " + i);
         }
+    }
+
+    @Test
+    void chunksGoOutSpreadAndEachOnce() {
+        for (int threads = 1; threads <= 5; threads++) {
+            for (int chunks = 1; chunks <= 40; chunks++) {
+                boolean[] given = new boolean[chunks];
+                for (int k = 0; k < chunks; k++) {
+                    int c = Parallel.spread(k, chunks, threads);
+                    assertTrue(c >= 0 && c < chunks && !given[c], "request " + k + " of " + chunks + " chunks, " + threads + " threads got " + c);
+                    given[c] = true;
+                }
+            }
+        }
+        // two threads' first requests: the start and the middle of the range, then on from both
+        assertEquals(java.util.List.of(0, 4, 1, 5, 2, 6, 3, 7), java.util.stream.IntStream.range(0, 8).map(k -> Parallel.spread(k, 8, 2)).boxed().toList());
+        assertEquals(java.util.List.of(0, 3, 1, 4, 2), java.util.stream.IntStream.range(0, 5).map(k -> Parallel.spread(k, 5, 2)).boxed().toList());
     }
 
     @Test
