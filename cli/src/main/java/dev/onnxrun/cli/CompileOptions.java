@@ -3,6 +3,7 @@ package dev.onnxrun.cli;
 import dev.onnxrun.CompiledModel;
 import dev.onnxrun.compiler.passes.Optimizer;
 import dev.onnxrun.compiler.passes.Pass;
+import java.util.Iterator;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -15,11 +16,15 @@ final class CompileOptions {
     @Option(names = "--no-optimize", description = "Run no optimization passes.")
     boolean noOptimize;
 
-    @Option(names = "--passes", paramLabel = "LIST", split = ",",
-            description = "Run only these passes (comma-separated): remove-identities, fold-constants, resolve-reshape-targets, merge-transposes, "
-                    + "recognize-layer-norm, recognize-softmax, recognize-activations, batchnorm-to-scale-shift, "
-                    + "matmul-add-to-gemm, fold-scale-shift, fuse-epilogues, common-subexpressions, dead-code.")
+    @Option(names = "--passes", paramLabel = "LIST", split = ",", completionCandidates = PassNames.class,
+            description = "Run only these passes (comma-separated): ${COMPLETION-CANDIDATES}.")
     List<String> passes;
+
+    /** The optimizer's pass names in pipeline order, for the help text (a list written out by hand had fallen behind). */
+    static final class PassNames implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() { return Optimizer.DEFAULT_PASSES.stream().map(Pass::name).iterator(); }
+    }
 
     @Option(names = "--no-warmup", description = "Do not warm the JIT up in the background while compiling.")
     boolean noWarmup;

@@ -251,6 +251,13 @@ class CliTest {
         assertOneLineError(cli(p.toString()), "shape [100000,100000,1000]");
     }
 
+    /** --passes' help names every pass of the optimizer, from the pipeline itself. */
+    @Test
+    void passesHelpNamesEveryPass() {
+        String help = cli("bench", "--help").out().replaceAll("\\s+", " ");
+        for (var pass : dev.onnxrun.compiler.passes.Optimizer.DEFAULT_PASSES) assertTrue(help.contains(pass.name()), pass.name() + " not in: " + help);
+    }
+
     @Test
     void usageErrorsExitTwo() {
         Result r = cli("run", MLP.resolve("model.onnx").toString(), "--no-such-flag");
