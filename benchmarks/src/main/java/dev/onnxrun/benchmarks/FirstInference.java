@@ -9,7 +9,6 @@ import dev.onnxrun.Session;
 import dev.onnxrun.runtime.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
