@@ -47,8 +47,9 @@ final class Warmup {
     /**
      * Kernel calls on small tensors standing for one family of kernels, and the nodes that call
      * for them. A model warms only the families its nodes use: warming a kernel it never runs
-     * costs the JIT's threads time the first run needs (the depthwise and pooling kernels alone
-     * took C1 0.2 s each in resnet18's start, which has no depthwise convolution).
+     * costs the JIT's threads time the first run needs (in resnet18's start, which has no
+     * depthwise convolution, C1 spent 0.2 s on the depthwise kernel). DEPTHWISE also comes with
+     * grouped convolutions that are not depthwise: the node alone does not say which.
      */
     enum Workload {
         CONVOLUTION(n -> n.opType().equals("Conv")) {
