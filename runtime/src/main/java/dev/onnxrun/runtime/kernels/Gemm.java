@@ -43,7 +43,7 @@ public final class Gemm {
     static final int KC = 256;
     /** Rows of A packed at once (a multiple of MR). */
     static final int MC = MR * 32;
-    /** The most floats of A the product over packed weights packs at once, over the whole depth (4 MiB). */
+    /** The most floats of A a task of the product over packed weights packs at once, over the whole depth (4 MiB a thread). */
     private static final long PACKED_A_FLOATS = 1L << 20;
     /** Columns of B packed at once (a multiple of NR). */
     static final int NC = NR * 256;
@@ -287,50 +287,53 @@ public final class Gemm {
     }
 
     /**
-     * The tiled product over B packed beforehand (weights): A is packed whole, then each task
-     * computes a column panel of C over every depth block, so threads meet twice per product,
-     * not twice per depth block (a 1024-deep layer of the encoder met eight times).
+     * The tiled product over B packed beforehand (weights). Tasks own blocks of rows: a task packs
+     * its rows of A over the whole depth, then computes them against every column panel of B
+     * (each depth block of a B panel stays in L1 while the task's row panels pass), so threads
+     * meet once per product and a thread reads only the A it packed. (With A packed by all
+     * threads and tasks by column panel, every task read rows of A another core had just
+     * written: the encoder's 128×256×256 product took 58 µs at two threads, 81 at one.)
+     * On one thread, or with few rows, one task packs all of A (at most MC rows at a time).
      */
     private static void tiledOverPacked(int m, int n, int k, float alpha, Matrix a, PackedB b, float[] c, int cOffset, int ldc,
                                         boolean accumulate, Parallel par) {
-        int depthBlocks = (k + KC - 1) / KC, colPanels = (n + NR - 1) / NR;
-        // rows of A packed at once: MC, fewer where that many rows over the whole depth would pass PACKED_A_FLOATS
-        int rowBlock = (int) Math.clamp(PACKED_A_FLOATS / k / MR * MR, MR, MC);
-        // held by this thread while the pool's tasks read them
-        float[] packedA = Scratch.floats(Scratch.GEMM_PACKED_A, roundUp(Math.min(rowBlock, m), MR) * k);
-        for (int ic = 0; ic < m; ic += rowBlock) {
-            int mc = Math.min(rowBlock, m - ic), rowPanels = (mc + MR - 1) / MR, ic0 = ic;
-            PackedA pa = new PackedA(mc, k, packedA, 0);
-            par.forRange((long) rowPanels * depthBlocks, (from, to) -> {
-                for (long t = from; t < to; t++) {
-                    int rp = (int) (t % rowPanels), pc = (int) (t / rowPanels) * KC;
-                    packA(a, alpha, ic0 + rp * MR, Math.min(MR, mc - rp * MR), pc, Math.min(KC, k - pc), packedA, pa.panelAt(pc, rp), true);
+        int colPanels = (n + NR - 1) / NR, rowPanels = (m + MR - 1) / MR;
+        // row panels a task packs: at most MC rows, fewer where they would pass PACKED_A_FLOATS over the whole depth,
+        // fewer again so that each thread has a share
+        int fit = (int) Math.clamp(PACKED_A_FLOATS / k / MR, 1, MC / MR);
+        int perTask = Math.min(fit, (rowPanels + par.threads() - 1) / par.threads()), tasks = (rowPanels + perTask - 1) / perTask;
+        par.forEachTask(tasks, (from, to) -> {
+            float[] packedA = Scratch.floats(Scratch.GEMM_PACKED_A, perTask * MR * k);
+            float[] edge = Scratch.floats(Scratch.EDGE_TILE, perTask * MR * NR);
+            for (int task = (int) from; task < to; task++) {
+                int ic = task * perTask * MR, mc = Math.min(perTask * MR, m - ic), panels = (mc + MR - 1) / MR;
+                PackedA pa = new PackedA(mc, k, packedA, 0);
+                for (int pc = 0; pc < k; pc += KC) {
+                    for (int rp = 0; rp < panels; rp++) {
+                        packA(a, alpha, ic + rp * MR, Math.min(MR, mc - rp * MR), pc, Math.min(KC, k - pc), packedA, pa.panelAt(pc, rp), true);
+                    }
                 }
-            });
-            // a task per column panel of C: each depth block of B's panel stays in L1 while the row panels pass
-            par.forEachTask(colPanels, (from, to) -> {
-                float[] edge = Scratch.floats(Scratch.EDGE_TILE, rowPanels * MR * NR);
-                for (int cp = (int) from; cp < to; cp++) {
+                for (int cp = 0; cp < colPanels; cp++) {
                     int col = cp * NR, cols = Math.min(NR, n - col), jc = col / NC * NC;
                     for (int pc = 0; pc < k; pc += KC) {
                         int kc = Math.min(KC, k - pc), panel = b.blockAt(jc, pc) + (col - jc) / NR * kc * NR;
-                        for (int rp = 0; rp < rowPanels; rp++) {
+                        for (int rp = 0; rp < panels; rp++) {
                             // an edge tile is made whole in a scratch tile, then its part that exists goes to C
                             if (cols == NR && mc - rp * MR >= MR) {
-                                microKernel(kc, packedA, pa.panelAt(pc, rp), b.panels, panel, c, cOffset + (ic0 + rp * MR) * ldc + col, ldc,
+                                microKernel(kc, packedA, pa.panelAt(pc, rp), b.panels, panel, c, cOffset + (ic + rp * MR) * ldc + col, ldc,
                                         accumulate || pc > 0);
                             } else {
                                 microKernel(kc, packedA, pa.panelAt(pc, rp), b.panels, panel, edge, rp * MR * NR, NR, pc > 0);
                             }
                         }
                     }
-                    for (int rp = 0; rp < rowPanels; rp++) {
+                    for (int rp = 0; rp < panels; rp++) {
                         int rows = Math.min(MR, mc - rp * MR);
-                        if (cols < NR || rows < MR) writeEdgeTile(edge, rp * MR * NR, rows, cols, c, cOffset + (ic0 + rp * MR) * ldc + col, ldc, accumulate);
+                        if (cols < NR || rows < MR) writeEdgeTile(edge, rp * MR * NR, rows, cols, c, cOffset + (ic + rp * MR) * ldc + col, ldc, accumulate);
                     }
                 }
-            });
-        }
+            }
+        });
     }
 
     /** The rows × cols part that exists of an edge tile made whole at {@code edge[edgeAt]} (rows NR apart), added to C or written over it. */
