@@ -195,12 +195,44 @@ public final class Gemm {
         run(m, b.n, b.k, alpha, a, null, b, c, cOffset, ldc, accumulate, parallel);
     }
 
+    /** Work on C's rows [from, to) of a product, counted from its first row. */
+    @FunctionalInterface
+    public interface RowWork {
+        void run(int from, int to);
+    }
+
+    /**
+     * {@code C = before(C); C += alpha·A·B; C = after(C)} with B packed beforehand, where
+     * {@code before} and {@code after} run on blocks of C's rows: where the product is tiled,
+     * on the thread that computes the block, right before and after it, while the rows are in
+     * that core's cache (FusedGemm's bias and epilogue: at two threads, run over all rows apart
+     * from the product, they took as long as at one, 12 µs of the encoder's 58 µs products).
+     */
+    public static void multiply(int m, float alpha, Matrix a, PackedB b, float[] c, int cOffset, int ldc, RowWork before, RowWork after,
+                                Parallel parallel) {
+        if (m <= 0) return;
+        long products = (long) m * b.n * b.k;
+        if (tilesOverPacked(m, b.k, products)) {
+            tiledOverPacked(m, b.n, b.k, alpha, a, b, c, cOffset, ldc, true, before, after, products < PARALLEL_THRESHOLD ? Parallel.SERIAL : parallel);
+            return;
+        }
+        Parallel rows = Work.pool(parallel, (long) m * b.n);
+        rows.forRange(m, (from, to) -> before.run((int) from, (int) to));
+        run(m, b.n, b.k, alpha, a, null, b, c, cOffset, ldc, true, parallel);
+        rows.forRange(m, (from, to) -> after.run((int) from, (int) to));
+    }
+
+    /** Whether a product over packed weights of m rows and depth k is tiled ({@link #tiledOverPacked}), not done a few rows at a time. */
+    private static boolean tilesOverPacked(int m, int k, long products) {
+        return k > 0 && m >= MR && products > SMALL_PACKED;
+    }
+
     /** The product with B either as a matrix ({@code b}) or packed ({@code prepacked}; {@code b} is then null). */
     private static void run(int m, int n, int k, float alpha, Matrix a, Matrix b, PackedB prepacked,
                             float[] c, int cOffset, int ldc, boolean accumulate, Parallel parallel) {
         if (m <= 0 || n <= 0) return;
         long products = (long) m * n * k;
-        boolean packedRows = prepacked != null && (m < MR || products <= SMALL_PACKED);
+        boolean packedRows = prepacked != null && k > 0 && !tilesOverPacked(m, k, products);
         boolean tiny = prepacked == null && products <= TINY_PRODUCT && b.colStride() == 1;
         boolean streamB = prepacked == null && m <= STREAM_ROWS && (b.colStride() == 1 || b.rowStride() == 1);
         boolean tiled = k > 0 && !packedRows && !tiny && !streamB;
@@ -240,7 +272,7 @@ public final class Gemm {
             return;
         }
         if (prepacked != null) {
-            tiledOverPacked(m, n, k, alpha, a, prepacked, c, cOffset, ldc, accumulate, par);
+            tiledOverPacked(m, n, k, alpha, a, prepacked, c, cOffset, ldc, accumulate, null, null, par);
             return;
         }
         // held by this thread while the pool's tasks read them
@@ -296,7 +328,7 @@ public final class Gemm {
      * On one thread, or with few rows, one task packs all of A (at most MC rows at a time).
      */
     private static void tiledOverPacked(int m, int n, int k, float alpha, Matrix a, PackedB b, float[] c, int cOffset, int ldc,
-                                        boolean accumulate, Parallel par) {
+                                        boolean accumulate, RowWork before, RowWork after, Parallel par) {
         int colPanels = (n + NR - 1) / NR, rowPanels = (m + MR - 1) / MR;
         // row panels a task packs: at most MC rows, fewer where they would pass PACKED_A_FLOATS over the whole depth,
         // fewer again so that each thread has a share
@@ -307,6 +339,7 @@ public final class Gemm {
             float[] edge = Scratch.floats(Scratch.EDGE_TILE, perTask * MR * NR);
             for (int task = (int) from; task < to; task++) {
                 int ic = task * perTask * MR, mc = Math.min(perTask * MR, m - ic), panels = (mc + MR - 1) / MR;
+                if (before != null) before.run(ic, ic + mc);
                 PackedA pa = new PackedA(mc, k, packedA, 0);
                 for (int pc = 0; pc < k; pc += KC) {
                     for (int rp = 0; rp < panels; rp++) {
@@ -332,6 +365,7 @@ public final class Gemm {
                         if (cols < NR || rows < MR) writeEdgeTile(edge, rp * MR * NR, rows, cols, c, cOffset + (ic + rp * MR) * ldc + col, ldc, accumulate);
                     }
                 }
+                if (after != null) after.run(ic, ic + mc);
             }
         });
     }

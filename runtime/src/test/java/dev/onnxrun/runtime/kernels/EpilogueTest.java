@@ -158,6 +158,33 @@ class EpilogueTest {
         }
     }
 
+    /** With packed weights the threads set up and finish the rows they compute: the same floats as on one thread, for every kind of C. */
+    @Test
+    void fusedGemmOnThreadsMatchesOneThread() {
+        Random r = new Random(11);
+        Activation relu = new Activation(Activation.Kind.RELU, 0, 0);
+        try (Parallel par = new Parallel(3)) {
+            // 300 rows: row blocks of several tasks; 100 columns: a partial panel; depth 300: two depth blocks
+            Tensor a = random(r, 300, 300), b = random(r, 300, 100), skip = random(r, 300, 100);
+            Gemm.PackedB packed = MatrixOps.packRight(b, false);
+            for (Tensor c : new Tensor[] {null, random(r, 100), random(r, 300, 1), random(r, 300, 100)}) {
+                for (float beta : new float[] {1f, 0.5f}) {
+                    for (Tensor residual : new Tensor[] {null, skip}) {
+                        float[] one = FusedGemm.gemm(a, b, packed, c, residual, false, false, 1f, beta, relu, ExecContext.singleThreaded()).toFloatArray();
+                        float[] many = FusedGemm.gemm(a, b, packed, c, residual, false, false, 1f, beta, relu, ExecContext.on(par)).toFloatArray();
+                        Tensor plain = MatrixOps.gemm(a, b, c, false, false, 1f, beta, Parallel.SERIAL);
+                        for (int i = 0; i < one.length; i++) {
+                            double expected = Math.max(0, plain.getFloat(i) + (residual == null ? 0 : residual.getFloat(i)));
+                            assertEquals(expected, one[i], 1e-3 * Math.max(1, Math.abs(expected)), "at " + i);
+                        }
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(one, many, "C " + (c == null ? "none" : java.util.Arrays.toString(c.shape()))
+                                + ", beta " + beta + (residual == null ? "" : ", residual"));
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void fusedGemmWritesIntoPlannedMemoryAtItsOffset() {
         Random r = new Random(9);
