@@ -266,7 +266,6 @@ public final class Normalization {
         long[] shape = x.shape();
         long[] normShape = Arrays.copyOfRange(shape, axis, shape.length);
         long rowLen = Shapes.size(normShape), rows = rowLen == 0 ? 0 : x.size() / rowLen;
-        double[] sc = broadcastTo(scale, normShape, "scale"), bi = bias == null ? null : broadcastTo(bias, normShape, "B");
         // float32 is read and written in place, vectorized; other types go through doubles
         FloatArrays.Slice xslice = x.dtype() == dev.onnxrun.runtime.DType.FLOAT ? FloatArrays.slice(x) : null;
         float[] xf = xslice != null ? xslice.array() : null;
@@ -275,8 +274,10 @@ public final class Normalization {
         FloatArrays.Slice yslice = y != null ? FloatArrays.slice(y) : null;
         float[] yf = y != null ? yslice.array() : null;
         double[] ys = xf == null ? new double[xs.length] : null;
-        double[] shift = bi != null ? bi : new double[(int) rowLen];
-        float[] scf = xf != null ? toFloats(sc) : null, shiftf = xf != null ? toFloats(shift) : null;
+        double[] sc = xf == null ? broadcastTo(scale, normShape, "scale") : null;
+        double[] shift = xf != null ? null : bias == null ? new double[(int) rowLen] : broadcastTo(bias, normShape, "B");
+        float[] scf = xf != null ? floatsTo(scale, normShape, "scale") : null;
+        float[] shiftf = xf == null ? null : bias == null ? new float[(int) rowLen] : floatsTo(bias, normShape, "B");
         double[] means = new double[(int) rows], inv = new double[(int) rows];
         Work.pool(parallel, x.size()).forRange(rows, (from, to) -> {
             for (long r = from; r < to; r++) {
@@ -339,6 +340,19 @@ public final class Normalization {
         float[] out = new float[v.length];
         for (int i = 0; i < v.length; i++) out[i] = (float) v[i];
         return out;
+    }
+
+    /**
+     * {@link #broadcastTo} as float32, read in place where {@code t} is float32 of {@code shape}'s
+     * size (no broadcasting: the usual scale and bias; the copy through doubles, serial, was a
+     * fifth of the encoder's LayerNormalization).
+     */
+    private static float[] floatsTo(Tensor t, long[] shape, String name) {
+        if (t.dtype() != dev.onnxrun.runtime.DType.FLOAT || t.size() != Shapes.size(shape)) return toFloats(broadcastTo(t, shape, name));
+        if (!Arrays.equals(Shapes.broadcast(t.shape(), shape), shape)) {
+            throw OnnxrunException.invalidInput(name + " " + t.describe() + " does not broadcast to " + Shapes.toString(shape));
+        }
+        return FloatArrays.read(t);
     }
 
     /** {@code t}'s values unidirectionally broadcast to {@code shape}, flattened. */
