@@ -11,8 +11,10 @@ import java.util.Arrays;
 /**
  * A matrix product with an epilogue: {@code Y = act(alpha · op(A) · op(B) + beta · C + R)}, R
  * (optional) of Y's shape. A may carry leading batch axes when it is not transposed (a MatMul by a
- * weight matrix): they fold into the rows of one product. For float32, Y starts as beta·C + R and
- * is finished a block of rows at a time, the activation running on each block while it is in cache.
+ * weight matrix): they fold into the rows of one product. For float32, Y starts as beta·C, the
+ * product adds into it, then the residual and the activation finish it, a block of rows at a
+ * time while the block is in cache; over packed weights each block's three steps run on the
+ * thread that computes it.
  */
 public final class FusedGemm {
     private FusedGemm() {}
