@@ -52,7 +52,7 @@ public final class FusedGemm {
         FloatArrays.Slice target = FloatArrays.slice(y);
         float[] out = target.array();
         int at = target.offset();
-        Gemm.RowWork initialize = initializer(out, at, m, n, c, beta);
+        Parallel.RangeBody initialize = initializer(out, at, m, n, c, beta);
         FloatArrays.Slice res = residual == null ? null : FloatArrays.slice(residual);
         float[] resArray = res == null ? null : res.array();
         int resShift = res == null ? 0 : res.offset() - at;
@@ -60,7 +60,7 @@ public final class FusedGemm {
         FloatArrays.Slice as = FloatArrays.slice(a2);
         FloatArrays.Slice bs = packedB != null ? null : FloatArrays.slice(b);
         Gemm.Matrix rhs = packedB != null ? null : new Gemm.Matrix(bs.array(), bs.offset(), transB ? 1 : n, transB ? k : 1);
-        if (packedB == null) Work.pool(parallel, (long) m * n).forRange(m, (from, to) -> initialize.run((int) from, (int) to));
+        if (packedB == null) Work.pool(parallel, (long) m * n).forRange(m, initialize);
         int block = Math.max(8 * Gemm.MR, BLOCK_FLOATS / Math.max(n, 1) / Gemm.MR * Gemm.MR);
         for (int i0 = 0; i0 < m; i0 += block) {
             int rows = Math.min(block, m - i0), first = i0;
@@ -69,7 +69,7 @@ public final class FusedGemm {
             if (packedB != null) {
                 // Y's rows are set up, multiplied into and finished by the thread that owns them, in its cache
                 Gemm.multiply(rows, alpha, lhs, packedB, out, at + i0 * n, n, (from, to) -> initialize.run(first + from, first + to),
-                        (from, to) -> act.apply(out, at + (first + from) * n, to - from, n, n, resArray, resShift, Parallel.SERIAL), parallel);
+                        (from, to) -> act.apply(out, at + (first + (int) from) * n, (int) (to - from), n, n, resArray, resShift, Parallel.SERIAL), parallel);
             } else {
                 Gemm.multiply(rows, n, k, alpha, lhs, rhs, out, at + i0 * n, n, true, parallel);
                 act.apply(out, at + i0 * n, rows, n, n, resArray, resShift, parallel);
@@ -82,8 +82,8 @@ public final class FusedGemm {
      * What sets Y's rows [from, to) (m × n at {@code out[at]}) to beta·C broadcast, or to zeros,
      * before the product adds into them; fails at once where C does not broadcast to Y.
      */
-    private static Gemm.RowWork initializer(float[] out, int at, int m, int n, Tensor c, float beta) {
-        if (c == null || beta == 0) return (from, to) -> Arrays.fill(out, at + from * n, at + to * n, 0f);
+    private static Parallel.RangeBody initializer(float[] out, int at, int m, int n, Tensor c, float beta) {
+        if (c == null || beta == 0) return (from, to) -> Arrays.fill(out, at + (int) from * n, at + (int) to * n, 0f);
         long[] mn = {m, n};
         if (c.rank() > 2 || !Arrays.equals(Shapes.broadcast(c.shape(), mn), mn)) {
             throw OnnxrunException.invalidInput("FusedGemm C " + c.describe() + " does not broadcast to " + Shapes.toString(mn));
@@ -93,7 +93,7 @@ public final class FusedGemm {
             // a bias row, the usual C, copied into each row: Y is written once before the product, not zeroed first
             float[] bias = FloatArrays.read(c);
             return (from, to) -> {
-                for (int i = from; i < to; i++) {
+                for (int i = (int) from; i < to; i++) {
                     if (beta == 1f) {
                         System.arraycopy(bias, 0, out, at + i * n, n);
                     } else {
@@ -104,7 +104,7 @@ public final class FusedGemm {
             };
         }
         return (from, to) -> {
-            for (int i = from; i < to; i++) {
+            for (int i = (int) from; i < to; i++) {
                 for (int j = 0; j < n; j++) out[at + i * n + j] = beta * c.getFloat(i * cs[0] + j * cs[1]);
             }
         };

@@ -195,31 +195,31 @@ public final class Gemm {
         run(m, b.n, b.k, alpha, a, null, b, c, cOffset, ldc, accumulate, parallel);
     }
 
-    /** Work on C's rows [from, to) of a product, counted from its first row. */
-    @FunctionalInterface
-    public interface RowWork {
-        void run(int from, int to);
-    }
-
     /**
      * {@code C = before(C); C += alpha·A·B; C = after(C)} with B packed beforehand, where
-     * {@code before} and {@code after} run on blocks of C's rows: where the product is tiled,
+     * {@code before} and {@code after} run on blocks of C's rows [from, to), counted from its
+     * first row: where the product is tiled,
      * on the thread that computes the block, right before and after it, while the rows are in
      * that core's cache (FusedGemm's bias and epilogue: at two threads, run over all rows apart
      * from the product, they took as long as at one, 12 µs of the encoder's 58 µs products).
      */
-    public static void multiply(int m, float alpha, Matrix a, PackedB b, float[] c, int cOffset, int ldc, RowWork before, RowWork after,
-                                Parallel parallel) {
+    public static void multiply(int m, float alpha, Matrix a, PackedB b, float[] c, int cOffset, int ldc, Parallel.RangeBody before,
+                                Parallel.RangeBody after, Parallel parallel) {
         if (m <= 0) return;
         long products = (long) m * b.n * b.k;
         if (tilesOverPacked(m, b.k, products)) {
-            tiledOverPacked(m, b.n, b.k, alpha, a, b, c, cOffset, ldc, true, before, after, products < PARALLEL_THRESHOLD ? Parallel.SERIAL : parallel);
+            tiledOverPacked(m, b.n, b.k, alpha, a, b, c, cOffset, ldc, true, before, after, pool(parallel, products));
             return;
         }
         Parallel rows = Work.pool(parallel, (long) m * b.n);
-        rows.forRange(m, (from, to) -> before.run((int) from, (int) to));
+        rows.forRange(m, before);
         run(m, b.n, b.k, alpha, a, null, b, c, cOffset, ldc, true, parallel);
-        rows.forRange(m, (from, to) -> after.run((int) from, (int) to));
+        rows.forRange(m, after);
+    }
+
+    /** {@code parallel} for a product of {@code products} multiply-adds, else the serial pool. */
+    private static Parallel pool(Parallel parallel, long products) {
+        return products < PARALLEL_THRESHOLD ? Parallel.SERIAL : parallel;
     }
 
     /** Whether a product over packed weights of m rows and depth k is tiled ({@link #tiledOverPacked}), not done a few rows at a time. */
@@ -241,7 +241,7 @@ public final class Gemm {
             for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOffset + i * ldc, cOffset + i * ldc + n, 0f);
         }
         if (k <= 0) return;
-        Parallel par = products < PARALLEL_THRESHOLD ? Parallel.SERIAL : parallel;
+        Parallel par = pool(parallel, products);
         if (packedRows) {
             // A few rows (or a small product) times packed weights: the panels stream through in
             // order, with no A to pack and no partial tiles.
@@ -328,7 +328,7 @@ public final class Gemm {
      * On one thread, or with few rows, one task packs all of A (at most MC rows at a time).
      */
     private static void tiledOverPacked(int m, int n, int k, float alpha, Matrix a, PackedB b, float[] c, int cOffset, int ldc,
-                                        boolean accumulate, RowWork before, RowWork after, Parallel par) {
+                                        boolean accumulate, Parallel.RangeBody before, Parallel.RangeBody after, Parallel par) {
         int colPanels = (n + NR - 1) / NR, rowPanels = (m + MR - 1) / MR;
         // row panels a task packs: at most MC rows, fewer where they would pass PACKED_A_FLOATS over the whole depth,
         // fewer again so that each thread has a share
