@@ -11,8 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * channel walked down in strips one vector of output columns wide. At stride 1 on the channel
  * planes as they are: the three taps of a row are masked loads straight from the input row (the
  * masks zero the columns in the padding), so nothing is copied, and each input row is read once
- * for the three output rows it feeds, whose sums advance together. At stride 2 on the channel
- * laid out in its phase planes by {@link WindowPlanes}, where each tap is a plain load.
+ * for the three output rows it feeds, whose sums advance together. At stride 2 also on the input
+ * as it is, each row's vectors split into even and odd columns in registers.
  */
 final class DepthwiseRows {
     private DepthwiseRows() {}
@@ -46,18 +46,12 @@ final class DepthwiseRows {
         boolean fused = act.isClamp() && pr.residual() == null;
         float low = fused ? act.clampLow() : Float.NEGATIVE_INFINITY, high = fused ? act.clampHigh() : Float.POSITIVE_INFINITY;
         long work = (long) pr.batch() * channels * pr.outSp() * 9;
-        WindowPlanes pl = p.stride == 1 ? null : WindowPlanes.of(g);
         Work.pool(parallel, work).forRange((long) pr.batch() * channels, (from, to) -> {
-            float[] t = pl == null ? null : Scratch.laidOut(Scratch.WINDOW_PLANE, pl, pl.channelStride + WindowPlanes.SLACK, 0f);
             for (long bc = from; bc < to; bc++) {
                 int c = (int) (bc % channels), xAt = pr.xAt() + (int) bc * pr.inSp(), yAt = pr.yAt() + (int) bc * pr.outSp();
                 float bias = pr.bias() == null ? 0f : pr.bias()[c];
-                if (pl == null) {
-                    channel(pr.x(), xAt, p, w, c * 9, bias, low, high, pr.y(), yAt);
-                } else {
-                    pl.fill(pr.x(), xAt, t, 0);
-                    stride2(t, pl, p.outHeight, p.outWidth, w, c * 9, bias, low, high, pr.y(), yAt);
-                }
+                if (p.stride == 1) channel(pr.x(), xAt, p, w, c * 9, bias, low, high, pr.y(), yAt);
+                else stride2(pr.x(), xAt, p, w, c * 9, bias, low, high, pr.y(), yAt);
                 if (!fused) act.apply(pr.y(), yAt, yAt + pr.outSp(), pr.residual(), pr.residualShift());
             }
         });
@@ -122,37 +116,56 @@ final class DepthwiseRows {
         }
     }
 
+    /** Lane i picks lane 2i + 2 of two vectors, the last lane (whose element is past both) lane 2·VL − 1, to be replaced. */
+    private static final FloatVector RIGHT_OF_2 = WindowPlanes.lanes(i -> Math.min(2 * i + 2, 2 * VL - 1));
+
     /**
-     * One channel at stride 2, laid out by {@code pl} (its phase planes: every tap a run of
-     * columns) at {@code t[0..]}: output row r, vector by vector, sums its window's rows 2r + 0,
-     * 1, 2; row 2r + 2 is row 2(r + 1) + 0 of the next output row's window, so its taps stay in
-     * registers for it (six loads per output vector).
+     * One channel at stride 2, {@code y[yAt..] = clamp(conv(x[xAt..]) + b, low, high)}, read in
+     * place: a strip of outputs takes its left, middle and right taps from two vectors of an input
+     * row, split into even and odd columns in registers (the masks zero the columns outside the
+     * row; the right tap of a full strip's last output is one column further, read on its own).
+     * Input row u is read once: an odd row (counting from the top padding) is the middle row of one
+     * output row's window, an even one the bottom row of the window above and the top row of the
+     * next, so the sums of one output row are carried down. Only the last output row's bottom row
+     * may lie in the padding.
      */
-    private static void stride2(float[] t, WindowPlanes pl, int outHeight, int outWidth, float[] w, int wAt, float b, float low, float high,
-                                float[] y, int yAt) {
-        int[] tap = pl.tapAt;
-        int rowWidth = tap[6] - tap[0]; // columns from one output row to the next
-        // the weights as channel takes them: vectors handed to or from a helper C2 does not inline are boxed
+    private static void stride2(float[] x, int xAt, Plane p, float[] w, int wAt, float b, float low, float high, float[] y, int yAt) {
+        int width = p.width, outWidth = p.outWidth, outHeight = p.outHeight, padTop = p.padTop;
+        int rows = Math.min(p.height, 2 * outHeight - padTop + 1); // input rows read
         FloatVector w00 = FloatVector.broadcast(SPECIES, w[wAt]), w01 = FloatVector.broadcast(SPECIES, w[wAt + 1]),
                 w02 = FloatVector.broadcast(SPECIES, w[wAt + 2]), w10 = FloatVector.broadcast(SPECIES, w[wAt + 3]),
                 w11 = FloatVector.broadcast(SPECIES, w[wAt + 4]), w12 = FloatVector.broadcast(SPECIES, w[wAt + 5]),
                 w20 = FloatVector.broadcast(SPECIES, w[wAt + 6]), w21 = FloatVector.broadcast(SPECIES, w[wAt + 7]),
                 w22 = FloatVector.broadcast(SPECIES, w[wAt + 8]), bias = FloatVector.broadcast(SPECIES, b);
         for (int o = 0; o < outWidth; o += VL) {
-            VectorMask<Float> out = SPECIES.indexInRange(o, outWidth);
-            FloatVector c0 = FloatVector.fromArray(SPECIES, t, tap[0] + o), c1 = FloatVector.fromArray(SPECIES, t, tap[1] + o),
-                    c2 = FloatVector.fromArray(SPECIES, t, tap[2] + o);
-            for (int r = 0; r < outHeight; r++) {
-                int q = r * rowWidth + o;
-                FloatVector sum = c2.fma(w02, c1.fma(w01, c0.fma(w00, bias)));
-                sum = FloatVector.fromArray(SPECIES, t, tap[5] + q).fma(w12, FloatVector.fromArray(SPECIES, t, tap[4] + q).fma(w11,
-                        FloatVector.fromArray(SPECIES, t, tap[3] + q).fma(w10, sum)));
-                c0 = FloatVector.fromArray(SPECIES, t, tap[6] + q);
-                c1 = FloatVector.fromArray(SPECIES, t, tap[7] + q);
-                c2 = FloatVector.fromArray(SPECIES, t, tap[8] + q);
-                sum = c2.fma(w22, c1.fma(w21, c0.fma(w20, sum)));
-                sum.max(low).min(high).intoArray(y, yAt + r * outWidth + o, out);
+            int col = 2 * o - p.padLeft; // the input column of the left tap of the strip's first output
+            // the last lane's right tap, when that lane is an output and the tap is not in the padding
+            boolean lastTap = o + VL <= outWidth && col + 2 * VL < width;
+            VectorMask<Float> first = inRow(col, width), second = inRow(col + VL, width), out = SPECIES.indexInRange(o, outWidth);
+            FloatVector sums = bias; // of output row (u + padTop) / 2
+            for (int u = 0, at = xAt + col; u < rows; u++, at += width) {
+                FloatVector a = FloatVector.fromArray(SPECIES, x, at, first), c = FloatVector.fromArray(SPECIES, x, at + VL, second);
+                FloatVector left = WindowPlanes.EVERY_2ND.selectFrom(a, c), middle = WindowPlanes.ODD_OF_2.selectFrom(a, c),
+                        right = RIGHT_OF_2.selectFrom(a, c);
+                right = right.withLane(VL - 1, lastTap ? x[at + 2 * VL] : 0f);
+                if (((u + padTop) & 1) == 1) {
+                    sums = right.fma(w12, middle.fma(w11, left.fma(w10, sums)));
+                } else {
+                    int r = (u + padTop) >> 1; // the output row this input row is the top of
+                    if (r > 0) right.fma(w22, middle.fma(w21, left.fma(w20, sums))).max(low).min(high).intoArray(y, yAt + (r - 1) * outWidth + o, out);
+                    sums = right.fma(w02, middle.fma(w01, left.fma(w00, bias)));
+                }
             }
+            // the last output row's window ends in the bottom padding
+            if (2 * outHeight - padTop >= rows) sums.max(low).min(high).intoArray(y, yAt + (outHeight - 1) * outWidth + o, out);
         }
+    }
+
+    /**
+     * Lanes i with 0 ≤ start + i < width; made from bits, as indexInRange falls back to code that
+     * allocates (a boolean array per mask) where start is negative.
+     */
+    private static VectorMask<Float> inRow(int start, int width) {
+        return VectorMask.fromLong(SPECIES, (-1L << Math.clamp(-start, 0, VL)) & ((1L << Math.clamp(width - start, 0, VL)) - 1));
     }
 }

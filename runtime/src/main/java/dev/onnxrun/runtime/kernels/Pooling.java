@@ -187,9 +187,6 @@ public final class Pooling {
         }
     }
 
-    /** Lane i picks lane 2i of two vectors: the even elements of 2·VL floats (the odd ones, read from one further on). */
-    private static final FloatVector EVERY_2ND = WindowPlanes.lanes(i -> 2 * i);
-
     /**
      * One plane of a 2-D max or average pool with horizontal stride 1 or 2 and no dilation: the
      * window rows reduced into {@code rows} (one padded row per output row: the padding keeps the
@@ -230,9 +227,9 @@ public final class Pooling {
             for (int oh = 0; oh < outH; oh++) {
                 int at = oh * width;
                 for (int c = 0; c < pairs; c += vl) {
-                    EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, rows, at + 2 * c), FloatVector.fromArray(SPECIES, rows, at + 2 * c + vl))
+                    WindowPlanes.EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, rows, at + 2 * c), FloatVector.fromArray(SPECIES, rows, at + 2 * c + vl))
                             .intoArray(phases, at + c);
-                    EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, rows, at + 2 * c + 1), FloatVector.fromArray(SPECIES, rows, at + 2 * c + 1 + vl))
+                    WindowPlanes.EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, rows, at + 2 * c + 1), FloatVector.fromArray(SPECIES, rows, at + 2 * c + 1 + vl))
                             .intoArray(phases, at + half + c);
                 }
             }

@@ -207,8 +207,10 @@ final class WindowPlanes {
         return FloatVector.fromArray(SPECIES, lanes, 0);
     }
 
-    /** Every second element of two vectors, from the first and from the second; every fourth; the low halves of two vectors side by side. */
-    private static final FloatVector EVERY_2ND = lanes(i -> 2 * i), ODD_OF_2 = lanes(i -> 2 * i + 1), EVERY_4TH = lanes(i -> 4 * i % (2 * VL)),
+    /** Every second element of two vectors, from the first and from the second. */
+    static final FloatVector EVERY_2ND = lanes(i -> 2 * i), ODD_OF_2 = lanes(i -> 2 * i + 1);
+    /** Every fourth element of two vectors; the low halves of two vectors side by side. */
+    private static final FloatVector EVERY_4TH = lanes(i -> 4 * i % (2 * VL)),
             LOW_HALVES = lanes(i -> i < VL / 2 ? i : VL + i - VL / 2);
 
     /**
