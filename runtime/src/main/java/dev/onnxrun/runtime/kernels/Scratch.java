@@ -36,7 +36,7 @@ final class Scratch {
     static final int ACTIVATION_TAIL = 14;
     /** A scalar operand of an elementwise op, as a vector's worth of copies. */
     static final int BROADCAST_A = 15, BROADCAST_B = 16;
-    /** A packed panel of B's rows, copied from rows read in place (the convolution GEMM's tasks, Winograd's). */
+    /** Packed panels of B's rows, copied from rows read in place (the convolution GEMM's tasks, Winograd's). */
     static final int B_PANEL = 17;
     private static final int SLOTS = 18;
 
