@@ -17,7 +17,7 @@ final class Scratch {
     static final int WINOGRAD_INPUT = 0, WINOGRAD_PRODUCTS = 1, CONV_TILES = 2;
     /** A convolution's whole input laid out by its window planes (held by the calling thread). */
     static final int CONV_INPUT = 3;
-    /** One channel laid out by window planes, in the tasks of depthwise, Winograd and pooling kernels. */
+    /** One channel laid out by window planes, in the tasks of depthwise, Winograd and pooling kernels (or copied with room around it, {@link DepthwiseRows}). */
     static final int WINDOW_PLANE = 4;
     /** Pooling's per-row reductions and their phases. */
     static final int POOL_ROWS = 5, POOL_PHASES = 6;
