@@ -3,7 +3,6 @@ package dev.onnxrun.runtime.kernels;
 import dev.onnxrun.runtime.Parallel;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -809,11 +808,9 @@ public final class Gemm {
      * A method of its own: the same epilogue inside {@link #microKernel} made plain GEMMs 20 %
      * slower with an identical inner loop (code layout), and one method with both epilogues was
      * too large for C1 in some JVMs ("out of virtual registers"; the GEMM then ran interpreted
-     * until C2 came), so the loop is written out twice. The clamp is
-     * {@link FloatFastPaths#clamp}'s compares and blends written out: C2 declined to inline that
-     * method here (NodeCountInliningCutoff), boxing every vector passed to it (four times slower),
-     * and max and min, with their fix-ups for NaN and signed zeros, took longer than a 27-deep
-     * tile's multiply-adds (squeezenet's first layer: 0.29 → 0.23 ms for its tiles into a buffer).
+     * until C2 came), so the loop is written out twice. The
+     * clamp is max and min, not {@link FloatFastPaths#clamp}: C2 declined to inline that here
+     * (NodeCountInliningCutoff), boxing every vector passed to it (four times slower).
      */
     static void microKernelOut(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] y, int yAt, int yStride,
                                float[] bias, int biasAt, float[] residual, int residualAt, float low, float high) {
@@ -878,30 +875,18 @@ public final class Gemm {
             c10_0 = c10_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 10 * yStride)); c10_1 = c10_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 10 * yStride + VL));
             c11_0 = c11_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 11 * yStride)); c11_1 = c11_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 11 * yStride + VL));
         }
-        c0_0.blend(low, c0_0.lt(low)).blend(high, c0_0.compare(VectorOperators.GT, high)).intoArray(y, yAt);
-        c0_1.blend(low, c0_1.lt(low)).blend(high, c0_1.compare(VectorOperators.GT, high)).intoArray(y, yAt + VL);
-        c1_0.blend(low, c1_0.lt(low)).blend(high, c1_0.compare(VectorOperators.GT, high)).intoArray(y, yAt + 1 * yStride);
-        c1_1.blend(low, c1_1.lt(low)).blend(high, c1_1.compare(VectorOperators.GT, high)).intoArray(y, yAt + 1 * yStride + VL);
-        c2_0.blend(low, c2_0.lt(low)).blend(high, c2_0.compare(VectorOperators.GT, high)).intoArray(y, yAt + 2 * yStride);
-        c2_1.blend(low, c2_1.lt(low)).blend(high, c2_1.compare(VectorOperators.GT, high)).intoArray(y, yAt + 2 * yStride + VL);
-        c3_0.blend(low, c3_0.lt(low)).blend(high, c3_0.compare(VectorOperators.GT, high)).intoArray(y, yAt + 3 * yStride);
-        c3_1.blend(low, c3_1.lt(low)).blend(high, c3_1.compare(VectorOperators.GT, high)).intoArray(y, yAt + 3 * yStride + VL);
-        c4_0.blend(low, c4_0.lt(low)).blend(high, c4_0.compare(VectorOperators.GT, high)).intoArray(y, yAt + 4 * yStride);
-        c4_1.blend(low, c4_1.lt(low)).blend(high, c4_1.compare(VectorOperators.GT, high)).intoArray(y, yAt + 4 * yStride + VL);
-        c5_0.blend(low, c5_0.lt(low)).blend(high, c5_0.compare(VectorOperators.GT, high)).intoArray(y, yAt + 5 * yStride);
-        c5_1.blend(low, c5_1.lt(low)).blend(high, c5_1.compare(VectorOperators.GT, high)).intoArray(y, yAt + 5 * yStride + VL);
-        c6_0.blend(low, c6_0.lt(low)).blend(high, c6_0.compare(VectorOperators.GT, high)).intoArray(y, yAt + 6 * yStride);
-        c6_1.blend(low, c6_1.lt(low)).blend(high, c6_1.compare(VectorOperators.GT, high)).intoArray(y, yAt + 6 * yStride + VL);
-        c7_0.blend(low, c7_0.lt(low)).blend(high, c7_0.compare(VectorOperators.GT, high)).intoArray(y, yAt + 7 * yStride);
-        c7_1.blend(low, c7_1.lt(low)).blend(high, c7_1.compare(VectorOperators.GT, high)).intoArray(y, yAt + 7 * yStride + VL);
-        c8_0.blend(low, c8_0.lt(low)).blend(high, c8_0.compare(VectorOperators.GT, high)).intoArray(y, yAt + 8 * yStride);
-        c8_1.blend(low, c8_1.lt(low)).blend(high, c8_1.compare(VectorOperators.GT, high)).intoArray(y, yAt + 8 * yStride + VL);
-        c9_0.blend(low, c9_0.lt(low)).blend(high, c9_0.compare(VectorOperators.GT, high)).intoArray(y, yAt + 9 * yStride);
-        c9_1.blend(low, c9_1.lt(low)).blend(high, c9_1.compare(VectorOperators.GT, high)).intoArray(y, yAt + 9 * yStride + VL);
-        c10_0.blend(low, c10_0.lt(low)).blend(high, c10_0.compare(VectorOperators.GT, high)).intoArray(y, yAt + 10 * yStride);
-        c10_1.blend(low, c10_1.lt(low)).blend(high, c10_1.compare(VectorOperators.GT, high)).intoArray(y, yAt + 10 * yStride + VL);
-        c11_0.blend(low, c11_0.lt(low)).blend(high, c11_0.compare(VectorOperators.GT, high)).intoArray(y, yAt + 11 * yStride);
-        c11_1.blend(low, c11_1.lt(low)).blend(high, c11_1.compare(VectorOperators.GT, high)).intoArray(y, yAt + 11 * yStride + VL);
+        c0_0.max(low).min(high).intoArray(y, yAt); c0_1.max(low).min(high).intoArray(y, yAt + VL);
+        c1_0.max(low).min(high).intoArray(y, yAt + 1 * yStride); c1_1.max(low).min(high).intoArray(y, yAt + 1 * yStride + VL);
+        c2_0.max(low).min(high).intoArray(y, yAt + 2 * yStride); c2_1.max(low).min(high).intoArray(y, yAt + 2 * yStride + VL);
+        c3_0.max(low).min(high).intoArray(y, yAt + 3 * yStride); c3_1.max(low).min(high).intoArray(y, yAt + 3 * yStride + VL);
+        c4_0.max(low).min(high).intoArray(y, yAt + 4 * yStride); c4_1.max(low).min(high).intoArray(y, yAt + 4 * yStride + VL);
+        c5_0.max(low).min(high).intoArray(y, yAt + 5 * yStride); c5_1.max(low).min(high).intoArray(y, yAt + 5 * yStride + VL);
+        c6_0.max(low).min(high).intoArray(y, yAt + 6 * yStride); c6_1.max(low).min(high).intoArray(y, yAt + 6 * yStride + VL);
+        c7_0.max(low).min(high).intoArray(y, yAt + 7 * yStride); c7_1.max(low).min(high).intoArray(y, yAt + 7 * yStride + VL);
+        c8_0.max(low).min(high).intoArray(y, yAt + 8 * yStride); c8_1.max(low).min(high).intoArray(y, yAt + 8 * yStride + VL);
+        c9_0.max(low).min(high).intoArray(y, yAt + 9 * yStride); c9_1.max(low).min(high).intoArray(y, yAt + 9 * yStride + VL);
+        c10_0.max(low).min(high).intoArray(y, yAt + 10 * yStride); c10_1.max(low).min(high).intoArray(y, yAt + 10 * yStride + VL);
+        c11_0.max(low).min(high).intoArray(y, yAt + 11 * yStride); c11_1.max(low).min(high).intoArray(y, yAt + 11 * yStride + VL);
     }
 
     /**
