@@ -2,6 +2,7 @@ package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -20,7 +21,7 @@ final class DepthwiseBlocks {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int VL = SPECIES.length();
     /** Index vectors for {@code selectFrom(a, b)}: the low halves, and the high halves, of a and b interleaved. */
-    private static final FloatVector ZIP_LOW = WindowPlanes.lanes(l -> (l % 2 == 0 ? 0 : VL) + l / 2),
+    private static final IntVector ZIP_LOW = WindowPlanes.lanes(l -> (l % 2 == 0 ? 0 : VL) + l / 2),
             ZIP_HIGH = WindowPlanes.lanes(l -> (l % 2 == 0 ? 0 : VL) + VL / 2 + l / 2);
 
     /**
@@ -139,9 +140,10 @@ final class DepthwiseBlocks {
         int src = at, dst = spare;
         for (int round = 1; round < VL; round *= 2) {
             for (int i = 0; i < VL / 2; i++) {
-                FloatVector a = FloatVector.fromArray(SPECIES, s, src + i * VL), b = FloatVector.fromArray(SPECIES, s, src + (i + VL / 2) * VL);
-                ZIP_LOW.selectFrom(a, b).intoArray(s, dst + 2 * i * VL);
-                ZIP_HIGH.selectFrom(a, b).intoArray(s, dst + (2 * i + 1) * VL);
+                IntVector a = FloatVector.fromArray(SPECIES, s, src + i * VL).reinterpretAsInts(),
+                        b = FloatVector.fromArray(SPECIES, s, src + (i + VL / 2) * VL).reinterpretAsInts();
+                ZIP_LOW.selectFrom(a, b).reinterpretAsFloats().intoArray(s, dst + 2 * i * VL);
+                ZIP_HIGH.selectFrom(a, b).reinterpretAsFloats().intoArray(s, dst + (2 * i + 1) * VL);
             }
             int t = src;
             src = dst;

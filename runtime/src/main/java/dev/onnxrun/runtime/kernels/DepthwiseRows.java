@@ -2,6 +2,7 @@ package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -103,10 +104,7 @@ final class DepthwiseRows {
                 w22 = FloatVector.broadcast(SPECIES, w[wAt + 8]), bias = FloatVector.broadcast(SPECIES, b);
         for (int o = 0; o < outWidth; o += VL) {
             int col = o - p.padLeft; // the input column of the left tap of the strip's first output
-            // lanes i with 0 ≤ col + i < width; col is −1 under a left pad, where indexInRange falls back to
-            // code that allocates (a boolean array per mask), so this one is made from its bits
-            long firstTap = (-1L << Math.max(0, -col)) & ((1L << Math.clamp(width - col, 0, VL)) - 1);
-            VectorMask<Float> m0 = VectorMask.fromLong(SPECIES, firstTap), m1 = SPECIES.indexInRange(col + 1, width),
+            VectorMask<Float> m0 = VectorMask.fromLong(SPECIES, inRow(col, width)), m1 = SPECIES.indexInRange(col + 1, width),
                     m2 = SPECIES.indexInRange(col + 2, width), out = SPECIES.indexInRange(o, outWidth);
             FloatVector done = bias, next = bias; // output rows u + padTop − 2 and − 1
             int u = 0, at = xAt + col;
@@ -129,7 +127,7 @@ final class DepthwiseRows {
     }
 
     /** Lane i picks lane 2i + 2 of two vectors, the last lane (whose element is past both) lane 2·VL − 1, to be replaced. */
-    private static final FloatVector RIGHT_OF_2 = WindowPlanes.lanes(i -> Math.min(2 * i + 2, 2 * VL - 1));
+    private static final IntVector RIGHT_OF_2 = WindowPlanes.lanes(i -> Math.min(2 * i + 2, 2 * VL - 1));
 
     /**
      * One channel at stride 2, {@code y[yAt..] = clamp(conv(x[xAt..]) + b, low, high)}, read in
@@ -153,12 +151,14 @@ final class DepthwiseRows {
             int col = 2 * o - p.padLeft; // the input column of the left tap of the strip's first output
             // the last lane's right tap, when that lane is an output and the tap is not in the padding
             boolean lastTap = o + VL <= outWidth && col + 2 * VL < width;
-            VectorMask<Float> first = inRow(col, width), second = inRow(col + VL, width), out = SPECIES.indexInRange(o, outWidth);
+            VectorMask<Float> first = VectorMask.fromLong(SPECIES, inRow(col, width)), second = VectorMask.fromLong(SPECIES, inRow(col + VL, width)),
+                    out = SPECIES.indexInRange(o, outWidth);
             FloatVector sums = bias; // of output row (u + padTop) / 2
             for (int u = 0, at = xAt + col; u < rows; u++, at += width) {
-                FloatVector a = FloatVector.fromArray(SPECIES, x, at, first), c = FloatVector.fromArray(SPECIES, x, at + VL, second);
-                FloatVector left = WindowPlanes.EVERY_2ND.selectFrom(a, c), middle = WindowPlanes.ODD_OF_2.selectFrom(a, c),
-                        right = RIGHT_OF_2.selectFrom(a, c);
+                IntVector a = FloatVector.fromArray(SPECIES, x, at, first).reinterpretAsInts(),
+                        c = FloatVector.fromArray(SPECIES, x, at + VL, second).reinterpretAsInts();
+                FloatVector left = WindowPlanes.EVERY_2ND.selectFrom(a, c).reinterpretAsFloats(),
+                        middle = WindowPlanes.ODD_OF_2.selectFrom(a, c).reinterpretAsFloats(), right = RIGHT_OF_2.selectFrom(a, c).reinterpretAsFloats();
                 right = right.withLane(VL - 1, lastTap ? x[at + 2 * VL] : 0f);
                 if (((u + padTop) & 1) == 1) {
                     sums = right.fma(w12, middle.fma(w11, left.fma(w10, sums)));
@@ -174,10 +174,14 @@ final class DepthwiseRows {
     }
 
     /**
-     * Lanes i with 0 ≤ start + i < width; made from bits, as indexInRange falls back to code that
-     * allocates (a boolean array per mask) where start is negative.
+     * The bits of the lanes i with 0 ≤ start + i < width, for a mask made from them: indexInRange
+     * falls back to code that allocates (a boolean array per mask) where start is negative. Small
+     * enough for C2 to inline wherever it is called, and built of Math.min and max, which it
+     * always inlines: Math.clamp, not inlined in some JVMs, left calls in the kernels' strip loops,
+     * around which the nine weight vectors went to the stack, and stayed there in the row loops
+     * (50-odd stack accesses a step in two JVMs of five).
      */
-    private static VectorMask<Float> inRow(int start, int width) {
-        return VectorMask.fromLong(SPECIES, (-1L << Math.clamp(-start, 0, VL)) & ((1L << Math.clamp(width - start, 0, VL)) - 1));
+    private static long inRow(int start, int width) {
+        return (-1L << Math.max(0, Math.min(VL, -start))) & ((1L << Math.max(0, Math.min(VL, width - start))) - 1);
     }
 }

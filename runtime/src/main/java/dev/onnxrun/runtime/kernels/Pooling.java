@@ -227,10 +227,10 @@ public final class Pooling {
             for (int oh = 0; oh < outH; oh++) {
                 int at = oh * width;
                 for (int c = 0; c < pairs; c += vl) {
-                    WindowPlanes.EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, rows, at + 2 * c), FloatVector.fromArray(SPECIES, rows, at + 2 * c + vl))
-                            .intoArray(phases, at + c);
-                    WindowPlanes.EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, rows, at + 2 * c + 1), FloatVector.fromArray(SPECIES, rows, at + 2 * c + 1 + vl))
-                            .intoArray(phases, at + half + c);
+                    WindowPlanes.EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, rows, at + 2 * c).reinterpretAsInts(),
+                            FloatVector.fromArray(SPECIES, rows, at + 2 * c + vl).reinterpretAsInts()).reinterpretAsFloats().intoArray(phases, at + c);
+                    WindowPlanes.EVERY_2ND.selectFrom(FloatVector.fromArray(SPECIES, rows, at + 2 * c + 1).reinterpretAsInts(),
+                            FloatVector.fromArray(SPECIES, rows, at + 2 * c + 1 + vl).reinterpretAsInts()).reinterpretAsFloats().intoArray(phases, at + half + c);
                 }
             }
             from = phases;

@@ -2,6 +2,7 @@ package dev.onnxrun.runtime.kernels;
 
 import dev.onnxrun.runtime.Parallel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -134,7 +135,7 @@ final class Winograd {
     }
 
     /** Lane i of two vectors interleaved: from the low halves, from the high halves. */
-    private static final FloatVector ZIP_LOW = WindowPlanes.lanes(i -> i / 2 + i % 2 * VL), ZIP_HIGH = WindowPlanes.lanes(i -> VL / 2 + i / 2 + i % 2 * VL);
+    private static final IntVector ZIP_LOW = WindowPlanes.lanes(i -> i / 2 + i % 2 * VL), ZIP_HIGH = WindowPlanes.lanes(i -> VL / 2 + i / 2 + i % 2 * VL);
 
     /**
      * Y = act(W ⊛ X + B + R) by tiling {@code t}, U packed by {@link #packWeights}. Per image:
@@ -239,18 +240,19 @@ final class Winograd {
         for (int i = 0; i < m && tileRow * m + i < outH; i++) {
             int row = i * n * VL, at = yAt + (tileRow * m + i) * outW + x0;
             // lane l of column vector c holds output column l·m + c: interleave the m vectors
-            FloatVector c0 = FloatVector.fromArray(SPECIES, e, row), c1 = FloatVector.fromArray(SPECIES, e, row + VL);
+            IntVector c0 = FloatVector.fromArray(SPECIES, e, row).reinterpretAsInts(), c1 = FloatVector.fromArray(SPECIES, e, row + VL).reinterpretAsInts();
             if (m == 2) {
-                ZIP_LOW.selectFrom(c0, c1).intoArray(e, row);
-                ZIP_HIGH.selectFrom(c0, c1).intoArray(e, row + VL);
+                ZIP_LOW.selectFrom(c0, c1).reinterpretAsFloats().intoArray(e, row);
+                ZIP_HIGH.selectFrom(c0, c1).reinterpretAsFloats().intoArray(e, row + VL);
             } else {
-                FloatVector c2 = FloatVector.fromArray(SPECIES, e, row + 2 * VL), c3 = FloatVector.fromArray(SPECIES, e, row + 3 * VL);
-                FloatVector evenLow = ZIP_LOW.selectFrom(c0, c2), evenHigh = ZIP_HIGH.selectFrom(c0, c2);
-                FloatVector oddLow = ZIP_LOW.selectFrom(c1, c3), oddHigh = ZIP_HIGH.selectFrom(c1, c3);
-                ZIP_LOW.selectFrom(evenLow, oddLow).intoArray(e, row);
-                ZIP_HIGH.selectFrom(evenLow, oddLow).intoArray(e, row + VL);
-                ZIP_LOW.selectFrom(evenHigh, oddHigh).intoArray(e, row + 2 * VL);
-                ZIP_HIGH.selectFrom(evenHigh, oddHigh).intoArray(e, row + 3 * VL);
+                IntVector c2 = FloatVector.fromArray(SPECIES, e, row + 2 * VL).reinterpretAsInts(),
+                        c3 = FloatVector.fromArray(SPECIES, e, row + 3 * VL).reinterpretAsInts();
+                IntVector evenLow = ZIP_LOW.selectFrom(c0, c2), evenHigh = ZIP_HIGH.selectFrom(c0, c2);
+                IntVector oddLow = ZIP_LOW.selectFrom(c1, c3), oddHigh = ZIP_HIGH.selectFrom(c1, c3);
+                ZIP_LOW.selectFrom(evenLow, oddLow).reinterpretAsFloats().intoArray(e, row);
+                ZIP_HIGH.selectFrom(evenLow, oddLow).reinterpretAsFloats().intoArray(e, row + VL);
+                ZIP_LOW.selectFrom(evenHigh, oddHigh).reinterpretAsFloats().intoArray(e, row + 2 * VL);
+                ZIP_HIGH.selectFrom(evenHigh, oddHigh).reinterpretAsFloats().intoArray(e, row + 3 * VL);
             }
             for (int part = 0; part * VL < columns; part++) store(pr, filter, e, row + part * VL, at + part * VL, Math.min(VL, columns - part * VL));
         }
