@@ -16,9 +16,11 @@ def compilations(path):
     """Method name -> list of compilations, each a list of (address, mnemonic, operands)."""
     methods, current = {}, None
     for line in open(path, errors="replace"):
-        header = re.match(r"Compiled method \(c2\)\s+\d+\s+\d+\s+\S+\s+(\S+)", line)
+        # "Compiled method (c2) <time> <id> [flags such as % for on-stack replacement] <tier> <name> [@ <bci>]"
+        header = re.match(r"Compiled method \(c2\)\s+\d+\s+\d+\s+((?:[%sbn!]\s+)*)\d\s+(\S+)(?:\s+@\s+(\d+))?", line)
         if header:
-            current = methods.setdefault(header.group(1), [])
+            name = header.group(2) + (f" (on-stack replacement at bytecode {header.group(3)})" if "%" in header.group(1) else "")
+            current = methods.setdefault(name, [])
             current.append([])
             continue
         if line.startswith("Compiled method"):
