@@ -302,6 +302,12 @@ final class WindowPlanes {
                 i = k;
                 continue;
             }
+            if (copyStride == 4 && i + 3 < copyFrom.length && spanOfFour(i) < 4) {
+                // the next three copies take the other phases of the same row (Winograd F(4×4, 3×3)): split it once for all four
+                fourPhases(x, xAt, i, dst, at);
+                i += 3;
+                continue;
+            }
             if (copyStride == 2) { // whole vectors, the last one masked where the row ends
                 for (; j < n && src + 2 * (j + VL) <= x.length; j += VL) {
                     int from = src + 2 * j;
@@ -320,6 +326,53 @@ final class WindowPlanes {
                 }
             }
             for (; j < n; j++) dst[to + j] = x[src + j * copyStride];
+        }
+    }
+
+    /** The first of copies i to i + 3's first elements in the input. */
+    private int lowestOfFour(int i) { return Math.min(Math.min(copyFrom[i], copyFrom[i + 1]), Math.min(copyFrom[i + 2], copyFrom[i + 3])); }
+
+    /** How far apart the first elements of copies i to i + 3 lie in the input. */
+    private int spanOfFour(int i) {
+        return Math.max(Math.max(copyFrom[i], copyFrom[i + 1]), Math.max(copyFrom[i + 2], copyFrom[i + 3])) - lowestOfFour(i);
+    }
+
+    /**
+     * Copies i to i + 3 of {@link #fill} at stride 4, whose first elements lie within four of each
+     * other (one row's four phases): four vectors of the row are split into the four streams of
+     * every fourth element (eight selects), each copy storing the stream it takes. Copied one by
+     * one, each read all four vectors and took three selects. A method of its own, like
+     * {@link #splitLast}.
+     */
+    private void fourPhases(float[] x, int xAt, int i, float[] dst, int at) {
+        int base = lowestOfFour(i), from = xAt + base, longest = 0;
+        for (int k = i; k < i + 4; k++) longest = Math.max(longest, copyLength[k]);
+        int j = 0;
+        for (; j < longest && from + 4 * (j + VL) <= x.length; j += VL) {
+            int s = from + 4 * j;
+            IntVector a = FloatVector.fromArray(SPECIES, x, s).reinterpretAsInts(), b = FloatVector.fromArray(SPECIES, x, s + VL).reinterpretAsInts(),
+                    c = FloatVector.fromArray(SPECIES, x, s + 2 * VL).reinterpretAsInts(),
+                    d = FloatVector.fromArray(SPECIES, x, s + 3 * VL).reinterpretAsInts();
+            IntVector evenAb = EVERY_2ND.selectFrom(a, b), oddAb = ODD_OF_2.selectFrom(a, b), evenCd = EVERY_2ND.selectFrom(c, d),
+                    oddCd = ODD_OF_2.selectFrom(c, d);
+            // stream r, lane l: x[s + r + 4·l]
+            FloatVector r0 = EVERY_2ND.selectFrom(evenAb, evenCd).reinterpretAsFloats(), r2 = ODD_OF_2.selectFrom(evenAb, evenCd).reinterpretAsFloats(),
+                    r1 = EVERY_2ND.selectFrom(oddAb, oddCd).reinterpretAsFloats(), r3 = ODD_OF_2.selectFrom(oddAb, oddCd).reinterpretAsFloats();
+            for (int k = i; k < i + 4; k++) {
+                int n = copyLength[k];
+                if (j >= n) continue;
+                FloatVector stream = switch (copyFrom[k] - base) {
+                    case 0 -> r0;
+                    case 1 -> r1;
+                    case 2 -> r2;
+                    default -> r3;
+                };
+                stream.intoArray(dst, at + copyTo[k] + j, SPECIES.indexInRange(j, n));
+            }
+        }
+        for (int k = i; k < i + 4; k++) {
+            int src = xAt + copyFrom[k], to = at + copyTo[k];
+            for (int e = j; e < copyLength[k]; e++) dst[to + e] = x[src + 4 * e];
         }
     }
 
