@@ -446,14 +446,22 @@ final class WindowPlanes {
                float[] bias, int biasAt, float[] residual, int residualShift, Activation act) {
         // a clamp is applied here by a max and a min: a vector passed to Activation.apply, where C2
         // declined to inline it (a JVM that had run other models first), was boxed
-        boolean fused = act.isClamp() && !act.isNone();
+        boolean fused = act.isClamp() && !act.isNone(), after = !act.isClamp();
         float low = act.clampLow(), high = act.clampHigh();
+        // other activations go over each run of consecutive outputs stored, once: applied row part by row part, a
+        // 7-wide tile (ConvByFilters) took Activation's one-vector buffer path for every 7 outputs
+        int runStart = -1, runEnd = -1;
         for (int q = q0; q < q1; ) {
             int row = q / rowWidth, col = q - row * rowWidth;
             int end = Math.min(q1 - q + col, rowWidth); // this row's part of the range, as columns of the row
             int base = rowOut[row];
             if (base >= 0 && col < rowValid) {
                 int n = Math.min(end, rowValid) - col, upper = SPECIES.loopBound(n);
+                if (after && base + col != runEnd) {
+                    applyAfter(act, y, yAt, yStride, rows, runStart, runEnd);
+                    runStart = base + col;
+                }
+                runEnd = base + col + n;
                 VectorMask<Float> tail = SPECIES.indexInRange(upper, n);
                 for (int r = 0; r < rows; r++) {
                     int from = srcAt + r * srcStride + q - q0, to = yAt + r * yStride + base + col;
@@ -471,10 +479,16 @@ final class WindowPlanes {
                         if (fused) v = v.max(low).min(high);
                         v.intoArray(y, to + i, tail);
                     }
-                    if (!fused) act.apply(y, to, to + n);
                 }
             }
             q += end - col;
         }
+        if (after) applyAfter(act, y, yAt, yStride, rows, runStart, runEnd);
+    }
+
+    /** {@code act} over outputs [start, end) of each of {@code rows} channels (none when start is −1). */
+    private static void applyAfter(Activation act, float[] y, int yAt, int yStride, int rows, int start, int end) {
+        if (start < 0) return;
+        for (int r = 0; r < rows; r++) act.apply(y, yAt + r * yStride + start, yAt + r * yStride + end);
     }
 }
