@@ -349,21 +349,23 @@ public final class Normalization {
      */
     private static float[] floatsTo(Tensor t, long[] shape, String name) {
         if (t.dtype() != dev.onnxrun.runtime.DType.FLOAT || t.size() != Shapes.size(shape)) return toFloats(broadcastTo(t, shape, name));
-        if (!Arrays.equals(Shapes.broadcast(t.shape(), shape), shape)) {
-            throw OnnxrunException.invalidInput(name + " " + t.describe() + " does not broadcast to " + Shapes.toString(shape));
-        }
+        requireBroadcast(t, shape, name);
         return FloatArrays.read(t);
     }
 
     /** {@code t}'s values unidirectionally broadcast to {@code shape}, flattened. */
     private static double[] broadcastTo(Tensor t, long[] shape, String name) {
-        long[] target = Shapes.broadcast(t.shape(), shape);
-        if (!Arrays.equals(target, shape)) {
-            throw OnnxrunException.invalidInput(name + " " + t.describe() + " does not broadcast to " + Shapes.toString(shape));
-        }
+        requireBroadcast(t, shape, name);
         double[] out = new double[Math.toIntExact(Shapes.size(shape))];
         new Broadcast(shape, t.shape()).forEach((i, offs) -> out[(int) i] = t.getDouble(offs[0]));
         return out;
+    }
+
+    /** Fails with {@code name}'s error where {@code t} does not broadcast unidirectionally to {@code shape}. */
+    private static void requireBroadcast(Tensor t, long[] shape, String name) {
+        if (!Arrays.equals(Shapes.broadcast(t.shape(), shape), shape)) {
+            throw OnnxrunException.invalidInput(name + " " + t.describe() + " does not broadcast to " + Shapes.toString(shape));
+        }
     }
 
     /**
