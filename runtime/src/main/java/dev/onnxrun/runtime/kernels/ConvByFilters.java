@@ -61,7 +61,7 @@ final class ConvByFilters {
     static boolean suits(int cg, int taps, int mg, WindowPlanes planes) {
         if ((long) cg * taps < MIN_DEPTH) return false;
         double here = (double) Gemm.roundUp(mg, FR) * planes.tileStarts(COLS).length * COLS;
-        double there = (double) Gemm.roundUp(mg, Gemm.MR) * Gemm.roundUp(planes.columns, Gemm.NR);
+        double there = (double) Gemm.roundUp(mg, Gemm.MR) * planes.gemmColumns(Gemm.NR);
         return here * TRANSPOSE_COST <= there;
     }
 

@@ -90,7 +90,10 @@ final class ConvFloat {
         float[] t = pl.direct ? pr.x() : layOut(pr, parallel);
         int imageStride = pl.direct ? pr.channels() * pr.inSp() : pr.channels() * pl.channelStride;
         int[] rowAt = pl.tapRows(cg);
-        int rowPanels = (mg + MR - 1) / MR, colPanels = (pl.columns + NR - 1) / NR;
+        // where rows carry padding columns, panels of outputs alone when that makes fewer (13×13: 6 panels, not 7)
+        WindowPlanes.OutputPanels exact = pl.outputPanels(NR);
+        WindowPlanes cols = exact == null ? pl : pl.outputs(); // what the GEMM's columns are, for the stores
+        int rowPanels = (mg + MR - 1) / MR, colPanels = exact == null ? (pl.columns + NR - 1) / NR : exact.panels();
         boolean threaded = threaded(pr, depth, parallel);
         long images = (long) pr.batch() * pr.groups(), wanted = threaded ? 4L * parallel.threads() : 1;
         int blockPanels = blockPanels(rowPanels, colPanels, (wanted + images - 1) / images);
@@ -104,7 +107,7 @@ final class ConvFloat {
         Parallel.RangeBody body = (from, to) -> {
             int ldc = blockPanels * NR;
             float[] acc = Scratch.floats(Scratch.CONV_TILES, (oneBlock ? MR * NR : chunkPanels * MR * ldc) + VL); // the epilogue reads whole vectors
-            float[] panels = Scratch.floats(Scratch.B_PANEL, Math.max(GROUP_FLOATS, KC * NR));
+            float[] panels = Scratch.floats(Scratch.B_PANEL, Math.max(GROUP_FLOATS, KC * NR) + VL);
             for (long task = from; task < to; task++) {
                 int chunk = (int) (task % rowChunks);
                 long unit = task / rowChunks;
@@ -119,13 +122,15 @@ final class ConvFloat {
                     int group = Math.clamp(GROUP_FLOATS / (kc * NR), 1, MAX_GROUP);
                     for (int g0 = cpFrom; g0 < cpTo; g0 += group) {
                         int g1 = Math.min(cpTo, g0 + group);
-                        Gemm.packRows(t, rowAt, pc, kc, tAt + g0 * NR, g1 - g0, panels); // once, for all the filter panels
+                        // once, for all the filter panels
+                        if (exact == null) Gemm.packRows(t, rowAt, pc, kc, tAt + g0 * NR, g1 - g0, panels);
+                        else WindowPlanes.packOutputs(exact, t, tAt, rowAt, pc, kc, g0, g1 - g0, NR, panels);
                         for (int rp = rpFrom; rp < rpTo; rp++) {
                             int filter = grp * mg + rp * MR;
                             for (int cp = g0; cp < g1; cp++) {
                                 int q0 = cp * NR, panelAt = (cp - g0) * kc * NR;
                                 // a whole tile of consecutive outputs, shallow, a clamp after the sum: epilogue in registers, straight to Y
-                                int run = intoY && mg - rp * MR >= MR ? pl.outputRun(q0, NR) : -1;
+                                int run = intoY && mg - rp * MR >= MR ? cols.outputRun(q0, NR) : -1;
                                 if (run >= 0) {
                                     int yAt = pr.yAt() + (b * pr.filters() + filter) * pr.outSp() + run;
                                     Gemm.microKernelOut(kc, a.panels, a.panelAt(pc, rp), panels, panelAt, pr.y(), yAt, pr.outSp(), pr.bias(),
@@ -136,7 +141,7 @@ final class ConvFloat {
                                 int cAt = oneBlock ? 0 : (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR, tileLd = oneBlock ? NR : ldc;
                                 Gemm.panelKernel(mg - rp * MR, kc, a.panels, a.panelAt(pc, rp), panels, panelAt, acc, cAt, tileLd, pc > 0);
                                 if (!lastDepth) continue;
-                                pl.store(acc, cAt, tileLd, Math.min(MR, mg - rp * MR), q0, Math.min(pl.columns, q0 + NR), pr.y(),
+                                cols.store(acc, cAt, tileLd, Math.min(MR, mg - rp * MR), q0, Math.min(cols.columns, q0 + NR), pr.y(),
                                         pr.yAt() + (b * pr.filters() + filter) * pr.outSp(), pr.outSp(), pr.bias(), filter, pr.residual(),
                                         pr.residualShift(), pr.act());
                             }

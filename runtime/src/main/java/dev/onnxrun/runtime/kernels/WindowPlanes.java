@@ -196,6 +196,97 @@ final class WindowPlanes {
     }
 
     /**
+     * Panels of {@code width} consecutive outputs, as a convolution GEMM packs its B where rows
+     * carry padding columns: copy k, one vector, takes the laid-out columns from {@code column[k]}
+     * to offset {@code offset[k]} of its panel; panel j's copies are {@code [first[j], first[j+1])},
+     * in increasing offset, each after the last overwriting what the one before wrote past its
+     * row part (and the last of a panel's row writing up to a vector past it).
+     */
+    record OutputPanels(int[] first, int[] column, int[] offset) {
+        int panels() { return first.length - 1; }
+    }
+
+    /** {@link #outputPanels} by width; an empty array for "none". */
+    private final java.util.Map<Integer, Object> outputPanels = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The copies that pack panels of {@code width} outputs, padding columns left out, or null
+     * where that saves less than one in sixteen of the panels {@link #columns} make, or X is read
+     * in place (a copy's whole vector could pass the end of X). On a 13×13 map padded to rows of
+     * 15, 169 outputs fill 6 panels of 32 where 193 columns fill 7 (squeezenet's 64→256 3×3:
+     * 0.34 → 0.30 ms at one thread); on 55×55, 95 panels instead of 98 measured slower at two
+     * threads (0.22 → 0.24–0.29 ms, unexplained: the packing's three copies a row instead of two
+     * are not in the profile).
+     */
+    OutputPanels outputPanels(int width) {
+        Object made = outputPanels.computeIfAbsent(width, w -> {
+            int outputs = Arrays.stream(out).reduce(1, Math::multiplyExact), panels = (outputs + w - 1) / w;
+            if (direct || rowWidth == rowValid || 16 * panels > 15 * ((columns + w - 1) / w)) return new int[0];
+            int[] first = new int[panels + 1], column = new int[panels * (w / VL + 2 * (w / rowValid + 1))], offset = new int[column.length];
+            int n = 0;
+            for (int j = 0; j < panels; j++) {
+                first[j] = n;
+                for (int d = 0, o = j * w; d < w && o < outputs; ) {
+                    int row = o / rowValid, col = o % rowValid; // output o's row part: rows hold rowValid outputs each
+                    int length = Math.min(w - d, Math.min(rowValid - col, outputs - o));
+                    for (int k = 0; k < length; k += VL, n++) {
+                        column[n] = rowColumn(row) + col + k;
+                        offset[n] = d + k;
+                    }
+                    d += length;
+                    o += length;
+                }
+            }
+            first[panels] = n;
+            return new OutputPanels(first, Arrays.copyOf(column, n), Arrays.copyOf(offset, n));
+        });
+        return made instanceof OutputPanels p ? p : null;
+    }
+
+    /** Columns a convolution GEMM computes in panels of {@code width}: the outputs alone where {@link #outputPanels} has panels. */
+    int gemmColumns(int width) {
+        OutputPanels op = outputPanels(width);
+        return op != null ? op.panels() * width : Gemm.roundUp(columns, width);
+    }
+
+    /** The column that output row {@code row} (its rowValid outputs in order) starts at. */
+    private int rowColumn(int row) {
+        int r = 0;
+        for (int seen = -1; ; r++) if (rowOut[r] >= 0 && ++seen == row) return r * rowWidth;
+    }
+
+    /**
+     * Packs {@code panels} panels of {@code op} from panel {@code firstPanel} on for depth steps
+     * [rowFrom, rowFrom + kc), step p's laid-out row at {@code t[base + rowAt[p]]}, into
+     * {@code dst} as {@link Gemm#packRows} does (panel j, step p at {@code (j·kc + p)·width});
+     * {@code dst} needs a vector of room past the last panel.
+     */
+    static void packOutputs(OutputPanels op, float[] t, int base, int[] rowAt, int rowFrom, int kc, int firstPanel, int panels,
+                            int width, float[] dst) {
+        int[] column = op.column(), offset = op.offset();
+        for (int j = 0; j < panels; j++) {
+            int from = op.first()[firstPanel + j], to = op.first()[firstPanel + j + 1];
+            for (int p = 0; p < kc; p++) {
+                int src = base + rowAt[rowFrom + p], at = (j * kc + p) * width;
+                for (int k = from; k < to; k++) FloatVector.fromArray(SPECIES, t, src + column[k]).intoArray(dst, at + offset[k]);
+            }
+        }
+    }
+
+    /** The outputs' own layout, as a pointwise op's: its columns are the outputs, for {@link #store} and {@link #outputRun}. */
+    WindowPlanes outputs() {
+        if (outputs == null) {
+            long[] o = g.out(), ones = new long[rank], zeros = new long[rank];
+            Arrays.fill(ones, 1);
+            outputs = of(new Windows.Geometry(o, o, ones, ones, ones, zeros, zeros));
+        }
+        return outputs;
+    }
+
+    /** {@link #outputs}, once made (any thread may make it: all make equal ones). */
+    private volatile WindowPlanes outputs;
+
+    /**
      * Floats the columns of one tile may read past the last channel's run: tiles are computed
      * whole, so buffers of laid-out input end with this much slack.
      */

@@ -66,17 +66,20 @@ final class Winograd {
      * 16→64-channel 3×3 on 55×55 and 64→256 on 13×13 run by Winograd, 1.9–2.0× and 1.6–1.8× ONNX
      * Runtime's time; the direct forms measured 1.5–1.6× and 1.45–1.5× (one thread, one-node
      * models, load 4), while resnet's layers kept the tiling they had (F4 on 56×56 and 28×28:
-     * 1.23–1.30× and 1.07× against 1.40× and 1.31× direct).
+     * 1.23–1.30× and 1.07× against 1.40× and 1.31× direct). 70 since the direct GEMM packs
+     * panels of outputs alone ({@link WindowPlanes#outputPanels}): squeezenet's 32→128 3×3 on
+     * 27×27 then ran 0.31–0.32 ms direct against 0.34 by F4 at one thread, 0.19 against 0.24 at
+     * two; resnet's layers keep F4 up to 87.
      */
-    private static final double TRANSFORM_COST = 60;
+    private static final double TRANSFORM_COST = 70;
 
     /**
      * The tiling that makes this convolution cheapest, or null where the direct GEMM is: by
      * multiply-adds of the products (tiles rounded up to whole GEMM panels, as computed) plus
      * the transforms (weighted by their measured cost per element, {@link #TRANSFORM_COST}),
-     * against the direct form's. On resnet18 and squeezenet1_1 this picks F4 for maps of 27 to
-     * 56 with 32 channels or more, F2 for resnet's 14×14 layers, and the direct form for 7×7,
-     * for squeezenet's 13×13 layers and for its 16-channel layers on 55×55.
+     * against the direct form's. On resnet18 and squeezenet1_1 this picks F4 for resnet's maps of
+     * 28 and 56, F2 for its 14×14 layers, and the direct form for 7×7 and for all of
+     * squeezenet's layers (27×27 with 32 channels, 13×13, 16 channels on 55×55).
      */
     static Tiling choose(int channels, int filters, int outH, int outW) {
         if (channels < 8 || filters < 8) return null; // transforms outweigh the products saved

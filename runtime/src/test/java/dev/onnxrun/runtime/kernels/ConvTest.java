@@ -130,7 +130,7 @@ class ConvTest {
     /**
      * Deep layers that {@link ConvByFilters} takes (checked, so the cases keep covering it): a
      * partial filter panel, stride 2 with batches, groups, tiles of whole output rows (14 and 7
-     * outputs a row, stride 1 and 2; a 28×28 map spread over several tasks' chunks) and of
+     * outputs a row, stride 1 and 2; a 37×14 map spread over two tasks' chunks) and of
      * consecutive columns (9 a row), and a 1×1 convolution reading its input in place, also where
      * the input ends its array (the last tile would read past it).
      */
@@ -138,28 +138,57 @@ class ConvTest {
     void filterVectorizedFormMatchesDoubles() {
         Random r = new Random(25);
         Case[] cases = {
-            new Case(l(1, 128, 7, 9), 120, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 1),
+            new Case(l(1, 128, 9, 11), 120, l(3, 3), l(1, 1), l(1, 1), l(0, 0, 0, 0), 1),
             new Case(l(2, 128, 14, 13), 64, l(3, 3), l(2, 2), l(1, 1), l(1, 0, 1, 1), 1),
             new Case(l(1, 128, 9, 11), 128, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 2),
             new Case(l(1, 64, 7, 7), 120, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 1),
             new Case(l(1, 128, 14, 14), 128, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 2),
             new Case(l(2, 64, 14, 14), 64, l(3, 3), l(2, 2), l(1, 1), l(1, 1, 1, 1), 1),
-            new Case(l(1, 64, 28, 28), 128, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 2),
+            new Case(l(1, 64, 37, 14), 128, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 2),
             new Case(l(1, 512, 7, 7), 64, l(1, 1), l(1, 1), l(1, 1), l(0, 0, 0, 0), 1),
         };
+        checkTakenForm(cases, r, (g, c) -> Conv.byFilters(g, (int) c.group(), (int) c.x()[1], (int) c.filters()));
         try (Parallel par = new Parallel(2)) {
-            for (Case c : cases) {
-                Windows.Geometry g = Conv.convGeometry(c.x(), c.w(), c.params());
-                int group = (int) c.group(), channels = (int) c.x()[1], filters = (int) c.filters();
-                assertTrue(Conv.winogradTiling(g, group, channels, filters) == null && Conv.byFilters(g, group, channels, filters), c.toString());
-                checkAgainstDoubles(c, r, Parallel.SERIAL);
-                checkAgainstDoubles(c, r, par);
-            }
             Case c = cases[cases.length - 1];
             Tensor x = RandomTensors.uniform(r, c.x()), w = RandomTensors.uniform(r, c.w());
             Tensor expected = Conv.conv(Cast.cast(x, DType.DOUBLE, false), Cast.cast(w, DType.DOUBLE, false), null, c.params(), ExecContext.singleThreaded());
             Tensor actual = Conv.conv(x, w, null, c.params(), new ExecContext(ExecContext.Scope.EMPTY, par));
             for (long i = 0; i < expected.size(); i++) assertEquals(expected.getDouble(i), actual.getFloat(i), 1e-4 * Math.max(1, Math.abs(expected.getDouble(i))), "at " + i);
+        }
+    }
+
+    /**
+     * The column-vectorized GEMM over panels of outputs alone ({@link WindowPlanes#outputPanels}:
+     * rows carry padding columns): three depth blocks and a partial filter panel on a 13×13 map,
+     * a shallow layer whose whole tiles take the epilogue in registers (batch 2), groups, three
+     * spatial axes, and stride 2 with rows of 3 outputs.
+     */
+    @Test
+    void outputPanelFormMatchesDoubles() {
+        Random r = new Random(29);
+        Case[] cases = {
+            new Case(l(1, 64, 13, 13), 28, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 1),
+            new Case(l(2, 4, 27, 27), 20, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 1),
+            new Case(l(1, 8, 13, 13), 24, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 2),
+            new Case(l(1, 3, 5, 6, 7), 8, l(3, 3, 3), l(1, 1, 1), l(1, 1, 1), l(1, 1, 1, 1, 1, 1), 1),
+            new Case(l(1, 3, 40, 5), 10, l(3, 3), l(2, 2), l(1, 1), l(1, 1, 1, 1), 1),
+        };
+        checkTakenForm(cases, r, (g, c) -> !Conv.byFilters(g, (int) c.group(), (int) c.x()[1], (int) c.filters())
+                && WindowPlanes.of(g).outputPanels(Gemm.NR) != null);
+    }
+
+    /**
+     * Asserts that each case is a direct (not Winograd) convolution that {@code taken} accepts,
+     * so the cases keep covering the form they were written for, then checks it on one thread and on two.
+     */
+    private static void checkTakenForm(Case[] cases, Random r, java.util.function.BiPredicate<Windows.Geometry, Case> taken) {
+        try (Parallel par = new Parallel(2)) {
+            for (Case c : cases) {
+                Windows.Geometry g = Conv.convGeometry(c.x(), c.w(), c.params());
+                assertTrue(Conv.winogradTiling(g, (int) c.group(), (int) c.x()[1], (int) c.filters()) == null && taken.test(g, c), c.toString());
+                checkAgainstDoubles(c, r, Parallel.SERIAL);
+                checkAgainstDoubles(c, r, par);
+            }
         }
     }
 
