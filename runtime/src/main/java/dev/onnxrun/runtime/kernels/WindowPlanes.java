@@ -223,6 +223,8 @@ final class WindowPlanes {
             int outputs = Arrays.stream(out).reduce(1, Math::multiplyExact), panels = (outputs + w - 1) / w;
             if (direct || rowWidth == rowValid || 16 * panels > 15 * ((columns + w - 1) / w)) return new int[0];
             int[] first = new int[panels + 1], column = new int[panels * (w / VL + 2 * (w / rowValid + 1))], offset = new int[column.length];
+            // the column each output row starts at: rows of rowWidth columns that hold outputs, in order
+            int[] rowColumn = java.util.stream.IntStream.range(0, rowOut.length).filter(r -> rowOut[r] >= 0).map(r -> r * rowWidth).toArray();
             int n = 0;
             for (int j = 0; j < panels; j++) {
                 first[j] = n;
@@ -230,7 +232,7 @@ final class WindowPlanes {
                     int row = o / rowValid, col = o % rowValid; // output o's row part: rows hold rowValid outputs each
                     int length = Math.min(w - d, Math.min(rowValid - col, outputs - o));
                     for (int k = 0; k < length; k += VL, n++) {
-                        column[n] = rowColumn(row) + col + k;
+                        column[n] = rowColumn[row] + col + k;
                         offset[n] = d + k;
                     }
                     d += length;
@@ -247,12 +249,6 @@ final class WindowPlanes {
     int gemmColumns(int width) {
         OutputPanels op = outputPanels(width);
         return op != null ? op.panels() * width : Gemm.roundUp(columns, width);
-    }
-
-    /** The column that output row {@code row} (its rowValid outputs in order) starts at. */
-    private int rowColumn(int row) {
-        int r = 0;
-        for (int seen = -1; ; r++) if (rowOut[r] >= 0 && ++seen == row) return r * rowWidth;
     }
 
     /**
