@@ -20,9 +20,6 @@ final class DepthwiseBlocks {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int VL = SPECIES.length();
-    /** Index vectors for {@code selectFrom(a, b)}: the low halves, and the high halves, of a and b interleaved. */
-    private static final IntVector ZIP_LOW = WindowPlanes.lanes(l -> (l % 2 == 0 ? 0 : VL) + l / 2),
-            ZIP_HIGH = WindowPlanes.lanes(l -> (l % 2 == 0 ? 0 : VL) + VL / 2 + l / 2);
 
     /**
      * Whether this kernel runs the convolution: two axes, one filter per channel, and output rows
@@ -142,8 +139,8 @@ final class DepthwiseBlocks {
             for (int i = 0; i < VL / 2; i++) {
                 IntVector a = FloatVector.fromArray(SPECIES, s, src + i * VL).reinterpretAsInts(),
                         b = FloatVector.fromArray(SPECIES, s, src + (i + VL / 2) * VL).reinterpretAsInts();
-                ZIP_LOW.selectFrom(a, b).reinterpretAsFloats().intoArray(s, dst + 2 * i * VL);
-                ZIP_HIGH.selectFrom(a, b).reinterpretAsFloats().intoArray(s, dst + (2 * i + 1) * VL);
+                Gemm.ZIP_LOW.selectFrom(a, b).reinterpretAsFloats().intoArray(s, dst + 2 * i * VL);
+                Gemm.ZIP_HIGH.selectFrom(a, b).reinterpretAsFloats().intoArray(s, dst + (2 * i + 1) * VL);
             }
             int t = src;
             src = dst;

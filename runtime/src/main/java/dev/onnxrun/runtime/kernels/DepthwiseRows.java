@@ -127,7 +127,7 @@ final class DepthwiseRows {
     }
 
     /** Lane i picks lane 2i + 2 of two vectors, the last lane (whose element is past both) lane 2·VL − 1, to be replaced. */
-    private static final IntVector RIGHT_OF_2 = WindowPlanes.lanes(i -> Math.min(2 * i + 2, 2 * VL - 1));
+    private static final IntVector RIGHT_OF_2 = Gemm.lanes(i -> Math.min(2 * i + 2, 2 * VL - 1));
 
     /**
      * One channel at stride 2, {@code y[yAt..] = clamp(conv(x[xAt..]) + b, low, high)}, read in

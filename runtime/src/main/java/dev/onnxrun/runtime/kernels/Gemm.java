@@ -618,11 +618,14 @@ public final class Gemm {
         }
     }
 
-    /** Lane i of the first two-vector select of a 4 × VL transpose: interleaves two rows' values (first half). */
-    private static final IntVector ZIP_LOW = indices(i -> i / 2 + i % 2 * VL), ZIP_HIGH = indices(i -> VL / 2 + i / 2 + i % 2 * VL);
+    /**
+     * Two vectors interleaved lane by lane, from their low halves and from their high halves (the
+     * first selects of a 4 × VL transpose here; Winograd's and the depthwise kernels' too).
+     */
+    static final IntVector ZIP_LOW = lanes(i -> i / 2 + i % 2 * VL), ZIP_HIGH = lanes(i -> VL / 2 + i / 2 + i % 2 * VL);
     /** The second select: interleaves pairs of two zipped row pairs, giving each step's four rows side by side. */
-    private static final IntVector PAIRS_LOW = indices(i -> 2 * (i / 4) + (i % 4 < 2 ? i % 4 : VL + i % 4 - 2)),
-            PAIRS_HIGH = indices(i -> VL / 2 + 2 * (i / 4) + (i % 4 < 2 ? i % 4 : VL + i % 4 - 2));
+    private static final IntVector PAIRS_LOW = lanes(i -> 2 * (i / 4) + (i % 4 < 2 ? i % 4 : VL + i % 4 - 2)),
+            PAIRS_HIGH = lanes(i -> VL / 2 + 2 * (i / 4) + (i % 4 < 2 ? i % 4 : VL + i % 4 - 2));
     /**
      * Lane i of the selects that merge the three transposed row groups (rows 0-3, 4-7, 8-11; VL/4
      * steps each, a step's four rows side by side) into vector j of their panel layout (a step's
@@ -633,16 +636,25 @@ public final class Gemm {
     private static final IntVector SECOND0 = merge(0, true), SECOND1 = merge(1, true), SECOND2 = merge(2, true);
 
     private static IntVector merge(int part, boolean second) {
-        return indices(i -> {
+        return lanes(i -> {
             int at = part * VL + i, group = at % MR / 4, lane = at / MR * 4 + at % 4;
             if (second) return group == 2 ? VL + lane : i;
             return group == 0 ? lane : group == 1 ? VL + lane : 0;
         });
     }
 
-    private static IntVector indices(java.util.function.IntUnaryOperator lane) {
+    /**
+     * An index vector for {@code selectFrom(v1, v2)}: lane i picks lane {@code index(i)} of v1
+     * (below VL) or v2 (VL and up). Integer lanes, used on floats reinterpreted as ints: with
+     * float indices C2 converts them to integers, and checks the conversion, at every select
+     * (the stride-2 depthwise kernel's row loop: 82–90 instructions with them, 38–48 without).
+     * Here rather than in a kernel that uses it because every convolution kernel depends on this
+     * class, and this class on none of them (a cycle in static initialization can deadlock two
+     * threads loading the classes at once).
+     */
+    static IntVector lanes(java.util.function.IntUnaryOperator index) {
         int[] lanes = new int[VL];
-        for (int i = 0; i < VL; i++) lanes[i] = lane.applyAsInt(i);
+        for (int i = 0; i < VL; i++) lanes[i] = index.applyAsInt(i);
         return IntVector.fromArray(INT_SPECIES, lanes, 0);
     }
 

@@ -288,23 +288,11 @@ final class WindowPlanes {
      */
     static final int SLACK = Gemm.NR;
 
-    /**
-     * An index vector for {@code selectFrom(v1, v2)}: lane i picks lane {@code index(i)} of v1
-     * (below VL) or v2 (VL and up). Integer lanes, used on the floats reinterpreted as ints: with
-     * float indices C2 converts them to integers, and checks the conversion, at every select
-     * (the stride-2 depthwise kernel's row loop: 82–90 instructions with them, 38–48 without).
-     */
-    static IntVector lanes(java.util.function.IntUnaryOperator index) {
-        int[] lanes = new int[VL];
-        for (int i = 0; i < VL; i++) lanes[i] = index.applyAsInt(i);
-        return IntVector.fromArray(SPECIES.withLanes(int.class), lanes, 0);
-    }
-
     /** Every second element of two vectors, from the first and from the second. */
-    static final IntVector EVERY_2ND = lanes(i -> 2 * i), ODD_OF_2 = lanes(i -> 2 * i + 1);
+    static final IntVector EVERY_2ND = Gemm.lanes(i -> 2 * i), ODD_OF_2 = Gemm.lanes(i -> 2 * i + 1);
     /** Every fourth element of two vectors; the low halves of two vectors side by side. */
-    private static final IntVector EVERY_4TH = lanes(i -> 4 * i % (2 * VL)),
-            LOW_HALVES = lanes(i -> i < VL / 2 ? i : VL + i - VL / 2);
+    private static final IntVector EVERY_4TH = Gemm.lanes(i -> 4 * i % (2 * VL)),
+            LOW_HALVES = Gemm.lanes(i -> i < VL / 2 ? i : VL + i - VL / 2);
 
     /**
      * The copies that lay out one channel: input runs of the last axis (taken every

@@ -137,8 +137,6 @@ final class Winograd {
         return packed;
     }
 
-    /** Lane i of two vectors interleaved: from the low halves, from the high halves. */
-    private static final IntVector ZIP_LOW = WindowPlanes.lanes(i -> i / 2 + i % 2 * VL), ZIP_HIGH = WindowPlanes.lanes(i -> VL / 2 + i / 2 + i % 2 * VL);
 
     /**
      * Y = act(W ⊛ X + B + R) by tiling {@code t}, U packed by {@link #packWeights}. Per image:
@@ -245,17 +243,17 @@ final class Winograd {
             // lane l of column vector c holds output column l·m + c: interleave the m vectors
             IntVector c0 = FloatVector.fromArray(SPECIES, e, row).reinterpretAsInts(), c1 = FloatVector.fromArray(SPECIES, e, row + VL).reinterpretAsInts();
             if (m == 2) {
-                ZIP_LOW.selectFrom(c0, c1).reinterpretAsFloats().intoArray(e, row);
-                ZIP_HIGH.selectFrom(c0, c1).reinterpretAsFloats().intoArray(e, row + VL);
+                Gemm.ZIP_LOW.selectFrom(c0, c1).reinterpretAsFloats().intoArray(e, row);
+                Gemm.ZIP_HIGH.selectFrom(c0, c1).reinterpretAsFloats().intoArray(e, row + VL);
             } else {
                 IntVector c2 = FloatVector.fromArray(SPECIES, e, row + 2 * VL).reinterpretAsInts(),
                         c3 = FloatVector.fromArray(SPECIES, e, row + 3 * VL).reinterpretAsInts();
-                IntVector evenLow = ZIP_LOW.selectFrom(c0, c2), evenHigh = ZIP_HIGH.selectFrom(c0, c2);
-                IntVector oddLow = ZIP_LOW.selectFrom(c1, c3), oddHigh = ZIP_HIGH.selectFrom(c1, c3);
-                ZIP_LOW.selectFrom(evenLow, oddLow).reinterpretAsFloats().intoArray(e, row);
-                ZIP_HIGH.selectFrom(evenLow, oddLow).reinterpretAsFloats().intoArray(e, row + VL);
-                ZIP_LOW.selectFrom(evenHigh, oddHigh).reinterpretAsFloats().intoArray(e, row + 2 * VL);
-                ZIP_HIGH.selectFrom(evenHigh, oddHigh).reinterpretAsFloats().intoArray(e, row + 3 * VL);
+                IntVector evenLow = Gemm.ZIP_LOW.selectFrom(c0, c2), evenHigh = Gemm.ZIP_HIGH.selectFrom(c0, c2);
+                IntVector oddLow = Gemm.ZIP_LOW.selectFrom(c1, c3), oddHigh = Gemm.ZIP_HIGH.selectFrom(c1, c3);
+                Gemm.ZIP_LOW.selectFrom(evenLow, oddLow).reinterpretAsFloats().intoArray(e, row);
+                Gemm.ZIP_HIGH.selectFrom(evenLow, oddLow).reinterpretAsFloats().intoArray(e, row + VL);
+                Gemm.ZIP_LOW.selectFrom(evenHigh, oddHigh).reinterpretAsFloats().intoArray(e, row + 2 * VL);
+                Gemm.ZIP_HIGH.selectFrom(evenHigh, oddHigh).reinterpretAsFloats().intoArray(e, row + 3 * VL);
             }
             for (int part = 0; part * VL < columns; part++) store(pr, filter, e, row + part * VL, at + part * VL, Math.min(VL, columns - part * VL));
         }
