@@ -206,8 +206,8 @@ final class WindowPlanes {
         int panels() { return first.length - 1; }
     }
 
-    /** {@link #outputPanels} by width; an empty array for "none". */
-    private final java.util.Map<Integer, Object> outputPanels = new java.util.concurrent.ConcurrentHashMap<>();
+    /** {@link #outputPanels} by width. */
+    private final java.util.Map<Integer, java.util.Optional<OutputPanels>> outputPanels = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * The copies that pack panels of {@code width} outputs, padding columns left out, or null
@@ -219,9 +219,9 @@ final class WindowPlanes {
      * are not in the profile).
      */
     OutputPanels outputPanels(int width) {
-        Object made = outputPanels.computeIfAbsent(width, w -> {
+        return outputPanels.computeIfAbsent(width, w -> {
             int outputs = Arrays.stream(out).reduce(1, Math::multiplyExact), panels = (outputs + w - 1) / w;
-            if (direct || rowWidth == rowValid || 16 * panels > 15 * ((columns + w - 1) / w)) return new int[0];
+            if (direct || rowWidth == rowValid || 16 * panels > 15 * ((columns + w - 1) / w)) return java.util.Optional.empty();
             int[] first = new int[panels + 1], column = new int[panels * (w / VL + 2 * (w / rowValid + 1))], offset = new int[column.length];
             // the column each output row starts at: rows of rowWidth columns that hold outputs, in order
             int[] rowColumn = java.util.stream.IntStream.range(0, rowOut.length).filter(r -> rowOut[r] >= 0).map(r -> r * rowWidth).toArray();
@@ -240,9 +240,8 @@ final class WindowPlanes {
                 }
             }
             first[panels] = n;
-            return new OutputPanels(first, Arrays.copyOf(column, n), Arrays.copyOf(offset, n));
-        });
-        return made instanceof OutputPanels p ? p : null;
+            return java.util.Optional.of(new OutputPanels(first, Arrays.copyOf(column, n), Arrays.copyOf(offset, n)));
+        }).orElse(null);
     }
 
     /** Columns a convolution GEMM computes in panels of {@code width}: the outputs alone where {@link #outputPanels} has panels. */
