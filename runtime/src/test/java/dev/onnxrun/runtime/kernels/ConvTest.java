@@ -130,7 +130,8 @@ class ConvTest {
     /**
      * Deep layers that {@link ConvByFilters} takes (checked, so the cases keep covering it): a
      * partial filter panel, stride 2 with batches, groups, tiles of whole output rows (14 and 7
-     * outputs a row, stride 1 and 2; a 37×14 map spread over two tasks' chunks) and of
+     * outputs a row, stride 1 and 2, so tiles in pairs and a single one left over; a 37×14 map
+     * spread over two tasks' chunks) and of
      * consecutive columns (9 a row), and a 1×1 convolution reading its input in place, also where
      * the input ends its array (the last tile would read past it).
      */
