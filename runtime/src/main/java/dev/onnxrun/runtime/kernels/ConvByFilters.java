@@ -118,7 +118,7 @@ final class ConvByFilters {
      */
     static void conv(ConvFloat.Problem pr, float[] weights, Parallel parallel) {
         WindowPlanes pl = pr.planes();
-        int cg = pr.cg(), mg = pr.mg(), taps = pl.tapAt.length, depth = cg * taps;
+        int cg = pr.cg(), mg = pr.mg(), taps = pl.tapAt.length, depth = cg * taps, halfApart = depth * VL;
         int[] starts = pl.tileStarts(COLS);
         int tiles = starts.length, filterPanels = Gemm.roundUp(mg, FR) / FR;
         int chunk = Math.min(tiles, ACC_FLOATS / (COLS * FR)), chunks = (tiles + chunk - 1) / chunk;
@@ -141,7 +141,7 @@ final class ConvByFilters {
                 int wAt = (grp * filterPanels + fp) * depth * FR;
                 for (int pc = 0; pc < depth; pc += DEPTH_BLOCK) {
                     int kc = Math.min(DEPTH_BLOCK, depth - pc);
-                    int i = first, stepAt = wAt + pc * VL, halfApart = depth * VL;
+                    int i = first, stepAt = wAt + pc * VL;
                     if (PAIRS) {
                         for (; i + 1 < end; i += 2) {
                             tilePair(kc, t, rowAt, pc, tAt + starts[i], tAt + starts[i + 1], weights, stepAt, halfApart, acc, (i - first) * COLS * FR, pc > 0);
