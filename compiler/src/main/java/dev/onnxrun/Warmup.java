@@ -56,7 +56,8 @@ final class Warmup {
             @Override
             Runnable prepare() {
                 Tensor x = random(1, 4, 8, 8), w = random(16, 4, 3, 3), bias = random(16), residual = random(1, 16, 8, 8);
-                Tensor pointwise = random(16, 16, 1, 1);
+                // 36 outputs: a last GEMM panel of 4 columns, which takes Gemm's narrow micro-kernel
+                Tensor pointwise = random(16, 16, 1, 1), ragged = random(1, 16, 6, 6);
                 // deeper than Gemm's depth block (32 channels × 9 taps > 256): its micro-kernel then adds into C as
                 // well as writing it, and C2 compiles both sides rather than a trap the first deep layer would hit
                 Tensor deep = random(1, 32, 8, 8), deepW = random(16, 32, 3, 3);
@@ -69,6 +70,7 @@ final class Warmup {
                 return () -> {
                     Tensor y = Conv.conv(x, w, packedSame, bias, residual, relu, same, ExecContext.singleThreaded());
                     Conv.conv(y, pointwise, packedPointwise, null, null, Activation.NONE, one, ExecContext.singleThreaded());
+                    Conv.conv(ragged, pointwise, packedPointwise, null, null, Activation.NONE, one, ExecContext.singleThreaded());
                     Conv.conv(x, w, packedStrided, bias, null, relu, strided, ExecContext.singleThreaded());
                     Conv.conv(deep, deepW, packedDeep, bias, null, relu, strided, ExecContext.singleThreaded());
                     Tensor g = Pooling.global(y, Pooling.Kind.AVERAGE, 2).reshape(1, 16);

@@ -902,13 +902,56 @@ public final class Gemm {
     }
 
     /**
-     * {@link #microKernel} for a panel of which only the first {@code rows} rows exist (more than
-     * MR: all of them): {@link #microKernelHalf} where they fit it, so a last panel of a few
-     * filters costs half a full one.
+     * {@link #microKernel} for a panel of which only the first {@code rows} rows and {@code cols}
+     * columns exist (more than MR or NR: all of them): {@link #microKernelNarrow} where the
+     * columns fit one vector, {@link #microKernelHalf} where the rows fit it, so a last panel of a
+     * few filters or a few columns costs half a full one.
      */
-    static void panelKernel(int rows, int kc, float[] pa, int aAt, float[] pb, int bAt, float[] c, int cAt, int ldc, boolean accumulate) {
-        if (rows <= HALF) microKernelHalf(kc, pa, aAt, pb, bAt, c, cAt, ldc, accumulate);
+    static void panelKernel(int rows, int cols, int kc, float[] pa, int aAt, float[] pb, int bAt, float[] c, int cAt, int ldc,
+                            boolean accumulate) {
+        if (cols <= VL) microKernelNarrow(kc, pa, aAt, pb, bAt, c, cAt, ldc, accumulate);
+        else if (rows <= HALF) microKernelHalf(kc, pa, aAt, pb, bAt, c, cAt, ldc, accumulate);
         else microKernel(kc, pa, aAt, pb, bAt, c, cAt, ldc, accumulate);
+    }
+
+    /**
+     * {@link #microKernel} for the first vector of the panel's columns alone, for a last panel
+     * with no more columns than that (a 13×13 map's 169 outputs are five panels and 9 columns):
+     * half the multiply-adds of a full panel whose other columns are dropped. The same packed A
+     * and B; only the first VL columns of each of the MR rows of C are written.
+     */
+    static void microKernelNarrow(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] c, int cAt, int ldc,
+                                  boolean accumulate) {
+        FloatVector c0 = FloatVector.zero(SPECIES), c1 = FloatVector.zero(SPECIES), c2 = FloatVector.zero(SPECIES), c3 = FloatVector.zero(SPECIES);
+        FloatVector c4 = FloatVector.zero(SPECIES), c5 = FloatVector.zero(SPECIES), c6 = FloatVector.zero(SPECIES), c7 = FloatVector.zero(SPECIES);
+        FloatVector c8 = FloatVector.zero(SPECIES), c9 = FloatVector.zero(SPECIES), c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
+        for (int l = 0; l < kc; l++) {
+            int a0 = aAt + MR * l;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bAt + NR * l);
+            c0 = FloatVector.broadcast(SPECIES, pa[a0]).fma(b0, c0);
+            c1 = FloatVector.broadcast(SPECIES, pa[a0 + 1]).fma(b0, c1);
+            c2 = FloatVector.broadcast(SPECIES, pa[a0 + 2]).fma(b0, c2);
+            c3 = FloatVector.broadcast(SPECIES, pa[a0 + 3]).fma(b0, c3);
+            c4 = FloatVector.broadcast(SPECIES, pa[a0 + 4]).fma(b0, c4);
+            c5 = FloatVector.broadcast(SPECIES, pa[a0 + 5]).fma(b0, c5);
+            c6 = FloatVector.broadcast(SPECIES, pa[a0 + 6]).fma(b0, c6);
+            c7 = FloatVector.broadcast(SPECIES, pa[a0 + 7]).fma(b0, c7);
+            c8 = FloatVector.broadcast(SPECIES, pa[a0 + 8]).fma(b0, c8);
+            c9 = FloatVector.broadcast(SPECIES, pa[a0 + 9]).fma(b0, c9);
+            c10 = FloatVector.broadcast(SPECIES, pa[a0 + 10]).fma(b0, c10);
+            c11 = FloatVector.broadcast(SPECIES, pa[a0 + 11]).fma(b0, c11);
+        }
+        if (accumulate) {
+            c0 = c0.add(FloatVector.fromArray(SPECIES, c, cAt)); c1 = c1.add(FloatVector.fromArray(SPECIES, c, cAt + ldc));
+            c2 = c2.add(FloatVector.fromArray(SPECIES, c, cAt + 2 * ldc)); c3 = c3.add(FloatVector.fromArray(SPECIES, c, cAt + 3 * ldc));
+            c4 = c4.add(FloatVector.fromArray(SPECIES, c, cAt + 4 * ldc)); c5 = c5.add(FloatVector.fromArray(SPECIES, c, cAt + 5 * ldc));
+            c6 = c6.add(FloatVector.fromArray(SPECIES, c, cAt + 6 * ldc)); c7 = c7.add(FloatVector.fromArray(SPECIES, c, cAt + 7 * ldc));
+            c8 = c8.add(FloatVector.fromArray(SPECIES, c, cAt + 8 * ldc)); c9 = c9.add(FloatVector.fromArray(SPECIES, c, cAt + 9 * ldc));
+            c10 = c10.add(FloatVector.fromArray(SPECIES, c, cAt + 10 * ldc)); c11 = c11.add(FloatVector.fromArray(SPECIES, c, cAt + 11 * ldc));
+        }
+        c0.intoArray(c, cAt); c1.intoArray(c, cAt + ldc); c2.intoArray(c, cAt + 2 * ldc); c3.intoArray(c, cAt + 3 * ldc);
+        c4.intoArray(c, cAt + 4 * ldc); c5.intoArray(c, cAt + 5 * ldc); c6.intoArray(c, cAt + 6 * ldc); c7.intoArray(c, cAt + 7 * ldc);
+        c8.intoArray(c, cAt + 8 * ldc); c9.intoArray(c, cAt + 9 * ldc); c10.intoArray(c, cAt + 10 * ldc); c11.intoArray(c, cAt + 11 * ldc);
     }
 
     /**

@@ -179,7 +179,7 @@ final class Winograd {
                         // channel c's rows start c·nn·rowStride into v
                         Gemm.packRows(v, (pc * nn + xi) * rowStride + cp * NR, nn * rowStride, kc, panel);
                         for (int rp = 0; rp < filtersPad / MR; rp++) {
-                            Gemm.panelKernel(filters - rp * MR, kc, a.panels, a.panelAt(pc, rp), panel, 0,
+                            Gemm.panelKernel(filters - rp * MR, tiles - cp * NR, kc, a.panels, a.panelAt(pc, rp), panel, 0,
                                     products, (rp * MR * nn + xi) * rowStride + cp * NR, nn * rowStride, pc > 0);
                         }
                     }
