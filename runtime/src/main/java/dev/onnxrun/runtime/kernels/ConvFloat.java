@@ -128,7 +128,7 @@ final class ConvFloat {
                         for (int rp = rpFrom; rp < rpTo; rp++) {
                             int filter = grp * mg + rp * MR;
                             for (int cp = g0; cp < g1; cp++) {
-                                int q0 = cp * NR, panelAt = (cp - g0) * kc * NR;
+                                int q0 = cp * NR, q1 = Math.min(cols.columns, q0 + NR), panelAt = (cp - g0) * kc * NR;
                                 // a whole tile of consecutive outputs, shallow, a clamp after the sum: epilogue in registers, straight to Y
                                 int run = intoY && mg - rp * MR >= MR ? cols.outputRun(q0, NR) : -1;
                                 if (run >= 0) {
@@ -139,10 +139,9 @@ final class ConvFloat {
                                 }
                                 // one depth block: each tile is stored as soon as it is made, so one tile's space (in L1) serves them all
                                 int cAt = oneBlock ? 0 : (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR, tileLd = oneBlock ? NR : ldc;
-                                Gemm.panelKernel(mg - rp * MR, Math.min(cols.columns, q0 + NR) - q0, kc, a.panels, a.panelAt(pc, rp), panels, panelAt, acc, cAt, tileLd,
-                                        pc > 0);
+                                Gemm.panelKernel(mg - rp * MR, q1 - q0, kc, a.panels, a.panelAt(pc, rp), panels, panelAt, acc, cAt, tileLd, pc > 0);
                                 if (!lastDepth) continue;
-                                cols.store(acc, cAt, tileLd, Math.min(MR, mg - rp * MR), q0, Math.min(cols.columns, q0 + NR), pr.y(),
+                                cols.store(acc, cAt, tileLd, Math.min(MR, mg - rp * MR), q0, q1, pr.y(),
                                         pr.yAt() + (b * pr.filters() + filter) * pr.outSp(), pr.outSp(), pr.bias(), filter, pr.residual(),
                                         pr.residualShift(), pr.act());
                             }
