@@ -207,9 +207,9 @@ public final class Pooling {
             int half = width / 2, pairs = (Math.max((int) (g.padBegin()[1] + g.in()[1]), (outW - 1) * sw + kw) + 1) / 2;
             splitPhases(rows, phases, outH, width, pairs);
             if (max && kw == 3) maxColumns3(phases, half, outH, width, outW, y, yAt); // ResNet's and SqueezeNet's pools
-            else reduceColumns(phases, width, kw, v -> v % 2 * half + v / 2, outH, outW, y, yAt, max, divisors);
+            else reduceColumns(phases, width, half, kw, sw, outH, outW, y, yAt, max, divisors);
         } else {
-            reduceColumns(rows, width, kw, v -> v, outH, outW, y, yAt, max, divisors);
+            reduceColumns(rows, width, 0, kw, sw, outH, outW, y, yAt, max, divisors);
         }
     }
 
@@ -272,22 +272,20 @@ public final class Pooling {
     }
 
     /**
-     * The window columns of each output reduced (window column v of output 0 at
-     * {@code src[row + column.applyAsInt(v)]}, output j's {@code j} further), then for an average
-     * divided by {@code divisors}.
+     * The window columns of each output reduced, then for an average divided by {@code divisors}:
+     * at horizontal stride 1 window column v of output j is {@code src[row + v + j]}; at stride 2
+     * {@code src} holds each row's even columns and, from {@code half}, its odd ones.
      */
-    private static void reduceColumns(float[] src, int width, int kw, java.util.function.IntUnaryOperator column, int outH, int outW,
-                                      float[] y, int yAt, boolean max, float[] divisors) {
+    private static void reduceColumns(float[] src, int width, int half, int kw, int sw, int outH, int outW, float[] y, int yAt,
+                                      boolean max, float[] divisors) {
         int vl = SPECIES.length();
-        int[] tap = new int[kw];
-        for (int v = 0; v < kw; v++) tap[v] = column.applyAsInt(v);
         VectorMask<Float> tail = SPECIES.indexInRange(outW / vl * vl, outW);
         for (int oh = 0; oh < outH; oh++) {
             int at = oh * width, out = yAt + oh * outW;
             for (int ow = 0; ow < outW; ow += vl) {
-                FloatVector acc = FloatVector.fromArray(SPECIES, src, at + tap[0] + ow);
+                FloatVector acc = FloatVector.fromArray(SPECIES, src, at + ow);
                 for (int v = 1; v < kw; v++) {
-                    FloatVector e = FloatVector.fromArray(SPECIES, src, at + tap[v] + ow);
+                    FloatVector e = FloatVector.fromArray(SPECIES, src, at + (sw == 2 ? v % 2 * half + v / 2 : v) + ow);
                     acc = max ? acc.max(e) : acc.add(e);
                 }
                 boolean whole = ow + vl <= outW;
