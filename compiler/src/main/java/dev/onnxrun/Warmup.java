@@ -73,7 +73,7 @@ final class Warmup {
                     Conv.conv(ragged, pointwise, packedPointwise, null, null, Activation.NONE, one, ExecContext.singleThreaded());
                     Conv.conv(x, w, packedStrided, bias, null, relu, strided, ExecContext.singleThreaded());
                     Conv.conv(deep, deepW, packedDeep, bias, null, relu, strided, ExecContext.singleThreaded());
-                    Tensor g = Pooling.global(y, Pooling.Kind.AVERAGE, 2).reshape(1, 16);
+                    Tensor g = Pooling.global(y, Pooling.Kind.AVERAGE, 2, ExecContext.singleThreaded()).reshape(1, 16);
                     FusedGemm.gemm(g, fc, fcPacked, fcBias, null, false, true, 1, 1, Activation.NONE, ExecContext.singleThreaded());
                 };
             }

@@ -76,7 +76,7 @@ final class PoolingDefs {
                 })
                 .cpu(ctx -> {
                     double p = pNorm(ctx);
-                    return (in, ec) -> new Value[] {Pooling.global(tensor(in, 0), kind, p)};
+                    return (in, ec) -> new Value[] {Pooling.global(tensor(in, 0), kind, p, ec)};
                 }).build();
     }
 

@@ -192,7 +192,8 @@ public final class MatrixOps {
                     for (int j = 0; j < n; j++) out[i * n + j] = beta * c.getFloat(i * cStrides[0] + j * cStrides[1]);
                 }
             }
-            Gemm.Matrix lhs = new Gemm.Matrix(FloatArrays.read(a), 0, aRs, aCs);
+            FloatArrays.Slice as = FloatArrays.slice(a); // read in place: A is often a slice of the run's arena
+            Gemm.Matrix lhs = new Gemm.Matrix(as.array(), as.offset(), aRs, aCs);
             if (packedB != null) Gemm.multiply(m, alpha, lhs, packedB, out, 0, n, true, parallel);
             else Gemm.multiply(m, n, k, alpha, lhs, new Gemm.Matrix(FloatArrays.read(b), 0, bRs, bCs), out, 0, n, true, parallel);
             return Tensor.of(out, outShape);

@@ -310,8 +310,11 @@ public final class Pooling {
         return max ? r : r / n;
     }
 
-    /** GlobalAveragePool, GlobalMaxPool and GlobalLpPool: one value per (image, channel), spatial axes kept as 1. */
-    public static Tensor global(Tensor x, Kind kind, double p) {
+    /**
+     * GlobalAveragePool, GlobalMaxPool and GlobalLpPool: one value per (image, channel), spatial
+     * axes kept as 1; float32 average and max into the output {@code ctx} plans.
+     */
+    public static Tensor global(Tensor x, Kind kind, double p, ExecContext ctx) {
         if (x.rank() < 2) throw OnnxrunException.invalidInput("global pooling needs X of rank >= 2, got " + x.describe());
         long[] outShape = x.shape();
         for (int d = 2; d < outShape.length; d++) outShape[d] = 1;
@@ -319,9 +322,12 @@ public final class Pooling {
         if (x.dtype() == DType.FLOAT && kind != Kind.LP) {
             // float32 read where it lies, each plane summed (or maximized) a vector at a time
             FloatArrays.Slice xs = FloatArrays.slice(x);
-            float[] ys = new float[(int) planes];
-            for (int pl = 0; pl < planes; pl++) ys[pl] = planeReduce(xs.array(), xs.offset() + (int) (pl * plane), (int) plane, kind == Kind.MAX);
-            return Tensor.of(ys, outShape);
+            Tensor y = ctx.output(0, DType.FLOAT, outShape);
+            FloatArrays.Slice ys = FloatArrays.slice(y);
+            for (int pl = 0; pl < planes; pl++) {
+                ys.array()[ys.offset() + pl] = planeReduce(xs.array(), xs.offset() + (int) (pl * plane), (int) plane, kind == Kind.MAX);
+            }
+            return y;
         }
         double[] xs = FloatArrays.doubles(x), ys = new double[(int) planes];
         for (int pl = 0; pl < planes; pl++) {
