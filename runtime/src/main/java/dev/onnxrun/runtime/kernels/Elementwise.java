@@ -117,19 +117,37 @@ public final class Elementwise {
         long period = small.size();
         long blockLength = inner == 1 ? period : inner;
         long bytes = blockLength * Float.BYTES;
+        boolean smallScalar = inner != 1;
+        if (full.segment().heapBase().orElse(null) instanceof float[] fulls && out.segment().heapBase().orElse(null) instanceof float[] outs
+                && small.segment().heapBase().orElse(null) instanceof float[] smalls) {
+            // heap arrays (onnxrun's own, the session arena): blocks as offsets into them, no slice objects per block
+            int fullAt = (int) (full.segment().address() / Float.BYTES), outAt = (int) (out.segment().address() / Float.BYTES);
+            int smallAt = (int) (small.segment().address() / Float.BYTES), n = (int) blockLength;
+            Parallel.RangeBody body = (from, to) -> {
+                for (long block = from; block < to; block++) {
+                    int at = (int) (block * blockLength), smallIndex = smallAt + (smallScalar ? (int) (block % period) : 0);
+                    if (aSmall) FloatFastPaths.binary(op, smalls, smallIndex, smallScalar, fulls, fullAt + at, false, outs, outAt + at, 0, n);
+                    else FloatFastPaths.binary(op, fulls, fullAt + at, false, smalls, smallIndex, smallScalar, outs, outAt + at, 0, n);
+                }
+            };
+            runBlocks(body, out.size() / blockLength, out.size(), parallel);
+            return;
+        }
         Parallel.RangeBody body = (from, to) -> {
             for (long block = from; block < to; block++) {
                 MemorySegment fullPart = full.segment().asSlice(block * bytes, bytes);
                 MemorySegment outPart = out.segment().asSlice(block * bytes, bytes);
                 MemorySegment smallPart = inner == 1 ? small.segment()
                         : small.segment().asSlice(block % period * Float.BYTES, Float.BYTES);
-                boolean smallScalar = inner != 1;
                 if (aSmall) FloatFastPaths.binary(op, smallPart, smallScalar, fullPart, false, outPart, 0, blockLength);
                 else FloatFastPaths.binary(op, fullPart, false, smallPart, smallScalar, outPart, 0, blockLength);
             }
         };
-        long blocks = out.size() / blockLength;
-        if (out.size() >= PARALLEL_THRESHOLD && parallel != null) parallel.forRange(blocks, body);
+        runBlocks(body, out.size() / blockLength, out.size(), parallel);
+    }
+
+    private static void runBlocks(Parallel.RangeBody body, long blocks, long elements, Parallel parallel) {
+        if (elements >= PARALLEL_THRESHOLD && parallel != null) parallel.forRange(blocks, body);
         else body.run(0, blocks);
     }
 

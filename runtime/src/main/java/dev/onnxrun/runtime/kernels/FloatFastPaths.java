@@ -151,8 +151,8 @@ final class FloatFastPaths {
      * split the loop (a JVM that had run other models first: efficientnet_b0 1.8× ONNX Runtime's
      * time, 1.3× alone).
      */
-    private static void binary(Binary op, float[] a, int aAt, boolean aScalar, float[] b, int bAt, boolean bScalar,
-                               float[] out, int outAt, int from, int to) {
+    static void binary(Binary op, float[] a, int aAt, boolean aScalar, float[] b, int bAt, boolean bScalar,
+                       float[] out, int outAt, int from, int to) {
         int vl = SPECIES.length(), i = from, bound = from + SPECIES.loopBound(to - from);
         float[] as = aScalar ? copies(Scratch.BROADCAST_A, a[aAt]) : a, bs = bScalar ? copies(Scratch.BROADCAST_B, b[bAt]) : b;
         int ai = aScalar ? 0 : aAt + from, bi = bScalar ? 0 : bAt + from, aStep = aScalar ? 0 : vl, bStep = bScalar ? 0 : vl, o = outAt + from;
