@@ -66,6 +66,8 @@ public final class Conv {
         private Gemm.PackedA[] gemm;
         private float[] byFilters;
         private final Gemm.PackedA[][] winograd = new Gemm.PackedA[Winograd.Tiling.values().length][];
+        /** The geometry last resolved, reused while the input keeps its shape: a run then builds none. */
+        private volatile Resolved resolved;
 
         private PackedWeights(Tensor source, int filters, int groups, int rowLength, PackedForm.Stored stored) {
             this.source = source;
@@ -76,6 +78,13 @@ public final class Conv {
         }
 
         private static String layout(String part) { return "conv-" + part + " v1 " + Gemm.PANEL_LAYOUT; }
+
+        /** The geometry of this convolution over X, from the last call when X's shape is the same. */
+        private Resolved resolve(Tensor x, Params p) {
+            Resolved r = resolved;
+            if (r == null || !r.fits(x)) resolved = r = new Resolved(x, source, p);
+            return r;
+        }
 
         /** The filter panels' layout key: also their width, which Gemm's layout does not fix. */
         private static final String FILTERS_LAYOUT = layout("filters") + " " + ConvByFilters.PANEL_LAYOUT;
@@ -123,6 +132,42 @@ public final class Conv {
         }
     }
 
+    /** A convolution's geometry for one shape of X, with its output shape and (made when first asked for) its window planes. */
+    private static final class Resolved {
+        final long[] xShape, outShape;
+        final Windows.Geometry g;
+        private WindowPlanes planes; // a race makes it twice, the same
+
+        Resolved(Tensor x, Tensor w, Params p) {
+            xShape = x.shape();
+            g = convGeometry(xShape, w.shape(), p);
+            outShape = new long[xShape.length];
+            outShape[0] = xShape[0];
+            outShape[1] = w.dim(0);
+            System.arraycopy(g.out(), 0, outShape, 2, g.rank());
+        }
+
+        boolean fits(Tensor x) { return sameShape(x, xShape); }
+
+        WindowPlanes planes() {
+            if (planes == null) planes = WindowPlanes.of(g);
+            return planes;
+        }
+    }
+
+    /** Whether W's spatial dimensions are the geometry's kernel. */
+    private static boolean kernelMatches(Tensor w, Windows.Geometry g) {
+        for (int d = 0; d < g.rank(); d++) if (w.dim(d + 2) != g.kernel()[d]) return false;
+        return true;
+    }
+
+    /** Whether {@code t} has this shape (read without copying it). */
+    private static boolean sameShape(Tensor t, long[] shape) {
+        if (t.rank() != shape.length) return false;
+        for (int d = 0; d < shape.length; d++) if (t.dim(d) != shape[d]) return false;
+        return true;
+    }
+
     /** {@link #pack(Tensor, Params, long[], PackedForm.Stored)} for an input of unknown shape, with nothing stored. */
     public static PackedWeights pack(Tensor w, Params p) {
         return pack(w, p, null, PackedForm.Stored.NONE);
@@ -157,8 +202,13 @@ public final class Conv {
 
     /** Whether a convolution of this geometry, not Winograd's, runs vectorized along its filters ({@link ConvByFilters}). */
     static boolean byFilters(Windows.Geometry g, int groups, int channels, int filters) {
+        return byFilters(g, WindowPlanes.of(g), groups, channels, filters);
+    }
+
+    /** {@link #byFilters(Windows.Geometry, int, int, int)} with the geometry's window planes at hand. */
+    private static boolean byFilters(Windows.Geometry g, WindowPlanes planes, int groups, int channels, int filters) {
         int cg = channels / groups, mg = filters / groups;
-        return !(cg == 1 && groups > 1) && ConvByFilters.suits(cg, Math.toIntExact(g.kernelSize()), mg, WindowPlanes.of(g));
+        return !(cg == 1 && groups > 1) && ConvByFilters.suits(cg, Math.toIntExact(g.kernelSize()), mg, planes);
     }
 
     /** The Winograd tiling a convolution of this geometry runs with, or null for the direct forms. */
@@ -175,21 +225,20 @@ public final class Conv {
                               ExecContext ctx) {
         Parallel parallel = ctx.parallel();
         checkRanks(x, w, "Conv");
-        Windows.Geometry g = convGeometry(x.shape(), w.shape(), p);
+        boolean prepacked = packed != null && packed.source == w;
+        Resolved r = prepacked ? packed.resolve(x, p) : new Resolved(x, w, p);
+        Windows.Geometry g = r.g;
         int batch = Math.toIntExact(x.dim(0)), channels = Math.toIntExact(x.dim(1)), filters = Math.toIntExact(w.dim(0));
         int groups = Math.toIntExact(p.group());
         if (groups < 1 || channels % groups != 0 || filters % groups != 0 || w.dim(1) * groups != channels) {
             throw OnnxrunException.invalidInput("Conv with group " + groups + " does not fit X " + x.describe() + " and W " + w.describe());
         }
-        if (!Arrays.equals(spatial(w.shape()), g.kernel())) {
+        if (!kernelMatches(w, g)) {
             throw OnnxrunException.invalidInput("W " + w.describe() + " does not match kernel_shape " + Arrays.toString(g.kernel()));
         }
         checkBias(bias, filters, "Conv");
-        long[] outShape = new long[x.rank()];
-        outShape[0] = batch;
-        outShape[1] = filters;
-        System.arraycopy(g.out(), 0, outShape, 2, g.rank());
-        if (residual != null && (residual.dtype() != x.dtype() || !Arrays.equals(residual.shape(), outShape))) {
+        long[] outShape = r.outShape; // not written to: outputs copy their shapes
+        if (residual != null && (residual.dtype() != x.dtype() || !sameShape(residual, outShape))) {
             throw OnnxrunException.invalidInput("Conv residual " + residual.describe() + " must be " + x.dtype().onnxName()
                     + Shapes.toString(outShape));
         }
@@ -207,14 +256,13 @@ public final class Conv {
             }
             if (cg == 0 || y.size() == 0) return y;
             float[] ws = FloatArrays.read(w);
-            boolean prepacked = packed != null && packed.source == w;
             Winograd.Tiling tiling = winogradTiling(g, groups, channels, filters);
             FloatArrays.Slice xs = FloatArrays.slice(x), rs = residual == null ? null : FloatArrays.slice(residual);
             boolean depthwise = cg == 1 && groups > 1, depthwiseRows = depthwise && DepthwiseRows.applies(g, mg),
                     depthwiseBlocks = depthwise && !depthwiseRows && DepthwiseBlocks.applies(g, mg);
             ConvFloat.Problem pr = new ConvFloat.Problem(xs.array(), xs.offset(), ys.array(), ys.offset(), bias == null ? null : FloatArrays.read(bias),
                     rs == null ? null : rs.array(), rs == null ? 0 : rs.offset() - ys.offset(), act,
-                    tiling != null || depthwiseBlocks || depthwiseRows ? null : WindowPlanes.of(g),
+                    tiling != null || depthwiseBlocks || depthwiseRows ? null : r.planes(),
                     batch, channels, filters, groups, inSp, outSp);
             if (tiling != null) {
                 Gemm.PackedA[] u = prepacked ? packed.winograd(tiling) : Winograd.packWeights(tiling, ws, filters, channels);
@@ -225,7 +273,7 @@ public final class Conv {
                 DepthwiseBlocks.conv(pr, g, ws, parallel);
             } else if (depthwise) {
                 ConvFloat.depthwise(pr, ws, parallel);
-            } else if (byFilters(g, groups, channels, filters)) {
+            } else if (byFilters(g, r.planes(), groups, channels, filters)) {
                 ConvByFilters.conv(pr, prepacked ? packed.byFilters() : ConvByFilters.packWeights(ws, filters, groups, cg * kSize), parallel);
             } else {
                 ConvFloat.gemm(pr, prepacked ? packed.gemm() : ConvFloat.packWeights(ws, filters, groups, cg * kSize), parallel);
@@ -298,7 +346,7 @@ public final class Conv {
             throw OnnxrunException.invalidInput("ConvTranspose with group " + groups + " does not fit X " + x.describe()
                     + " and W " + w.describe());
         }
-        if (!Arrays.equals(spatial(w.shape()), g.kernel())) {
+        if (!kernelMatches(w, g)) {
             throw OnnxrunException.invalidInput("W " + w.describe() + " does not match kernel_shape " + Arrays.toString(g.kernel()));
         }
         int cg = channels / groups, mg = Math.toIntExact(w.dim(1)), filters = mg * groups;
