@@ -121,8 +121,8 @@ public final class Elementwise {
         if (full.segment().heapBase().orElse(null) instanceof float[] fulls && out.segment().heapBase().orElse(null) instanceof float[] outs
                 && small.segment().heapBase().orElse(null) instanceof float[] smalls) {
             // heap arrays (onnxrun's own, the session arena): blocks as offsets into them, no slice objects per block
-            int fullAt = (int) (full.segment().address() / Float.BYTES), outAt = (int) (out.segment().address() / Float.BYTES);
-            int smallAt = (int) (small.segment().address() / Float.BYTES), n = (int) blockLength;
+            int fullAt = FloatFastPaths.floatIndex(full.segment()), outAt = FloatFastPaths.floatIndex(out.segment());
+            int smallAt = FloatFastPaths.floatIndex(small.segment()), n = (int) blockLength;
             Parallel.RangeBody body = (from, to) -> {
                 for (long block = from; block < to; block++) {
                     int at = (int) (block * blockLength), smallIndex = smallAt + (smallScalar ? (int) (block % period) : 0);

@@ -140,7 +140,7 @@ final class FloatFastPaths {
     }
 
     /** Where a heap segment's first float sits in its array. */
-    private static int floatIndex(MemorySegment heapSegment) {
+    static int floatIndex(MemorySegment heapSegment) {
         return (int) (heapSegment.address() / Float.BYTES);
     }
 
