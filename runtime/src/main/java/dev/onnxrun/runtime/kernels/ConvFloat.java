@@ -129,12 +129,14 @@ final class ConvFloat {
                             int filter = grp * mg + rp * MR;
                             for (int cp = g0; cp < g1; cp++) {
                                 int q0 = cp * NR, q1 = Math.min(cols.columns, q0 + NR), panelAt = (cp - g0) * kc * NR;
-                                // a whole tile of consecutive outputs, shallow, a clamp after the sum: epilogue in registers, straight to Y
-                                int run = intoY && mg - rp * MR >= MR ? cols.outputRun(q0, NR) : -1;
+                                // a tile of consecutive outputs, shallow, a clamp after the sum, a full-size panel (its missing
+                                // filters not stored): epilogue in registers, straight to Y
+                                int rows = Math.min(MR, mg - rp * MR);
+                                int run = intoY && rows > Gemm.HALF ? cols.outputRun(q0, NR) : -1;
                                 if (run >= 0) {
                                     int yAt = pr.yAt() + (b * pr.filters() + filter) * pr.outSp() + run;
                                     Gemm.microKernelOut(kc, a.panels, a.panelAt(pc, rp), panels, panelAt, pr.y(), yAt, pr.outSp(), pr.bias(),
-                                            filter, pr.residual(), yAt + pr.residualShift(), low, high);
+                                            filter, pr.residual(), yAt + pr.residualShift(), low, high, rows);
                                     continue;
                                 }
                                 // one depth block: each tile is stored as soon as it is made, so one tile's space (in L1) serves them all

@@ -36,7 +36,7 @@ public final class Gemm {
      */
     static final int MR = 12;
     /** Rows of {@link #microKernelHalf}. */
-    private static final int HALF = MR / 2;
+    static final int HALF = MR / 2;
     /** Micro-tile columns: two vectors. */
     static final int NR = 2 * VL;
     /** Depth of one packed block; 128 to 384 measured alike within noise for the 12 × 2 tile. */
@@ -825,7 +825,7 @@ public final class Gemm {
      * (NodeCountInliningCutoff), boxing every vector passed to it (four times slower).
      */
     static void microKernelOut(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] y, int yAt, int yStride,
-                               float[] bias, int biasAt, float[] residual, int residualAt, float low, float high) {
+                               float[] bias, int biasAt, float[] residual, int residualAt, float low, float high, int rows) {
         FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
         FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES);
@@ -868,11 +868,11 @@ public final class Gemm {
         c4_0 = c4_0.add(bias == null ? 0f : bias[biasAt + 4]); c4_1 = c4_1.add(bias == null ? 0f : bias[biasAt + 4]);
         c5_0 = c5_0.add(bias == null ? 0f : bias[biasAt + 5]); c5_1 = c5_1.add(bias == null ? 0f : bias[biasAt + 5]);
         c6_0 = c6_0.add(bias == null ? 0f : bias[biasAt + 6]); c6_1 = c6_1.add(bias == null ? 0f : bias[biasAt + 6]);
-        c7_0 = c7_0.add(bias == null ? 0f : bias[biasAt + 7]); c7_1 = c7_1.add(bias == null ? 0f : bias[biasAt + 7]);
-        c8_0 = c8_0.add(bias == null ? 0f : bias[biasAt + 8]); c8_1 = c8_1.add(bias == null ? 0f : bias[biasAt + 8]);
-        c9_0 = c9_0.add(bias == null ? 0f : bias[biasAt + 9]); c9_1 = c9_1.add(bias == null ? 0f : bias[biasAt + 9]);
-        c10_0 = c10_0.add(bias == null ? 0f : bias[biasAt + 10]); c10_1 = c10_1.add(bias == null ? 0f : bias[biasAt + 10]);
-        c11_0 = c11_0.add(bias == null ? 0f : bias[biasAt + 11]); c11_1 = c11_1.add(bias == null ? 0f : bias[biasAt + 11]);
+        c7_0 = c7_0.add(bias == null || rows <= 7 ? 0f : bias[biasAt + 7]); c7_1 = c7_1.add(bias == null || rows <= 7 ? 0f : bias[biasAt + 7]);
+        c8_0 = c8_0.add(bias == null || rows <= 8 ? 0f : bias[biasAt + 8]); c8_1 = c8_1.add(bias == null || rows <= 8 ? 0f : bias[biasAt + 8]);
+        c9_0 = c9_0.add(bias == null || rows <= 9 ? 0f : bias[biasAt + 9]); c9_1 = c9_1.add(bias == null || rows <= 9 ? 0f : bias[biasAt + 9]);
+        c10_0 = c10_0.add(bias == null || rows <= 10 ? 0f : bias[biasAt + 10]); c10_1 = c10_1.add(bias == null || rows <= 10 ? 0f : bias[biasAt + 10]);
+        c11_0 = c11_0.add(bias == null || rows <= 11 ? 0f : bias[biasAt + 11]); c11_1 = c11_1.add(bias == null || rows <= 11 ? 0f : bias[biasAt + 11]);
         if (residual != null) {
             c0_0 = c0_0.add(FloatVector.fromArray(SPECIES, residual, residualAt)); c0_1 = c0_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + VL));
             c1_0 = c1_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 1 * yStride)); c1_1 = c1_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 1 * yStride + VL));
@@ -881,11 +881,11 @@ public final class Gemm {
             c4_0 = c4_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 4 * yStride)); c4_1 = c4_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 4 * yStride + VL));
             c5_0 = c5_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 5 * yStride)); c5_1 = c5_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 5 * yStride + VL));
             c6_0 = c6_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 6 * yStride)); c6_1 = c6_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 6 * yStride + VL));
-            c7_0 = c7_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 7 * yStride)); c7_1 = c7_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 7 * yStride + VL));
-            c8_0 = c8_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 8 * yStride)); c8_1 = c8_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 8 * yStride + VL));
-            c9_0 = c9_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 9 * yStride)); c9_1 = c9_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 9 * yStride + VL));
-            c10_0 = c10_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 10 * yStride)); c10_1 = c10_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 10 * yStride + VL));
-            c11_0 = c11_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 11 * yStride)); c11_1 = c11_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 11 * yStride + VL));
+            if (rows > 7) { c7_0 = c7_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 7 * yStride)); c7_1 = c7_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 7 * yStride + VL)); }
+            if (rows > 8) { c8_0 = c8_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 8 * yStride)); c8_1 = c8_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 8 * yStride + VL)); }
+            if (rows > 9) { c9_0 = c9_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 9 * yStride)); c9_1 = c9_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 9 * yStride + VL)); }
+            if (rows > 10) { c10_0 = c10_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 10 * yStride)); c10_1 = c10_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 10 * yStride + VL)); }
+            if (rows > 11) { c11_0 = c11_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 11 * yStride)); c11_1 = c11_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 11 * yStride + VL)); }
         }
         c0_0.max(low).min(high).intoArray(y, yAt); c0_1.max(low).min(high).intoArray(y, yAt + VL);
         c1_0.max(low).min(high).intoArray(y, yAt + 1 * yStride); c1_1.max(low).min(high).intoArray(y, yAt + 1 * yStride + VL);
@@ -894,11 +894,11 @@ public final class Gemm {
         c4_0.max(low).min(high).intoArray(y, yAt + 4 * yStride); c4_1.max(low).min(high).intoArray(y, yAt + 4 * yStride + VL);
         c5_0.max(low).min(high).intoArray(y, yAt + 5 * yStride); c5_1.max(low).min(high).intoArray(y, yAt + 5 * yStride + VL);
         c6_0.max(low).min(high).intoArray(y, yAt + 6 * yStride); c6_1.max(low).min(high).intoArray(y, yAt + 6 * yStride + VL);
-        c7_0.max(low).min(high).intoArray(y, yAt + 7 * yStride); c7_1.max(low).min(high).intoArray(y, yAt + 7 * yStride + VL);
-        c8_0.max(low).min(high).intoArray(y, yAt + 8 * yStride); c8_1.max(low).min(high).intoArray(y, yAt + 8 * yStride + VL);
-        c9_0.max(low).min(high).intoArray(y, yAt + 9 * yStride); c9_1.max(low).min(high).intoArray(y, yAt + 9 * yStride + VL);
-        c10_0.max(low).min(high).intoArray(y, yAt + 10 * yStride); c10_1.max(low).min(high).intoArray(y, yAt + 10 * yStride + VL);
-        c11_0.max(low).min(high).intoArray(y, yAt + 11 * yStride); c11_1.max(low).min(high).intoArray(y, yAt + 11 * yStride + VL);
+        if (rows > 7) { c7_0.max(low).min(high).intoArray(y, yAt + 7 * yStride); c7_1.max(low).min(high).intoArray(y, yAt + 7 * yStride + VL); }
+        if (rows > 8) { c8_0.max(low).min(high).intoArray(y, yAt + 8 * yStride); c8_1.max(low).min(high).intoArray(y, yAt + 8 * yStride + VL); }
+        if (rows > 9) { c9_0.max(low).min(high).intoArray(y, yAt + 9 * yStride); c9_1.max(low).min(high).intoArray(y, yAt + 9 * yStride + VL); }
+        if (rows > 10) { c10_0.max(low).min(high).intoArray(y, yAt + 10 * yStride); c10_1.max(low).min(high).intoArray(y, yAt + 10 * yStride + VL); }
+        if (rows > 11) { c11_0.max(low).min(high).intoArray(y, yAt + 11 * yStride); c11_1.max(low).min(high).intoArray(y, yAt + 11 * yStride + VL); }
     }
 
     /**

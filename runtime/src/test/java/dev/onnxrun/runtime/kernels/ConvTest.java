@@ -196,7 +196,8 @@ class ConvTest {
     /**
      * The column-vectorized GEMM with its epilogue in registers ({@link Gemm#microKernelOut}: at
      * most 64 deep, a clamp): tiles of consecutive outputs go straight to Y, the others (across a
-     * row's end, past the last output, a last panel of a few filters) through the scratch tile.
+     * row's end, past the last output, a last panel of at most six filters) through the scratch
+     * tile; a last panel of seven to eleven takes the full-size kernel and stores its filters alone.
      * A 1×1 convolution read in place, a padded 3×3 (rows of 37 outputs) and a stride-2 3×3;
      * with Relu6, with no activation, and with a residual and Relu ({@link #checkAgainstDoubles}).
      */
@@ -207,6 +208,9 @@ class ConvTest {
             new Case(l(1, 16, 20, 20), 28, l(1, 1), l(1, 1), l(1, 1), l(0, 0, 0, 0), 1),
             new Case(l(2, 4, 9, 37), 24, l(3, 3), l(1, 1), l(1, 1), l(1, 1, 1, 1), 1),
             new Case(l(1, 3, 70, 70), 16, l(3, 3), l(2, 2), l(1, 1), l(0, 0, 0, 0), 1),
+            // a last panel of 8 and of 11 filters: the full-size kernel, its missing rows not stored
+            new Case(l(1, 16, 20, 20), 20, l(1, 1), l(1, 1), l(1, 1), l(0, 0, 0, 0), 1),
+            new Case(l(2, 3, 40, 40), 23, l(3, 3), l(2, 2), l(1, 1), l(1, 1, 1, 1), 1),
         };
         Activation relu6 = new Activation(Activation.Kind.CLIP, 0f, 6f);
         try (Parallel par = new Parallel(2)) {
