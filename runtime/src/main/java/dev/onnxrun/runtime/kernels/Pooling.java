@@ -168,6 +168,11 @@ public final class Pooling {
     }
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    /**
+     * Output rows {@link #maxColumns3} takes a block at a time, reduced first, so its unaligned
+     * loads read rows stored a while before, not the stores just made.
+     */
+    private static final int ROW_BLOCK = 8;
 
     /**
      * Max or average pooling of one float32 plane laid out by {@code layout}: per output vector,
@@ -196,30 +201,43 @@ public final class Pooling {
      * finishes the plane before the next reads it, so no load waits on a store just made, and
      * each is a method of its own (as one method, C2 kept values of two of its loops on the
      * stack), the 3-wide max window unrolled: 128 channels 55→27 0.151 → 0.125 ms, 256 channels
-     * 27→13 0.091 → 0.069 (one thread).
+     * 27→13 0.091 → 0.069 (one thread, Intel Xeon). Where that window's output rows are longer
+     * than a vector, the rows go {@link #ROW_BLOCK} at a time and their columns are split in
+     * registers instead ({@link #maxColumns3}), the split's stores and loads saved. Medians of six
+     * JVMs, one thread, AMD EPYC: 64 planes 111×111 → 55×55 0.212 → 0.147 ms, ResNet's 64 planes
+     * 112×112 padded → 56×56 0.198 → 0.144, 128 planes 55×55 → 27×27 0.102 → 0.095; 256 planes
+     * 27×27 → 13×13 (one vector of outputs a row) measured no faster, so they keep the split.
      */
     private static void poolRows(float[] x, int xAt, Windows.Geometry g, float[] rows, float[] phases, int width, float[] y, int yAt,
                                  boolean max, float[] divisors) {
         int outH = (int) g.out()[0], outW = (int) g.out()[1], kw = (int) g.kernel()[1], sw = (int) g.strides()[1];
-        reduceRows(x, xAt, g, rows, width, max);
+        if (sw == 2 && max && kw == 3 && outW > SPECIES.length()) {
+            for (int from = 0; from < outH; from += ROW_BLOCK) {
+                int to = Math.min(outH, from + ROW_BLOCK);
+                reduceRows(x, xAt, g, rows, width, true, from, to);
+                maxColumns3(rows, width, to - from, outW, y, yAt + from * outW);
+            }
+            return;
+        }
+        reduceRows(x, xAt, g, rows, width, max, 0, outH);
         if (sw == 2) {
             // where a row's odd columns start in phases; column pairs the windows reach
             int half = width / 2, pairs = (Math.max((int) (g.padBegin()[1] + g.in()[1]), (outW - 1) * sw + kw) + 1) / 2;
             splitPhases(rows, phases, outH, width, pairs);
-            if (max && kw == 3) maxColumns3(phases, half, outH, width, outW, y, yAt); // ResNet's and SqueezeNet's pools
+            if (max && kw == 3) maxPhases3(phases, half, outH, width, outW, y, yAt); // ResNet's and SqueezeNet's pools
             else reduceColumns(phases, width, half, kw, sw, outH, outW, y, yAt, max, divisors);
         } else {
             reduceColumns(rows, width, 0, kw, sw, outH, outW, y, yAt, max, divisors);
         }
     }
 
-    /** The maximum (or the sum) over each output row's window rows, into {@code rows[oh·width + padLeft ..]}. */
-    private static void reduceRows(float[] x, int xAt, Windows.Geometry g, float[] rows, int width, boolean max) {
-        int inH = (int) g.in()[0], inW = (int) g.in()[1], outH = (int) g.out()[0], kh = (int) g.kernel()[0], sh = (int) g.strides()[0];
+    /** The maximum (or the sum) over the window rows of output rows {@code from..to}, row oh into {@code rows[(oh − from)·width + padLeft ..]}. */
+    private static void reduceRows(float[] x, int xAt, Windows.Geometry g, float[] rows, int width, boolean max, int from, int to) {
+        int inH = (int) g.in()[0], inW = (int) g.in()[1], kh = (int) g.kernel()[0], sh = (int) g.strides()[0];
         int padTop = (int) g.padBegin()[0], padLeft = (int) g.padBegin()[1], vl = SPECIES.length(), whole = SPECIES.loopBound(inW);
         VectorMask<Float> tail = SPECIES.indexInRange(whole, inW);
-        for (int oh = 0; oh < outH; oh++) {
-            int first = Math.max(0, oh * sh - padTop), last = Math.min(inH, oh * sh - padTop + kh), to = oh * width + padLeft;
+        for (int oh = from; oh < to; oh++) {
+            int first = Math.max(0, oh * sh - padTop), last = Math.min(inH, oh * sh - padTop + kh), at = (oh - from) * width + padLeft;
             int c = 0;
             for (; c < whole; c += vl) { // unmasked: a mask per vector costs as much as the max
                 FloatVector acc = FloatVector.fromArray(SPECIES, x, xAt + first * inW + c);
@@ -227,7 +245,7 @@ public final class Pooling {
                     FloatVector e = FloatVector.fromArray(SPECIES, x, xAt + ih * inW + c);
                     acc = max ? acc.max(e) : acc.add(e);
                 }
-                acc.intoArray(rows, to + c);
+                acc.intoArray(rows, at + c);
             }
             if (c < inW) {
                 FloatVector acc = FloatVector.fromArray(SPECIES, x, xAt + first * inW + c, tail);
@@ -235,7 +253,7 @@ public final class Pooling {
                     FloatVector e = FloatVector.fromArray(SPECIES, x, xAt + ih * inW + c, tail);
                     acc = max ? acc.max(e) : acc.add(e);
                 }
-                acc.intoArray(rows, to + c, tail);
+                acc.intoArray(rows, at + c, tail);
             }
         }
     }
@@ -255,7 +273,7 @@ public final class Pooling {
     }
 
     /** The common 3-wide, stride-2 max window, unrolled: output j is the maximum of even[j], odd[j] and even[j + 1]. */
-    private static void maxColumns3(float[] phases, int half, int outH, int width, int outW, float[] y, int yAt) {
+    private static void maxPhases3(float[] phases, int half, int outH, int width, int outW, float[] y, int yAt) {
         int vl = SPECIES.length();
         VectorMask<Float> tail = SPECIES.indexInRange(outW / vl * vl, outW);
         for (int oh = 0; oh < outH; oh++) {
@@ -267,6 +285,28 @@ public final class Pooling {
             if (ow < outW) {
                 FloatVector.fromArray(SPECIES, phases, at + ow).max(FloatVector.fromArray(SPECIES, phases, at + half + ow))
                         .max(FloatVector.fromArray(SPECIES, phases, at + ow + 1)).intoArray(y, out + ow, tail);
+            }
+        }
+    }
+
+    /**
+     * The 3-wide, stride-2 max window over {@code n} reduced, padded rows: output j of a row is
+     * the maximum of its columns 2j, 2j + 1 and 2j + 2, the even and odd ones picked out in
+     * registers.
+     */
+    private static void maxColumns3(float[] rows, int width, int n, int outW, float[] y, int yAt) {
+        int vl = SPECIES.length();
+        VectorMask<Float> tail = SPECIES.indexInRange(outW / vl * vl, outW);
+        for (int r = 0; r < n; r++) {
+            int out = yAt + r * outW;
+            for (int ow = 0; ow < outW; ow += vl) {
+                int at = r * width + 2 * ow;
+                IntVector a = FloatVector.fromArray(SPECIES, rows, at).reinterpretAsInts(), b = FloatVector.fromArray(SPECIES, rows, at + vl).reinterpretAsInts();
+                IntVector c = FloatVector.fromArray(SPECIES, rows, at + 2).reinterpretAsInts(), d = FloatVector.fromArray(SPECIES, rows, at + 2 + vl).reinterpretAsInts();
+                FloatVector m = WindowPlanes.EVERY_2ND.selectFrom(a, b).reinterpretAsFloats().max(WindowPlanes.ODD_OF_2.selectFrom(a, b).reinterpretAsFloats())
+                        .max(WindowPlanes.EVERY_2ND.selectFrom(c, d).reinterpretAsFloats());
+                if (ow + vl <= outW) m.intoArray(y, out + ow);
+                else m.intoArray(y, out + ow, tail);
             }
         }
     }

@@ -329,6 +329,31 @@ class ConvTest {
         }
     }
 
+    /**
+     * The 3-wide, stride-2 max pool (ResNet's and SqueezeNet's), which reduces row by row and
+     * splits columns in registers: widths below, at and past one and two vectors, with and
+     * without padding, in ceil mode (windows past the input's end) or not, against the double path.
+     */
+    @Test
+    void threeWideStrideTwoMaxPoolMatchesDoubles() {
+        Random r = new Random(31);
+        for (int width : new int[] {5, 16, 17, 33, 56, 111, 112}) {
+            for (long pad : new long[] {0, 1}) {
+                for (boolean ceil : new boolean[] {false, true}) {
+                    Tensor x = RandomTensors.uniform(r, 2, 3, width / 2 + 3, width);
+                    Pooling.Params p = new Pooling.Params(new long[] {3, 3}, new long[] {2, 2}, null, new long[] {pad, pad, pad, pad},
+                            Windows.AutoPad.NOTSET, ceil, false, 2, false);
+                    Tensor expected = Pooling.pool(Cast.cast(x, DType.DOUBLE, false), Pooling.Kind.MAX, p, false, ExecContext.singleThreaded())[0];
+                    Tensor actual = Pooling.pool(ArenaSlices.slice(x), Pooling.Kind.MAX, p, false, ArenaSlices.context(Parallel.SERIAL))[0];
+                    assertArrayEquals(expected.shape(), actual.shape());
+                    for (long j = 0; j < expected.size(); j++) {
+                        assertEquals(expected.getDouble(j), actual.getFloat(j), 0, "width " + width + " pad " + pad + " ceil " + ceil + " at " + j);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void threadedMatchesSerial() {
         Random r = new Random(14);
