@@ -50,6 +50,9 @@ final class Winograd {
             this.n = m + 2;
             this.filter = filter;
         }
+
+        /** Tiles covering an outH × outW output. */
+        long tiles(int outH, int outW) { return (long) ((outH + m - 1) / m) * ((outW + m - 1) / m); }
     }
 
     /** Whether a convolution suits Winograd: 3×3, strides and dilations 1, one group, 2-D. */
@@ -86,11 +89,39 @@ final class Winograd {
         double best = 9.0 * channels * filters * outH * outW;
         Tiling choice = null;
         for (Tiling t : Tiling.values()) {
-            long tiles = (long) ((outH + t.m - 1) / t.m) * ((outW + t.m - 1) / t.m);
-            double products = (double) t.n * t.n * Gemm.roundUp(filters, MR) * channels * Gemm.roundUp((int) tiles, NR);
-            double transforms = TRANSFORM_COST * t.n * t.n * tiles * (channels + filters);
-            if (products + transforms < best) {
-                best = products + transforms;
+            double cost = products(t, channels, filters, outH, outW) + transforms(t, channels, filters, outH, outW);
+            if (cost < best) {
+                best = cost;
+                choice = t;
+            }
+        }
+        return choice;
+    }
+
+    /** Multiply-adds of a tiling's products, its tiles rounded up to whole GEMM panels as computed. */
+    private static double products(Tiling t, int channels, int filters, int outH, int outW) {
+        return (double) t.n * t.n * Gemm.roundUp(filters, MR) * channels * Gemm.roundUp((int) t.tiles(outH, outW), NR);
+    }
+
+    /** A tiling's transforms in multiply-adds, at {@link #TRANSFORM_COST} each transformed element. */
+    private static double transforms(Tiling t, int channels, int filters, int outH, int outW) {
+        return TRANSFORM_COST * t.n * t.n * t.tiles(outH, outW) * (channels + filters);
+    }
+
+    /**
+     * The tiling to measure against the direct form where {@link #choose} picks that: the one
+     * its model costs least, if its products alone (transforms free) cost less than the direct
+     * form's multiply-adds; else null (the products' rounding to whole panels can leave nothing
+     * to gain, as on 7×7 maps).
+     */
+    static Tiling contender(int channels, int filters, int outH, int outW) {
+        if (channels < 8 || filters < 8) return null;
+        double direct = 9.0 * channels * filters * outH * outW, best = Double.MAX_VALUE;
+        Tiling choice = null;
+        for (Tiling t : Tiling.values()) {
+            double products = products(t, channels, filters, outH, outW), cost = products + transforms(t, channels, filters, outH, outW);
+            if (products < direct && cost < best) {
+                best = cost;
                 choice = t;
             }
         }
