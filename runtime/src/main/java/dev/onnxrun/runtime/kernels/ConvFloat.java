@@ -141,9 +141,9 @@ final class ConvFloat {
                                 }
                                 // one depth block: each tile is stored as soon as it is made, so one tile's space (in L1) serves them all
                                 int cAt = oneBlock ? 0 : (rp - rpFrom) * MR * ldc + (cp - cpFrom) * NR, tileLd = oneBlock ? NR : ldc;
-                                Gemm.panelKernel(mg - rp * MR, q1 - q0, kc, a.panels, a.panelAt(pc, rp), panels, panelAt, acc, cAt, tileLd, pc > 0);
+                                Gemm.panelKernel(rows, q1 - q0, kc, a.panels, a.panelAt(pc, rp), panels, panelAt, acc, cAt, tileLd, pc > 0);
                                 if (!lastDepth) continue;
-                                cols.store(acc, cAt, tileLd, Math.min(MR, mg - rp * MR), q0, q1, pr.y(),
+                                cols.store(acc, cAt, tileLd, rows, q0, q1, pr.y(),
                                         pr.yAt() + (b * pr.filters() + filter) * pr.outSp(), pr.outSp(), pr.bias(), filter, pr.residual(),
                                         pr.residualShift(), pr.act());
                             }

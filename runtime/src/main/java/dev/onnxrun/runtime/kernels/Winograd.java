@@ -84,29 +84,7 @@ final class Winograd {
      * 28 and 56, F2 for its 14×14 layers, and the direct form for 7×7 and for all of
      * squeezenet's layers (27×27 with 32 channels, 13×13, 16 channels on 55×55).
      */
-    static Tiling choose(int channels, int filters, int outH, int outW) {
-        if (channels < 8 || filters < 8) return null; // transforms outweigh the products saved
-        double best = 9.0 * channels * filters * outH * outW;
-        Tiling choice = null;
-        for (Tiling t : Tiling.values()) {
-            double cost = products(t, channels, filters, outH, outW) + transforms(t, channels, filters, outH, outW);
-            if (cost < best) {
-                best = cost;
-                choice = t;
-            }
-        }
-        return choice;
-    }
-
-    /** Multiply-adds of a tiling's products, its tiles rounded up to whole GEMM panels as computed. */
-    private static double products(Tiling t, int channels, int filters, int outH, int outW) {
-        return (double) t.n * t.n * Gemm.roundUp(filters, MR) * channels * Gemm.roundUp((int) t.tiles(outH, outW), NR);
-    }
-
-    /** A tiling's transforms in multiply-adds, at {@link #TRANSFORM_COST} each transformed element. */
-    private static double transforms(Tiling t, int channels, int filters, int outH, int outW) {
-        return TRANSFORM_COST * t.n * t.n * t.tiles(outH, outW) * (channels + filters);
-    }
+    static Tiling choose(int channels, int filters, int outH, int outW) { return cheapest(channels, filters, outH, outW, false); }
 
     /**
      * The tiling to measure against the direct form where {@link #choose} picks that: the one
@@ -114,13 +92,20 @@ final class Winograd {
      * form's multiply-adds; else null (the products' rounding to whole panels can leave nothing
      * to gain, as on 7×7 maps).
      */
-    static Tiling contender(int channels, int filters, int outH, int outW) {
-        if (channels < 8 || filters < 8) return null;
+    static Tiling contender(int channels, int filters, int outH, int outW) { return cheapest(channels, filters, outH, outW, true); }
+
+    /**
+     * The tiling the model costs least among those whose cost (products and transforms; with
+     * {@code transformsFree}, products alone) is below the direct form's multiply-adds, or null.
+     */
+    private static Tiling cheapest(int channels, int filters, int outH, int outW, boolean transformsFree) {
+        if (channels < 8 || filters < 8) return null; // transforms outweigh the products saved
         double direct = 9.0 * channels * filters * outH * outW, best = Double.MAX_VALUE;
         Tiling choice = null;
         for (Tiling t : Tiling.values()) {
-            double products = products(t, channels, filters, outH, outW), cost = products + transforms(t, channels, filters, outH, outW);
-            if (products < direct && cost < best) {
+            double products = (double) t.n * t.n * Gemm.roundUp(filters, MR) * channels * Gemm.roundUp((int) t.tiles(outH, outW), NR);
+            double cost = products + TRANSFORM_COST * t.n * t.n * t.tiles(outH, outW) * (channels + filters);
+            if ((transformsFree ? products : cost) < direct && cost < best) {
                 best = cost;
                 choice = t;
             }
