@@ -119,15 +119,6 @@ public final class Conv {
             return winograd[t.ordinal()];
         }
 
-        /** Lets go of every form but Winograd's for tiling {@code t} (null: but the direct ones), once a trial has chosen. */
-        private synchronized void keepOnly(Winograd.Tiling t) {
-            for (Winograd.Tiling other : Winograd.Tiling.values()) if (other != t) winograd[other.ordinal()] = null;
-            if (t != null) {
-                gemm = null;
-                byFilters = null;
-            }
-        }
-
         @Override
         public synchronized Map<String, PackedForm.Part> parts() {
             Map<String, PackedForm.Part> parts = new LinkedHashMap<>();
@@ -141,16 +132,11 @@ public final class Conv {
         }
     }
 
-    /**
-     * A convolution's geometry for one shape of X, with its output shape, (made when first asked
-     * for) its window planes, and where Winograd's form and the direct one both may win, their
-     * {@link FormTrial}.
-     */
+    /** A convolution's geometry for one shape of X, with its output shape and (made when first asked for) its window planes. */
     private static final class Resolved {
         final long[] xShape, outShape;
         final Windows.Geometry g;
         private WindowPlanes planes; // a race makes it twice, the same
-        private FormTrial trial; // likewise; a second one would measure again
 
         Resolved(Tensor x, Tensor w, Params p) {
             xShape = x.shape();
@@ -167,76 +153,6 @@ public final class Conv {
             if (planes == null) planes = WindowPlanes.of(g);
             return planes;
         }
-
-        /** The trial between Winograd's form and the direct one for this shape, or null where the cost model's choice stands. */
-        FormTrial trial(int groups, int channels, int filters) {
-            if (trial == null && FormTrial.ENABLED && Winograd.applies(g, groups)) {
-                int outH = (int) g.out()[0], outW = (int) g.out()[1];
-                Winograd.Tiling modelled = Winograd.choose(channels, filters, outH, outW);
-                Winograd.Tiling other = modelled != null ? null : Winograd.contender(channels, filters, outH, outW);
-                trial = modelled != null || other != null ? new FormTrial(modelled, other) : FormTrial.NONE;
-            }
-            return trial == FormTrial.NONE ? null : trial;
-        }
-    }
-
-    /**
-     * Winograd's form of a 3×3 stride-1 convolution against the direct one, measured on the
-     * node's own calls: which is faster depends on the machine more than {@link Winograd#choose}'s
-     * cost model can say. On an AMD EPYC (Zen 4), F(4×4,3×3) ran a one-node 16→64 3×3 over 55×55
-     * in 0.45–0.48 ms against 0.66 direct, where the model, tuned on an Intel Xeon on which the
-     * direct form won, picks the direct one; yet in squeezenet1_1, of its two layers of that
-     * shape, one measured faster by F4 and the other not, run after run. The first
-     * {@link #WARM_CALLS} calls run the model's choice untimed; then the two alternate, timed,
-     * until each form's fastest call has stood for {@link #STEADY} of its calls (the JIT compiles
-     * the other form's kernels only now: four timed calls each picked the direct form for all
-     * eight of squeezenet1_1's 3×3 layers, 64 each F4 for seven) or {@link #MAX_CALLS} each have
-     * run; from then on the faster one runs and the loser's packed weights are let go. The two
-     * forms' outputs differ in their last bits. {@code -Donnxrun.convTrials=false} keeps the
-     * model's choice.
-     */
-    static final class FormTrial {
-        static final boolean ENABLED = !"false".equals(System.getProperty("onnxrun.convTrials"));
-        static final int WARM_CALLS = 20, STEADY = 8, MAX_CALLS = 64;
-        /** Where no trial applies. */
-        static final FormTrial NONE = new FormTrial(null, null);
-
-        /** The two forms: [0] the cost model's choice, [1] the other (a tiling, or null for the direct form). */
-        private final Winograd.Tiling[] forms;
-        private final long[] fastest = {Long.MAX_VALUE, Long.MAX_VALUE};
-        private final int[] timedCalls = new int[2], sinceFastest = new int[2];
-        private int calls;
-        private volatile int winner = -1;
-
-        FormTrial(Winograd.Tiling modelled, Winograd.Tiling other) { forms = new Winograd.Tiling[] {modelled, other}; }
-
-        /** Which form this call runs: 0 or 1, plus 2 when the call is to be timed and passed to {@link #timed}. */
-        synchronized int next() {
-            if (winner >= 0) return winner;
-            int call = calls++;
-            return call < WARM_CALLS ? 0 : 2 + (call - WARM_CALLS) % 2;
-        }
-
-        Winograd.Tiling form(int slot) { return forms[slot % 2]; }
-
-        /** Records a timed call of form {@code slot % 2}; true when this call decided the trial ({@link #winner}). */
-        synchronized boolean timed(int slot, long nanos) {
-            int f = slot % 2;
-            timedCalls[f]++;
-            if (nanos < fastest[f]) {
-                fastest[f] = nanos;
-                sinceFastest[f] = 0;
-            } else {
-                sinceFastest[f]++;
-            }
-            boolean steady = sinceFastest[0] >= STEADY && sinceFastest[1] >= STEADY;
-            if (winner >= 0 || !steady && Math.min(timedCalls[0], timedCalls[1]) < MAX_CALLS) return false;
-            winner = fastest[1] < fastest[0] ? 1 : 0;
-            return true;
-        }
-
-        /** The faster form, once decided: a tiling, or null for the direct form. */
-        Winograd.Tiling winner() { return forms[winner]; }
     }
 
     /** Whether W's spatial dimensions are the geometry's kernel. */
@@ -340,10 +256,7 @@ public final class Conv {
             }
             if (cg == 0 || y.size() == 0) return y;
             float[] ws = FloatArrays.read(w);
-            FormTrial trial = prepacked ? r.trial(groups, channels, filters) : null;
-            int slot = trial == null ? 0 : trial.next();
-            Winograd.Tiling tiling = trial == null ? winogradTiling(g, groups, channels, filters) : trial.form(slot);
-            long start = slot >= 2 ? System.nanoTime() : 0;
+            Winograd.Tiling tiling = winogradTiling(g, groups, channels, filters);
             FloatArrays.Slice xs = FloatArrays.slice(x), rs = residual == null ? null : FloatArrays.slice(residual);
             boolean depthwise = cg == 1 && groups > 1, depthwiseRows = depthwise && DepthwiseRows.applies(g, mg),
                     depthwiseBlocks = depthwise && !depthwiseRows && DepthwiseBlocks.applies(g, mg);
@@ -365,7 +278,6 @@ public final class Conv {
             } else {
                 ConvFloat.gemm(pr, prepacked ? packed.gemm() : ConvFloat.packWeights(ws, filters, groups, cg * kSize), parallel);
             }
-            if (slot >= 2 && trial.timed(slot, System.nanoTime() - start)) packed.keepOnly(trial.winner());
             return y;
         }
         int[] map = Windows.gatherMap(g.out(), g.in(), g);

@@ -50,9 +50,6 @@ final class Winograd {
             this.n = m + 2;
             this.filter = filter;
         }
-
-        /** Tiles covering an outH × outW output. */
-        long tiles(int outH, int outW) { return (long) ((outH + m - 1) / m) * ((outW + m - 1) / m); }
     }
 
     /** Whether a convolution suits Winograd: 3×3, strides and dilations 1, one group, 2-D. */
@@ -84,29 +81,16 @@ final class Winograd {
      * 28 and 56, F2 for its 14×14 layers, and the direct form for 7×7 and for all of
      * squeezenet's layers (27×27 with 32 channels, 13×13, 16 channels on 55×55).
      */
-    static Tiling choose(int channels, int filters, int outH, int outW) { return cheapest(channels, filters, outH, outW, false); }
-
-    /**
-     * The tiling to measure against the direct form where {@link #choose} picks that: the one
-     * its model costs least, if its products alone (transforms free) cost less than the direct
-     * form's multiply-adds; else null (the products' rounding to whole panels can leave nothing
-     * to gain, as on 7×7 maps).
-     */
-    static Tiling contender(int channels, int filters, int outH, int outW) { return cheapest(channels, filters, outH, outW, true); }
-
-    /**
-     * The tiling the model costs least among those whose cost (products and transforms; with
-     * {@code transformsFree}, products alone) is below the direct form's multiply-adds, or null.
-     */
-    private static Tiling cheapest(int channels, int filters, int outH, int outW, boolean transformsFree) {
+    static Tiling choose(int channels, int filters, int outH, int outW) {
         if (channels < 8 || filters < 8) return null; // transforms outweigh the products saved
-        double direct = 9.0 * channels * filters * outH * outW, best = Double.MAX_VALUE;
+        double best = 9.0 * channels * filters * outH * outW;
         Tiling choice = null;
         for (Tiling t : Tiling.values()) {
-            double products = (double) t.n * t.n * Gemm.roundUp(filters, MR) * channels * Gemm.roundUp((int) t.tiles(outH, outW), NR);
-            double cost = products + TRANSFORM_COST * t.n * t.n * t.tiles(outH, outW) * (channels + filters);
-            if ((transformsFree ? products : cost) < direct && cost < best) {
-                best = cost;
+            long tiles = (long) ((outH + t.m - 1) / t.m) * ((outW + t.m - 1) / t.m);
+            double products = (double) t.n * t.n * Gemm.roundUp(filters, MR) * channels * Gemm.roundUp((int) tiles, NR);
+            double transforms = TRANSFORM_COST * t.n * t.n * tiles * (channels + filters);
+            if (products + transforms < best) {
+                best = products + transforms;
                 choice = t;
             }
         }

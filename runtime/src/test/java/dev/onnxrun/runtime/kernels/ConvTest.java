@@ -272,60 +272,6 @@ class ConvTest {
         return new Conv.Params(null, new long[] {1, 1}, null, pads, Windows.AutoPad.NOTSET, group, null, null);
     }
 
-    /**
-     * A trial between the direct form and Winograd's: untimed calls first, then alternate timed
-     * ones until both forms' fastest calls stand, then the faster form for good; and where the
-     * times keep falling, a decision after {@link Conv.FormTrial#MAX_CALLS} calls each.
-     */
-    @Test
-    void formTrialKeepsTheFasterForm() {
-        for (long[] nanos : new long[][] {{200, 100}, {100, 200}}) {
-            Conv.FormTrial trial = new Conv.FormTrial(null, Winograd.Tiling.F4);
-            for (int i = 0; i < Conv.FormTrial.WARM_CALLS; i++) assertEquals(0, trial.next());
-            int calls = 0;
-            boolean decided = false;
-            while (!decided) {
-                int slot = trial.next();
-                assertTrue(slot >= 2, "timed until decided");
-                decided = trial.timed(slot, nanos[slot % 2]);
-                calls++;
-            }
-            Winograd.Tiling faster = nanos[1] < nanos[0] ? Winograd.Tiling.F4 : null;
-            assertEquals(faster, trial.winner());
-            assertEquals(2 * (Conv.FormTrial.STEADY + 1), calls, "steady from the first call of each form");
-            for (int i = 0; i < 5; i++) assertEquals(faster, trial.form(trial.next()));
-        }
-        Conv.FormTrial falling = new Conv.FormTrial(Winograd.Tiling.F2, null);
-        for (int i = 0; i < Conv.FormTrial.WARM_CALLS; i++) falling.next();
-        int calls = 0;
-        for (long t = 1_000_000; !falling.timed(falling.next(), t); t--) calls++;
-        assertEquals(2 * Conv.FormTrial.MAX_CALLS - 1, calls);
-    }
-
-    /**
-     * A prepacked 3×3 convolution called through its trial (the cost model picks the direct form
-     * here, Winograd's F4 is the contender): every call's output right, whichever form ran, and
-     * once decided only the winner's packed weights kept.
-     */
-    @Test
-    void convolutionTrialKeepsOutputsRight() {
-        Random r = new Random(32);
-        Tensor x = RandomTensors.uniform(r, 1, 16, 20, 20), w = RandomTensors.uniform(r, 16, 16, 3, 3), b = RandomTensors.uniform(r, 16);
-        Conv.Params p = params(1, 1, 1, 1, 1);
-        assertEquals(null, Winograd.choose(16, 16, 20, 20));
-        assertEquals(Winograd.Tiling.F4, Winograd.contender(16, 16, 20, 20));
-        Tensor expected = Conv.conv(Cast.cast(x, DType.DOUBLE, false), Cast.cast(w, DType.DOUBLE, false), Cast.cast(b, DType.DOUBLE, false), p,
-                ExecContext.singleThreaded());
-        Conv.PackedWeights packed = Conv.pack(w, p, x.shape(), PackedForm.Stored.NONE);
-        for (int call = 0; call < Conv.FormTrial.WARM_CALLS + 2 * Conv.FormTrial.MAX_CALLS + 5; call++) {
-            Tensor y = Conv.conv(x, w, packed, b, null, Activation.NONE, p, ExecContext.singleThreaded());
-            for (long i = 0; i < expected.size(); i++) {
-                assertEquals(expected.getDouble(i), y.getFloat(i), 1e-4 * Math.max(1, Math.abs(expected.getDouble(i))), "call " + call + " at " + i);
-            }
-        }
-        assertEquals(1, packed.parts().size(), packed.parts().keySet().toString());
-    }
-
     /** Both Winograd tilings, forced, against the double path: map sizes that leave partial tiles, uneven pads, batches, the epilogue. */
     @Test
     void winogradMatchesDoubles() {
