@@ -30,9 +30,18 @@ import java.util.stream.Stream;
  * goes first) and prints a Markdown table: medians, their ratio, and first-inference latency
  * (load + compile + first run). Ratios are what to read: absolute times on a shared machine are noise.
  * Symbolic input dimensions take each size of {@code --batch} in turn; models without any run once.
+ * With {@code --forks N}, each model, thread count and batch runs so in N fresh JVMs instead, and
+ * the table gives the medians over them: what C2 makes of a kernel, and where the JVM's memory
+ * lands, differ from one JVM to the next, and so does a model's time after other models in one JVM.
  */
 public final class CompareWithOnnxRuntime {
-    record Row(String model, int threads, long batch, double oursMs, double ortMs, double oursFirstMs, double ortFirstMs, double maxDiff) {}
+    /** One table row; {@code ratio} is ours / ONNX Runtime's in one JVM, or the median of the forks' ratios, which range over [{@code ratioLow}, {@code ratioHigh}]. */
+    record Row(String model, int threads, long batch, double oursMs, double ortMs, double oursFirstMs, double ortFirstMs, double maxDiff,
+               double ratio, double ratioLow, double ratioHigh) {
+        Row(String model, int threads, long batch, double oursMs, double ortMs, double oursFirstMs, double ortFirstMs, double maxDiff) {
+            this(model, threads, batch, oursMs, ortMs, oursFirstMs, ortFirstMs, maxDiff, oursMs / ortMs, oursMs / ortMs, oursMs / ortMs);
+        }
+    }
 
     private static final long WARMUP_NS = 2_000_000_000L, WINDOW_NS = 500_000_000L, MAX_WARMUP_NS = 30_000_000_000L;
     private static final long TIMED_NS = 1_000_000_000L;
@@ -41,6 +50,12 @@ public final class CompareWithOnnxRuntime {
     public static void main(String[] args) throws Exception {
         if (args.length == 4 && args[0].equals("--cold-child")) {
             FirstInference.child(args[1], Path.of(args[2]), Integer.parseInt(args[3]));
+            return;
+        }
+        if (args.length == 7 && args[0].equals("--fork-child")) {
+            Row r = compare(OrtEnvironment.getEnvironment(), Path.of(args[1]), Integer.parseInt(args[2]), Long.parseLong(args[3]), Integer.parseInt(args[4]),
+                    Integer.parseInt(args[5]), Boolean.parseBoolean(args[6]));
+            System.out.printf(Locale.ROOT, "%s %s %s %s %s%n", r.oursMs(), r.ortMs(), r.oursFirstMs(), r.ortFirstMs(), r.maxDiff());
             return;
         }
         if (args.length > 2 && args[0].equals("--cold-train")) {
@@ -52,7 +67,7 @@ public final class CompareWithOnnxRuntime {
         long[] batches = {1};
         int warmup = 200, iterations = 50; // the JIT needs a few hundred runs to compile the kernels
         boolean cold = false, compileWarmup = true, aot = false, ortSpinning = true;
-        int coldRuns = 5;
+        int coldRuns = 5, forks = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--threads" -> threads = Arrays.stream(Usage.numbers("compare", args, i++)).mapToInt(Math::toIntExact).toArray();
@@ -64,6 +79,7 @@ public final class CompareWithOnnxRuntime {
                 case "--no-warmup" -> compileWarmup = false;
                 case "--aot" -> aot = true;
                 case "--ort-no-spinning" -> ortSpinning = false;
+                case "--forks" -> forks = Usage.number("compare", args, i++);
                 default -> models.addAll(Usage.models("compare", args[i]));
             }
         }
@@ -75,20 +91,38 @@ public final class CompareWithOnnxRuntime {
             FirstInference.compare(models, threads, coldRuns, compileWarmup, aot);
             return;
         }
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtEnvironment env = forks > 0 ? null : OrtEnvironment.getEnvironment();
         List<Row> rows = new ArrayList<>();
         for (int t : threads) {
             for (int bi = 0; bi < batches.length; bi++) {
                 for (Path m : models) {
                     if (bi > 0 && !hasSymbolicInput(m)) continue;
-                    Row r = compare(env, m, t, batches[bi], warmup, iterations, ortSpinning);
+                    Row r = forks > 0 ? forked(m, t, batches[bi], warmup, iterations, ortSpinning, forks)
+                            : compare(env, m, t, batches[bi], warmup, iterations, ortSpinning);
                     rows.add(r);
                     System.err.printf(Locale.ROOT, "%s threads=%d batch=%d: onnxrun %.3f ms, ONNX Runtime %.3f ms, ratio %.2f%n",
-                            r.model(), t, r.batch(), r.oursMs(), r.ortMs(), r.oursMs() / r.ortMs());
+                            r.model(), t, r.batch(), r.oursMs(), r.ortMs(), r.ratio());
                 }
             }
         }
-        System.out.println(table(rows, warmup, iterations));
+        System.out.println(table(rows, warmup, iterations, forks));
+    }
+
+    /** {@link #compare} in {@code forks} fresh JVMs, one after another: the medians of their figures, the median and range of their ratios. */
+    static Row forked(Path modelFile, int threads, long batch, int warmup, int iterations, boolean ortSpinning, int forks) throws Exception {
+        String name = modelFile.getParent().getFileName().toString();
+        double[][] figures = new double[5][forks];
+        double[] ratios = new double[forks];
+        for (int f = 0; f < forks; f++) {
+            String[] out = ChildJvm.run(CompareWithOnnxRuntime.class, List.of(), List.of("--fork-child", modelFile.toString(), Integer.toString(threads),
+                    Long.toString(batch), Integer.toString(warmup), Integer.toString(iterations), Boolean.toString(ortSpinning))).split(" ");
+            for (int k = 0; k < 5; k++) figures[k][f] = Double.parseDouble(out[k]);
+            ratios[f] = figures[0][f] / figures[1][f];
+            System.err.printf(Locale.ROOT, "%s threads=%d batch=%d, JVM %d of %d: onnxrun %.3f ms, ONNX Runtime %.3f ms, ratio %.2f%n",
+                    name, threads, batch, f + 1, forks, figures[0][f], figures[1][f], ratios[f]);
+        }
+        return new Row(name, threads, batch, median(figures[0]), median(figures[1]), median(figures[2]), median(figures[3]),
+                Arrays.stream(figures[4]).max().orElseThrow(), median(ratios), Arrays.stream(ratios).min().orElseThrow(), Arrays.stream(ratios).max().orElseThrow());
     }
 
     static List<Path> find(Path p) throws Exception {
@@ -192,10 +226,13 @@ public final class CompareWithOnnxRuntime {
         return System.nanoTime() - t;
     }
 
-    static double median(long[] ns) {
-        long[] s = ns.clone();
+    /** The median of nanosecond times, in milliseconds. */
+    static double median(long[] ns) { return median(Arrays.stream(ns).asDoubleStream().toArray()) / 1e6; }
+
+    static double median(double[] xs) {
+        double[] s = xs.clone();
         Arrays.sort(s);
-        return (s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0) / 1e6;
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     /** Largest |ours − ONNX Runtime| over float outputs; fails loudly when they disagree beyond tolerance. */
@@ -243,18 +280,22 @@ public final class CompareWithOnnxRuntime {
         };
     }
 
-    static String table(List<Row> rows, int warmup, int iterations) {
+    static String table(List<Row> rows, int warmup, int iterations, int forks) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "Median of at least %d interleaved runs (and %.1f s) after at least %d warm-up runs (and %.1f s, "
-                + "until onnxrun's median over %.1f s stops improving); first = load + compile + first run.%n%n", iterations, TIMED_NS / 1e9,
+                + "until onnxrun's median over %.1f s stops improving); first = load + compile + first run.%n", iterations, TIMED_NS / 1e9,
                 warmup, WARMUP_NS / 1e9, WINDOW_NS / 1e9));
-        sb.append("| model | threads | batch | onnxrun ms | ONNX Runtime ms | ratio | onnxrun first ms | ONNX Runtime first ms | max abs diff |\n");
-        sb.append("|---|---|---|---|---|---|---|---|---|\n");
+        if (forks > 0) sb.append(String.format(Locale.ROOT, "Each row in %d fresh JVMs: the medians of their figures; ratio = the median of their ratios, and their range.%n", forks));
+        sb.append('\n');
+        sb.append("| model | threads | batch | onnxrun ms | ONNX Runtime ms | ratio |" + (forks > 0 ? " JVMs' ratios |" : "")
+                + " onnxrun first ms | ONNX Runtime first ms | max abs diff |\n");
+        sb.append("|---|---|---|---|---|---|" + (forks > 0 ? "---|" : "") + "---|---|---|\n");
         double logSum = 0;
         for (Row r : rows) {
-            logSum += Math.log(r.oursMs() / r.ortMs());
-            sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %.3f | %.3f | %.2f | %.1f | %.1f | %.1e |%n",
-                    r.model(), r.threads(), r.batch(), r.oursMs(), r.ortMs(), r.oursMs() / r.ortMs(), r.oursFirstMs(), r.ortFirstMs(), r.maxDiff()));
+            logSum += Math.log(r.ratio());
+            String range = forks > 0 ? String.format(Locale.ROOT, " %.2f–%.2f |", r.ratioLow(), r.ratioHigh()) : "";
+            sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %.3f | %.3f | %.2f |%s %.1f | %.1f | %.1e |%n",
+                    r.model(), r.threads(), r.batch(), r.oursMs(), r.ortMs(), r.ratio(), range, r.oursFirstMs(), r.ortFirstMs(), r.maxDiff()));
         }
         sb.append(String.format(Locale.ROOT, "%nGeometric mean ratio (onnxrun / ONNX Runtime): %.2f%n", Math.exp(logSum / rows.size())));
         return sb.toString();
