@@ -119,14 +119,15 @@ public final class Autodiff {
             }
             if (!any) continue;
             OpDef def = OpRegistry.get().find(n.domain(), n.opType(), opsets.version(n.domain()));
-            if (def == null || def.gradient() == null) {
+            OpDef.GradientRule rule = def == null ? null : OpRegistry.get().gradientOf(def);
+            if (rule == null) {
                 throw OnnxrunException.unsupported(n.describe() + ": no gradient rule for op "
                         + (n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType())
                         + ", which lies between the differentiated values and '" + y + "'");
             }
             List<String> grads;
             try {
-                grads = def.gradient().backward(new GradientBuilder(n, opsets, types, constants, dys, requiresGrad, emitter));
+                grads = rule.backward(new GradientBuilder(n, opsets, types, constants, dys, requiresGrad, emitter));
             } catch (OnnxrunException e) {
                 throw e.getMessage().contains(n.describe()) ? e : e.at(n.describe() + " gradient");
             }

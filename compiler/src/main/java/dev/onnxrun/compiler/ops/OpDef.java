@@ -24,7 +24,8 @@ import java.util.Set;
  * @param outputs      how many outputs a node may have; the first {@code outputs.min()} must be named
  * @param infer        output types from input types and attributes
  * @param cpu          builds the CPU kernel for one node
- * @param gradient     emits the backward nodes of one node, or null when the op has no gradient
+ * @param gradient     emits the backward nodes of one node, or null when the op has none of its own
+ *                     (its family's gradient table may have one: {@link OpRegistry#gradientOf})
  */
 public record OpDef(String domain, String name, int sinceVersion, int untilVersion, Set<DType> types, int typeInput,
                     Arity inputs, Arity outputs, TypeRule infer, Lowering cpu,
@@ -84,11 +85,6 @@ public record OpDef(String domain, String name, int sinceVersion, int untilVersi
     @FunctionalInterface
     public interface GradientRule {
         List<String> backward(GradientBuilder g);
-    }
-
-    /** This definition with {@code rule} as its gradient. */
-    public OpDef withGradient(GradientRule rule) {
-        return new OpDef(domain, name, sinceVersion, untilVersion, types, typeInput, inputs, outputs, infer, cpu, rule);
     }
 
     /** The newest default-domain opset this build knows. */

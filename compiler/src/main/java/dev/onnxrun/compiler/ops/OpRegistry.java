@@ -27,7 +27,7 @@ public final class OpRegistry {
     private final Map<String, List<OpDef>> byKey = new LinkedHashMap<>();
     /** Families not registered yet, in the order lookups build them. */
     private final Deque<Supplier<List<OpDef>>> unbuilt;
-    /** Gradient rules by op name, for defs without their own; read when the first family is built. */
+    /** Gradient rules by op name, for defs without their own; built on the first {@link #gradientOf} (inference never asks). */
     private Map<String, OpDef.GradientRule> gradients;
 
     private static List<Supplier<List<OpDef>>> families() {
@@ -66,14 +66,7 @@ public final class OpRegistry {
     private boolean buildNext() {
         Supplier<List<OpDef>> family = unbuilt.poll();
         if (family == null) return false;
-        if (gradients == null) {
-            gradients = new HashMap<>();
-            gradientTables().forEach(gradients::putAll);
-        }
         for (OpDef def : family.get()) {
-            if (def.gradient() == null && def.domain().isEmpty() && gradients.containsKey(def.name())) {
-                def = def.withGradient(gradients.get(def.name()));
-            }
             List<OpDef> versions = byKey.computeIfAbsent(def.key(), k -> new ArrayList<>());
             for (OpDef other : versions) {
                 if (def.sinceVersion() <= other.untilVersion() && other.sinceVersion() <= def.untilVersion()) {
@@ -86,6 +79,20 @@ public final class OpRegistry {
     }
 
     public static OpRegistry get() { return DEFAULT; }
+
+    /**
+     * The gradient rule of {@code def}: its own, else (default domain) its op's entry in the
+     * families' gradient tables, or null. The tables are read on the first call: loading their
+     * rules cost a cold JVM some 20 ms before an inference model's first run.
+     */
+    public synchronized OpDef.GradientRule gradientOf(OpDef def) {
+        if (def.gradient() != null || !def.domain().isEmpty()) return def.gradient();
+        if (gradients == null) {
+            gradients = new HashMap<>();
+            gradientTables().forEach(gradients::putAll);
+        }
+        return gradients.get(def.name());
+    }
 
     /** The definition covering {@code version} of the op, or null. */
     public synchronized OpDef find(String domain, String name, int version) {

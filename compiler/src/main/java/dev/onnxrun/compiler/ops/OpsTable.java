@@ -26,7 +26,7 @@ public final class OpsTable {
             Set<DType> types = new TreeSet<>();
             boolean gradient = false;
             for (OpDef d : defs) {
-                gradient |= d.gradient() != null;
+                gradient |= OpRegistry.get().gradientOf(d) != null;
                 ranges.add(d.untilVersion() >= OpDef.LATEST_OPSET ? d.sinceVersion() + "+" : d.sinceVersion() + "–" + d.untilVersion());
                 types.addAll(d.types());
             }
