@@ -10,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.LongBinaryOperator;
-import java.util.function.LongUnaryOperator;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -37,7 +36,7 @@ public final class Elementwise {
     public static Tensor unary(Unary f, Tensor x, double alpha, double beta, ExecContext ctx) {
         Parallel parallel = ctx.parallel();
         Tensor out = ctx.output(0, f.boolResult() ? DType.BOOL : x.dtype(), x.shape());
-        if (x.dtype() == DType.FLOAT && out.dtype() == DType.FLOAT && f.doubleForm() != null) {
+        if (x.dtype() == DType.FLOAT && out.dtype() == DType.FLOAT && f.onDoubles()) {
             FloatArrays.Slice xs = FloatArrays.slice(x), ys = FloatArrays.slice(out);
             split(parallel, x.size(), (from, to) -> FloatFastPaths.unary(f, alpha, beta, xs, ys, (int) from, (int) to));
             return out;
@@ -47,14 +46,13 @@ public final class Elementwise {
     }
 
     static void unaryGeneric(Unary f, Tensor x, double alpha, double beta, Tensor out, Parallel parallel) {
-        LongUnaryOperator exact = isIntegral(x.dtype()) && !f.boolResult()
-                ? (x.dtype().isUnsigned() ? f.unsignedForm() : f.longForm()) : null;
-        if (exact == null && f.doubleForm() == null) {
+        boolean exact = isIntegral(x.dtype()) && !f.boolResult() && f.exactOnIntegers(), unsigned = x.dtype().isUnsigned();
+        if (!exact && !f.onDoubles()) {
             throw OnnxrunException.unsupported(f + " is not defined on " + x.dtype().onnxName());
         }
         split(parallel, x.size(), (from, to) -> {
-            if (exact != null) {
-                for (long i = from; i < to; i++) out.setLong(i, exact.applyAsLong(x.getLong(i)));
+            if (exact) {
+                for (long i = from; i < to; i++) out.setLong(i, f.applyExact(x.getLong(i), unsigned));
             } else {
                 for (long i = from; i < to; i++) out.setDouble(i, f.apply(x.getDouble(i), alpha, beta));
             }

@@ -1,106 +1,137 @@
 package dev.onnxrun.runtime.kernels;
 
-import java.util.function.DoubleUnaryOperator;
-import java.util.function.LongUnaryOperator;
-
 /**
- * The elementwise one-input functions of ONNX (math, logic and activations). Each carries its
+ * The elementwise one-input functions of ONNX (math, logic and activations). Each has its
  * function on doubles, taking up to two parameters from the node's attributes (alpha, beta), and
- * where integer inputs need exact arithmetic a form on longs (plus one for unsigned 64-bit bits
- * when the signed form would misread them).
+ * where integer inputs need exact arithmetic a form on longs (differing for unsigned 64-bit bits
+ * where the signed form would misread them). The functions are switches, not lambdas: this enum
+ * is initialized with the first model that has an elementwise op, and fifty lambdas made then
+ * cost a cold JVM some 25 ms.
  */
 public enum Unary {
-    ABS(Math::abs, Math::abs, x -> x),
-    NEG(x -> -x, x -> -x),
-    FLOOR(Math::floor),
-    CEIL(Math::ceil),
+    ABS,
+    NEG,
+    FLOOR,
+    CEIL,
     /** Half to even, as numpy rounds. */
-    ROUND(Math::rint),
-    SIGN(Math::signum, Long::signum, x -> x == 0 ? 0 : 1),
-    SQRT(Math::sqrt),
-    RECIPROCAL(x -> 1 / x),
-    EXP(Math::exp),
-    LOG(Math::log),
-    SIN(Math::sin),
-    COS(Math::cos),
-    TAN(Math::tan),
-    ASIN(Math::asin),
-    ACOS(Math::acos),
-    ATAN(Math::atan),
-    SINH(Math::sinh),
-    COSH(Math::cosh),
-    ASINH(Unary::asinh),
-    ACOSH(Unary::acosh),
-    ATANH(x -> 0.5 * Math.log1p(2 * x / (1 - x))),
-    ERF(Unary::erf),
-    IS_NAN((x, a, b) -> Double.isNaN(x) ? 1 : 0, true),
+    ROUND,
+    SIGN,
+    SQRT,
+    RECIPROCAL,
+    EXP,
+    LOG,
+    SIN,
+    COS,
+    TAN,
+    ASIN,
+    ACOS,
+    ATAN,
+    SINH,
+    COSH,
+    ASINH,
+    ACOSH,
+    ATANH,
+    ERF,
+    IS_NAN,
     /** alpha: detect negative infinity (0 or 1); beta: detect positive infinity. */
-    IS_INF((x, detectNegative, detectPositive) ->
-            x == Double.NEGATIVE_INFINITY && detectNegative != 0 || x == Double.POSITIVE_INFINITY && detectPositive != 0 ? 1 : 0, true),
+    IS_INF,
     /** Logical not of a bool (stored as 0 or 1). */
-    NOT(x -> x == 0 ? 1 : 0, x -> x == 0 ? 1 : 0),
-    BITWISE_NOT(null, x -> ~x),
-    RELU(x -> Math.max(x, 0), x -> Math.max(x, 0), x -> x),
-    LEAKY_RELU((x, alpha, b) -> x < 0 ? alpha * x : x, false),
-    ELU((x, alpha, b) -> x < 0 ? alpha * Math.expm1(x) : x, false),
+    NOT,
+    /** Integers only. */
+    BITWISE_NOT,
+    RELU,
+    LEAKY_RELU,
+    ELU,
     /** alpha, then gamma. */
-    SELU((x, alpha, gamma) -> x <= 0 ? gamma * alpha * Math.expm1(x) : gamma * x, false),
-    CELU((x, alpha, b) -> Math.max(0, x) + Math.min(0, alpha * Math.expm1(x / alpha)), false),
-    SIGMOID(x -> 1 / (1 + Math.exp(-x))),
-    HARD_SIGMOID((x, alpha, beta) -> Math.max(0, Math.min(1, alpha * x + beta)), false),
-    HARD_SWISH(x -> x * Math.max(0, Math.min(1, x / 6 + 0.5))),
-    TANH(Math::tanh),
-    SOFTPLUS(Unary::softplus),
-    SOFTSIGN(x -> x / (1 + Math.abs(x))),
-    THRESHOLDED_RELU((x, alpha, b) -> x > alpha ? x : 0, false),
+    SELU,
+    CELU,
+    SIGMOID,
+    HARD_SIGMOID,
+    HARD_SWISH,
+    TANH,
+    SOFTPLUS,
+    SOFTSIGN,
+    THRESHOLDED_RELU,
     /** alpha: lambd, beta: bias. */
-    SHRINK((x, lambd, bias) -> x < -lambd ? x + bias : x > lambd ? x - bias : 0, false),
-    MISH(x -> x * Math.tanh(softplus(x))),
-    GELU(x -> 0.5 * x * (1 + erf(x / Math.sqrt(2)))),
-    GELU_TANH(x -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))));
+    SHRINK,
+    MISH,
+    GELU,
+    GELU_TANH;
 
-    /** A function of one value and two attribute parameters. */
-    @FunctionalInterface
-    public interface Fn {
-        double apply(double x, double alpha, double beta);
+    /** The function on floating-point values of x and the attribute parameters alpha and beta. */
+    public double apply(double x, double alpha, double beta) {
+        return switch (this) {
+            case ABS -> Math.abs(x);
+            case NEG -> -x;
+            case FLOOR -> Math.floor(x);
+            case CEIL -> Math.ceil(x);
+            case ROUND -> Math.rint(x);
+            case SIGN -> Math.signum(x);
+            case SQRT -> Math.sqrt(x);
+            case RECIPROCAL -> 1 / x;
+            case EXP -> Math.exp(x);
+            case LOG -> Math.log(x);
+            case SIN -> Math.sin(x);
+            case COS -> Math.cos(x);
+            case TAN -> Math.tan(x);
+            case ASIN -> Math.asin(x);
+            case ACOS -> Math.acos(x);
+            case ATAN -> Math.atan(x);
+            case SINH -> Math.sinh(x);
+            case COSH -> Math.cosh(x);
+            case ASINH -> asinh(x);
+            case ACOSH -> acosh(x);
+            case ATANH -> 0.5 * Math.log1p(2 * x / (1 - x));
+            case ERF -> erf(x);
+            case IS_NAN -> Double.isNaN(x) ? 1 : 0;
+            case IS_INF -> x == Double.NEGATIVE_INFINITY && alpha != 0 || x == Double.POSITIVE_INFINITY && beta != 0 ? 1 : 0;
+            case NOT -> x == 0 ? 1 : 0;
+            case BITWISE_NOT -> throw new UnsupportedOperationException("BitwiseNot has no floating-point form");
+            case RELU -> Math.max(x, 0);
+            case LEAKY_RELU -> x < 0 ? alpha * x : x;
+            case ELU -> x < 0 ? alpha * Math.expm1(x) : x;
+            case SELU -> x <= 0 ? beta * alpha * Math.expm1(x) : beta * x;
+            case CELU -> Math.max(0, x) + Math.min(0, alpha * Math.expm1(x / alpha));
+            case SIGMOID -> 1 / (1 + Math.exp(-x));
+            case HARD_SIGMOID -> Math.max(0, Math.min(1, alpha * x + beta));
+            case HARD_SWISH -> x * Math.max(0, Math.min(1, x / 6 + 0.5));
+            case TANH -> Math.tanh(x);
+            case SOFTPLUS -> softplus(x);
+            case SOFTSIGN -> x / (1 + Math.abs(x));
+            case THRESHOLDED_RELU -> x > alpha ? x : 0;
+            case SHRINK -> x < -alpha ? x + beta : x > alpha ? x - beta : 0;
+            case MISH -> x * Math.tanh(softplus(x));
+            case GELU -> 0.5 * x * (1 + erf(x / Math.sqrt(2)));
+            case GELU_TANH -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+        };
     }
 
-    private final Fn doubleForm;
-    private final LongUnaryOperator longForm;
-    private final LongUnaryOperator unsignedForm;
-    private final boolean boolResult;
+    /** Whether {@link #apply} is defined: all but the bit operations. */
+    public boolean onDoubles() { return this != BITWISE_NOT; }
 
-    Unary(DoubleUnaryOperator f) { this(f, null, null); }
-
-    Unary(DoubleUnaryOperator f, LongUnaryOperator longForm) { this(f, longForm, longForm); }
-
-    Unary(DoubleUnaryOperator f, LongUnaryOperator longForm, LongUnaryOperator unsignedForm) {
-        this.doubleForm = f == null ? null : (x, a, b) -> f.applyAsDouble(x);
-        this.longForm = longForm;
-        this.unsignedForm = unsignedForm;
-        this.boolResult = false;
+    /** Whether integers go through {@link #applyExact} (signed, or bool as 0/1) rather than through doubles. */
+    public boolean exactOnIntegers() {
+        return switch (this) {
+            case ABS, NEG, SIGN, NOT, BITWISE_NOT, RELU -> true;
+            default -> false;
+        };
     }
 
-    Unary(Fn f, boolean boolResult) {
-        this.doubleForm = f;
-        this.longForm = null;
-        this.unsignedForm = null;
-        this.boolResult = boolResult;
+    /** The exact function on an integer, {@code unsigned} for uint64 bit patterns; for {@link #exactOnIntegers} functions. */
+    public long applyExact(long x, boolean unsigned) {
+        return switch (this) {
+            case ABS -> unsigned ? x : Math.abs(x);
+            case NEG -> -x;
+            case SIGN -> unsigned ? (x == 0 ? 0 : 1) : Long.signum(x);
+            case NOT -> x == 0 ? 1 : 0;
+            case BITWISE_NOT -> ~x;
+            case RELU -> unsigned ? x : Math.max(x, 0);
+            default -> throw new UnsupportedOperationException(this + " has no integer form");
+        };
     }
-
-    /** The function on floating-point values; null for bit operations. */
-    public Fn doubleForm() { return doubleForm; }
-
-    /** The exact function on integers (signed, or bool as 0/1), or null when integers go through doubles. */
-    public LongUnaryOperator longForm() { return longForm; }
-
-    /** The function on unsigned bit patterns (differs from {@link #longForm} only for uint64). */
-    public LongUnaryOperator unsignedForm() { return unsignedForm; }
 
     /** True when the result is a bool tensor rather than the input's type. */
-    public boolean boolResult() { return boolResult; }
-
-    public double apply(double x, double alpha, double beta) { return doubleForm.apply(x, alpha, beta); }
+    public boolean boolResult() { return this == IS_NAN || this == IS_INF; }
 
     static double softplus(double x) {
         // log(1 + e^x) without overflow for large x or loss of precision for very negative x
