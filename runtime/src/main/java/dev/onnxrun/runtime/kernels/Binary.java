@@ -1,58 +1,81 @@
 package dev.onnxrun.runtime.kernels;
 
-import java.util.function.DoubleBinaryOperator;
-import java.util.function.LongBinaryOperator;
-
 /**
- * The elementwise two-input functions of ONNX whose result has the first input's type. Each
- * carries its function on doubles (null for bit operations) and, where integer inputs need exact
- * arithmetic, on longs, with a separate unsigned form where unsigned 64-bit bit patterns need it.
- * Integer division or remainder by zero gives 0, as numpy does, rather than failing.
+ * The elementwise two-input functions of ONNX whose result has the first input's type. Each has
+ * its function on doubles (none for bit operations) and an exact one on integers, which for
+ * unsigned 64-bit bit patterns differs where the signed reading would be wrong. Integer division
+ * or remainder by zero gives 0, as numpy does, rather than failing. The functions are switches,
+ * not lambdas, for a cold JVM's sake (see {@link Unary}).
  */
 public enum Binary {
-    ADD(Double::sum, Long::sum),
-    SUB((a, b) -> a - b, (a, b) -> a - b),
-    MUL((a, b) -> a * b, (a, b) -> a * b),
+    ADD,
+    SUB,
+    MUL,
     /** Integer division truncates toward zero, as in C. */
-    DIV((a, b) -> a / b, (a, b) -> b == 0 ? 0 : a / b, (a, b) -> b == 0 ? 0 : Long.divideUnsigned(a, b)),
-    POW(Math::pow, Binary::powExact),
+    DIV,
+    POW,
     /** Remainder with the sign of the divisor (Python's %). */
-    MOD(Binary::floorMod, (a, b) -> b == 0 ? 0 : Math.floorMod(a, b), Binary::remainderUnsigned),
+    MOD,
     /** Remainder with the sign of the dividend (C's fmod). */
-    FMOD((a, b) -> a % b, (a, b) -> b == 0 ? 0 : a % b, Binary::remainderUnsigned),
-    SHIFT_LEFT(null, (a, b) -> Long.compareUnsigned(b, 64) >= 0 ? 0 : a << b),
+    FMOD,
+    SHIFT_LEFT,
     /** Logical shift: BitShift is defined on unsigned types only. */
-    SHIFT_RIGHT(null, (a, b) -> Long.compareUnsigned(b, 64) >= 0 ? 0 : a >>> b),
+    SHIFT_RIGHT,
     /** Bitwise and; logical and on bools (stored as 0 or 1). */
-    AND(null, (a, b) -> a & b),
-    OR(null, (a, b) -> a | b),
-    XOR(null, (a, b) -> a ^ b),
+    AND,
+    OR,
+    XOR,
     /** NaN wins, as in numpy's minimum. */
-    MIN(Math::min, Math::min, (a, b) -> Long.compareUnsigned(a, b) <= 0 ? a : b),
-    MAX(Math::max, Math::max, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b),
+    MIN,
+    MAX,
     /** x where x >= 0, else slope * x (PRelu with the slope as second input). */
-    PRELU((x, slope) -> x < 0 ? x * slope : x, (x, slope) -> x < 0 ? x * slope : x, (x, slope) -> x);
+    PRELU;
 
-    private final DoubleBinaryOperator doubleForm;
-    private final LongBinaryOperator longForm;
-    private final LongBinaryOperator unsignedForm;
-
-    Binary(DoubleBinaryOperator doubleForm, LongBinaryOperator longForm) { this(doubleForm, longForm, longForm); }
-
-    Binary(DoubleBinaryOperator doubleForm, LongBinaryOperator longForm, LongBinaryOperator unsignedForm) {
-        this.doubleForm = doubleForm;
-        this.longForm = longForm;
-        this.unsignedForm = unsignedForm;
+    /** Whether {@link #apply} is defined: all but the bit operations. */
+    public boolean onDoubles() {
+        return switch (this) {
+            case SHIFT_LEFT, SHIFT_RIGHT, AND, OR, XOR -> false;
+            default -> true;
+        };
     }
 
-    /** The function on floating-point values; null for bit operations. */
-    public DoubleBinaryOperator doubleForm() { return doubleForm; }
+    /** The function on floating-point values, for {@link #onDoubles} functions. */
+    public double apply(double a, double b) {
+        return switch (this) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> a / b;
+            case POW -> Math.pow(a, b);
+            case MOD -> floorMod(a, b);
+            case FMOD -> a % b;
+            case MIN -> Math.min(a, b);
+            case MAX -> Math.max(a, b);
+            case PRELU -> a < 0 ? a * b : a;
+            case SHIFT_LEFT, SHIFT_RIGHT, AND, OR, XOR -> throw new UnsupportedOperationException(this + " has no floating-point form");
+        };
+    }
 
-    /** The exact function on signed integers and bools. */
-    public LongBinaryOperator longForm() { return longForm; }
-
-    /** The function on unsigned bit patterns (differs from {@link #longForm} only for uint64). */
-    public LongBinaryOperator unsignedForm() { return unsignedForm; }
+    /** The exact function on integers and bools; {@code unsigned} for uint64 bit patterns. */
+    public long applyExact(long a, long b, boolean unsigned) {
+        return switch (this) {
+            case ADD -> a + b;
+            case SUB -> a - b;
+            case MUL -> a * b;
+            case DIV -> b == 0 ? 0 : unsigned ? Long.divideUnsigned(a, b) : a / b;
+            case POW -> powExact(a, b);
+            case MOD -> unsigned ? remainderUnsigned(a, b) : b == 0 ? 0 : Math.floorMod(a, b);
+            case FMOD -> unsigned ? remainderUnsigned(a, b) : b == 0 ? 0 : a % b;
+            case SHIFT_LEFT -> Long.compareUnsigned(b, 64) >= 0 ? 0 : a << b;
+            case SHIFT_RIGHT -> Long.compareUnsigned(b, 64) >= 0 ? 0 : a >>> b;
+            case AND -> a & b;
+            case OR -> a | b;
+            case XOR -> a ^ b;
+            case MIN -> unsigned ? (Long.compareUnsigned(a, b) <= 0 ? a : b) : Math.min(a, b);
+            case MAX -> unsigned ? (Long.compareUnsigned(a, b) >= 0 ? a : b) : Math.max(a, b);
+            case PRELU -> unsigned ? a : a < 0 ? a * b : a;
+        };
+    }
 
     private static double floorMod(double a, double b) {
         double r = a % b;

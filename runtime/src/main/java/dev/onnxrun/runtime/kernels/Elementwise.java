@@ -8,8 +8,6 @@ import dev.onnxrun.runtime.Shapes;
 import dev.onnxrun.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.function.DoubleBinaryOperator;
-import java.util.function.LongBinaryOperator;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -150,12 +148,11 @@ public final class Elementwise {
     }
 
     static void binaryGeneric(Binary op, Tensor a, Tensor b, Broadcast bc, Tensor out, Parallel parallel) {
-        if (isIntegral(a.dtype()) && isIntegral(b.dtype()) && op.longForm() != null) {
-            LongBinaryOperator f = a.dtype().isUnsigned() ? op.unsignedForm() : op.longForm();
-            walk(bc, parallel, new Tensor[] {a, b}, (i, at) -> out.setLong(i, f.applyAsLong(a.getLong(at[0]), b.getLong(at[1]))));
-        } else if (op.doubleForm() != null) {
-            DoubleBinaryOperator f = op.doubleForm();
-            walk(bc, parallel, new Tensor[] {a, b}, (i, at) -> out.setDouble(i, f.applyAsDouble(a.getDouble(at[0]), b.getDouble(at[1]))));
+        if (isIntegral(a.dtype()) && isIntegral(b.dtype())) {
+            boolean unsigned = a.dtype().isUnsigned();
+            walk(bc, parallel, new Tensor[] {a, b}, (i, at) -> out.setLong(i, op.applyExact(a.getLong(at[0]), b.getLong(at[1]), unsigned)));
+        } else if (op.onDoubles()) {
+            walk(bc, parallel, new Tensor[] {a, b}, (i, at) -> out.setDouble(i, op.apply(a.getDouble(at[0]), b.getDouble(at[1]))));
         } else {
             throw OnnxrunException.unsupported(op + " is not defined on " + a.dtype().onnxName() + " and " + b.dtype().onnxName());
         }
