@@ -135,7 +135,7 @@ final class FloatFastPaths {
         }
         float aValue = a.getAtIndex(FLOAT, 0), bValue = b.getAtIndex(FLOAT, 0);
         for (long i = from; i < to; i++) {
-            out.setAtIndex(FLOAT, i, apply(op, aScalar ? aValue : a.getAtIndex(FLOAT, i), bScalar ? bValue : b.getAtIndex(FLOAT, i)));
+            out.setAtIndex(FLOAT, i, (float) op.apply(aScalar ? aValue : a.getAtIndex(FLOAT, i), bScalar ? bValue : b.getAtIndex(FLOAT, i)));
         }
     }
 
@@ -167,7 +167,8 @@ final class FloatFastPaths {
             default -> throw new IllegalArgumentException(op.name());
         }
         float aValue = a[aAt], bValue = b[bAt];
-        for (; i < to; i++) out[outAt + i] = apply(op, aScalar ? aValue : a[aAt + i], bScalar ? bValue : b[bAt + i]);
+        // the tail in double, rounded: exactly the float result for these ops
+        for (; i < to; i++) out[outAt + i] = (float) op.apply(aScalar ? aValue : a[aAt + i], bScalar ? bValue : b[bAt + i]);
     }
 
     /** A vector's worth of {@code value}, in this thread's scratch {@code slot}. */
@@ -175,18 +176,6 @@ final class FloatFastPaths {
         float[] lanes = Scratch.floats(slot, SPECIES.length());
         java.util.Arrays.fill(lanes, 0, SPECIES.length(), value);
         return lanes;
-    }
-
-    private static float apply(Binary op, float x, float y) {
-        return switch (op) {
-            case ADD -> x + y;
-            case SUB -> x - y;
-            case MUL -> x * y;
-            case DIV -> x / y;
-            case MIN -> Math.min(x, y);
-            case MAX -> Math.max(x, y);
-            default -> throw new IllegalArgumentException(op.name());
-        };
     }
 
     /** out[i] = f(x[i]) for i in [from, to), computed as the generic path does; each array starts at its slice's offset. */
