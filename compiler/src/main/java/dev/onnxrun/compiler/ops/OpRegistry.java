@@ -27,7 +27,10 @@ public final class OpRegistry {
     /** Gradient rules by op name, for defs without their own; built on the first {@link #gradientOf} (inference never asks). */
     private Map<String, OpDef.GradientRule> gradients;
 
-    /** The definitions of family {@code i}, the ones every model needs first; null past the last. (A switch: fourteen method references cost a cold JVM a lambda each.) */
+    /**
+     * The definitions of family {@code i}, the ones every model needs first; null past the last.
+     * A switch, not a list of method references: each of those costs a cold JVM a lambda.
+     */
     private static List<OpDef> family(int i) {
         return switch (i) {
             case 0 -> ElementwiseOps.defs();
