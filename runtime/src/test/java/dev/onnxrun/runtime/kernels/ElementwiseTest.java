@@ -85,13 +85,32 @@ class ElementwiseTest {
         for (Unary f : new Unary[] {Unary.EXP, Unary.LOG, Unary.SIN, Unary.COS, Unary.TANH, Unary.SIGMOID}) {
             for (int n : SIZES) {
                 float[][] both = fastAndGeneric(f, n);
-                for (int i = 0; i < n; i++) {
-                    float fast = both[0][i], generic = both[1][i];
-                    String where = f + " n=" + n + " at " + i + ": " + generic + " vs " + fast;
-                    if (Float.isNaN(generic) || Float.isInfinite(generic)) assertEquals(Float.floatToIntBits(generic), Float.floatToIntBits(fast), where);
-                    else assertEquals(generic, fast, 4 * Math.ulp(generic), where);
-                }
+                assertWithinUlps(both[1], both[0], f + " n=" + n);
             }
+        }
+    }
+
+    /** Pow on vectors: within four units in the last place of the generic path's rounded Math.pow, with tensor and scalar exponents. */
+    @Test
+    void floatFastPathIsCloseToGenericForPow() {
+        for (int n : SIZES) {
+            Tensor a = Tensor.of(values(n, n), n), b = Tensor.of(values(n, n + 1000), n);
+            for (Tensor exponent : new Tensor[] {b, Tensor.of(new float[] {2f}, 1), Tensor.of(new float[] {3f}, 1), Tensor.of(new float[] {0.5f}, 1)}) {
+                float[] fast = Elementwise.binary(Binary.POW, a, exponent, new ExecContext(ExecContext.Scope.EMPTY, Parallel.SERIAL)).toFloatArray();
+                Broadcast bc = Broadcast.of(a, exponent);
+                Tensor generic = Tensor.allocate(DType.FLOAT, bc.outShape());
+                Elementwise.binaryGeneric(Binary.POW, a, exponent, bc, generic, Parallel.SERIAL);
+                assertWithinUlps(generic.toFloatArray(), fast, "Pow n=" + n + " exponent " + exponent.size());
+            }
+        }
+    }
+
+    /** Equal where {@code expected} is NaN or infinite, else within four units in its last place. */
+    private static void assertWithinUlps(float[] expected, float[] actual, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            String where = what + " at " + i + ": " + expected[i] + " vs " + actual[i];
+            if (Float.isNaN(expected[i]) || Float.isInfinite(expected[i])) assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(actual[i]), where);
+            else assertEquals(expected[i], actual[i], 4 * Math.ulp(expected[i]), where);
         }
     }
 
