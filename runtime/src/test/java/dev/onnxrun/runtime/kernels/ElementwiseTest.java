@@ -71,7 +71,7 @@ class ElementwiseTest {
 
     @Test
     void floatFastPathMatchesGenericForExactFunctions() {
-        for (Unary f : new Unary[] {Unary.RELU, Unary.ABS, Unary.NEG, Unary.SQRT, Unary.RECIPROCAL}) {
+        for (Unary f : new Unary[] {Unary.RELU, Unary.ABS, Unary.NEG, Unary.SQRT, Unary.RECIPROCAL, Unary.LEAKY_RELU}) {
             for (int n : SIZES) {
                 float[][] both = fastAndGeneric(f, n);
                 assertSameBits(both[1], both[0], f + " n=" + n);
@@ -82,7 +82,8 @@ class ElementwiseTest {
     /** The transcendental functions on vectors: within four units in the last place of the generic path's rounded double. */
     @Test
     void floatFastPathIsCloseToGenericForTranscendentalFunctions() {
-        for (Unary f : new Unary[] {Unary.EXP, Unary.LOG, Unary.SIN, Unary.COS, Unary.TANH, Unary.SIGMOID}) {
+        for (Unary f : new Unary[] {Unary.EXP, Unary.LOG, Unary.SIN, Unary.COS, Unary.TANH, Unary.SIGMOID, Unary.ELU, Unary.HARD_SIGMOID,
+                Unary.SOFTSIGN, Unary.SOFTPLUS}) {
             for (int n : SIZES) {
                 float[][] both = fastAndGeneric(f, n);
                 assertWithinUlps(both[1], both[0], f + " n=" + n);
@@ -117,9 +118,10 @@ class ElementwiseTest {
     /** f over {@link #values} by {@link Elementwise#unary} (the float fast path) and by the generic path. */
     private static float[][] fastAndGeneric(Unary f, int n) {
         Tensor x = Tensor.of(values(n, 3 * n), n);
-        Tensor fast = Elementwise.unary(f, x, 0, 0, new ExecContext(ExecContext.Scope.EMPTY, Parallel.SERIAL));
+        float alpha = 0.2f, beta = 0.6f; // LeakyRelu's slope, Elu's scale, HardSigmoid's alpha and beta
+        Tensor fast = Elementwise.unary(f, x, alpha, beta, new ExecContext(ExecContext.Scope.EMPTY, Parallel.SERIAL));
         Tensor generic = Tensor.allocate(x.dtype(), x.shape());
-        Elementwise.unaryGeneric(f, x, 0, 0, generic, Parallel.SERIAL);
+        Elementwise.unaryGeneric(f, x, alpha, beta, generic, Parallel.SERIAL);
         return new float[][] {fast.toFloatArray(), generic.toFloatArray()};
     }
 
