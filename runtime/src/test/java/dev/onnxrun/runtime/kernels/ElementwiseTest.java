@@ -71,11 +71,29 @@ class ElementwiseTest {
 
     @Test
     void floatFastPathMatchesGenericForExactFunctions() {
-        for (Unary f : new Unary[] {Unary.RELU, Unary.ABS, Unary.NEG, Unary.SQRT, Unary.RECIPROCAL, Unary.LEAKY_RELU}) {
+        for (Unary f : new Unary[] {Unary.RELU, Unary.ABS, Unary.NEG, Unary.SQRT, Unary.RECIPROCAL, Unary.LEAKY_RELU,
+                Unary.FLOOR, Unary.CEIL, Unary.ROUND}) {
             for (int n : SIZES) {
                 float[][] both = fastAndGeneric(f, n);
                 assertSameBits(both[1], both[0], f + " n=" + n);
             }
+        }
+    }
+
+    /** Ties, signed zeros and the edge of 2²³, where the vector rounding trick could go wrong; 64 values, so vectors do them. */
+    @Test
+    void floatRoundingMatchesGenericAtEdges() {
+        float[] edges = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 0.49999997f, -0.49999997f, 4.5f, -4.5f, 8388607.5f, -8388607.5f,
+                8388608f, -8388608f, 8388609f, 1e10f, -1e10f, 0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1.0000001f, -0.99999994f,
+                Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 16777215f, -3.4e38f};
+        float[] x = new float[64];
+        for (int i = 0; i < x.length; i++) x[i] = edges[i % edges.length];
+        for (Unary f : new Unary[] {Unary.FLOOR, Unary.CEIL, Unary.ROUND}) {
+            Tensor in = Tensor.of(x, x.length);
+            Tensor fast = Elementwise.unary(f, in, 0, 0, new ExecContext(ExecContext.Scope.EMPTY, Parallel.SERIAL));
+            Tensor generic = Tensor.allocate(DType.FLOAT, in.shape());
+            Elementwise.unaryGeneric(f, in, 0, 0, generic, Parallel.SERIAL);
+            assertSameBits(generic.toFloatArray(), fast.toFloatArray(), f + " at the edges");
         }
     }
 
