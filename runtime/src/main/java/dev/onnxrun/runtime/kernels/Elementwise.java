@@ -261,6 +261,13 @@ public final class Elementwise {
     /** The float32 twin of {@link #where}'s walk where each operand is full-size or a single element. */
     private static void whereFlatF32(Tensor cond, Tensor x, Tensor y, Tensor out, Parallel parallel) {
         MemorySegment cs = cond.segment(), xs = x.segment(), ys = y.segment(), os = out.segment();
+        if (cond.size() != 1 && cs.heapBase().orElse(null) instanceof byte[] cb && xs.heapBase().orElse(null) instanceof float[] xf
+                && ys.heapBase().orElse(null) instanceof float[] yf && os.heapBase().orElse(null) instanceof float[] of) {
+            boolean xScalar = x.size() == 1, yScalar = y.size() == 1;
+            int cAt = (int) cs.address(), xAt = FloatFastPaths.floatIndex(xs), yAt = FloatFastPaths.floatIndex(ys), oAt = FloatFastPaths.floatIndex(os);
+            split(parallel, out.size(), (from, to) -> FloatFastPaths.where(cb, cAt, xf, xAt, xScalar, yf, yAt, yScalar, of, oAt, (int) from, (int) to));
+            return;
+        }
         long cStride = cond.size() == 1 ? 0 : 1, xStride = x.size() == 1 ? 0 : 1, yStride = y.size() == 1 ? 0 : 1;
         split(parallel, out.size(), (from, to) -> {
             for (long i = from; i < to; i++) {

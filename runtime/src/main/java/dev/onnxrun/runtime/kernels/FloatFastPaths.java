@@ -2,8 +2,11 @@ package dev.onnxrun.runtime.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -185,6 +188,25 @@ final class FloatFastPaths {
         float aValue = a[aAt], bValue = b[bAt];
         // the tail in double, rounded: exactly the float result for these ops
         for (; i < to; i++) out[outAt + i] = (float) op.apply(aScalar ? aValue : a[aAt + i], bScalar ? bValue : b[bAt + i]);
+    }
+
+    /** Bytes, as many lanes as {@link #SPECIES}: a bool tensor's flags for one vector of floats. */
+    private static final VectorSpecies<Byte> FLAGS = VectorSpecies.of(byte.class, VectorShape.forBitSize(SPECIES.length() * Byte.SIZE));
+
+    /**
+     * out[i] = cond[i] != 0 ? x[i] : y[i] for i in [from, to), each array from its offset; a
+     * scalar x or y supplies its one element everywhere (read from a vector's worth of copies).
+     * The lanes are blended as bits, so NaN payloads pass as the element-by-element path moves them.
+     */
+    static void where(byte[] cond, int condAt, float[] x, int xAt, boolean xScalar, float[] y, int yAt, boolean yScalar,
+                      float[] out, int outAt, int from, int to) {
+        float[] xs = xScalar ? copies(Scratch.BROADCAST_A, x[xAt]) : x, ys = yScalar ? copies(Scratch.BROADCAST_B, y[yAt]) : y;
+        int i = from, bound = from + SPECIES.loopBound(to - from), xStep = xScalar ? 0 : VL, yStep = yScalar ? 0 : VL;
+        for (int xi = xScalar ? 0 : xAt + from, yi = yScalar ? 0 : yAt + from; i < bound; i += VL, xi += xStep, yi += yStep) {
+            VectorMask<Float> pick = ByteVector.fromArray(FLAGS, cond, condAt + i).compare(VectorOperators.NE, 0).cast(SPECIES);
+            FloatVector.fromArray(SPECIES, ys, yi).blend(FloatVector.fromArray(SPECIES, xs, xi), pick).intoArray(out, outAt + i);
+        }
+        for (; i < to; i++) out[outAt + i] = cond[condAt + i] != 0 ? x[xAt + (xScalar ? 0 : i)] : y[yAt + (yScalar ? 0 : i)];
     }
 
     /** A vector's worth of {@code value}, in this thread's scratch {@code slot}. */

@@ -30,9 +30,9 @@ class FlatF32PathsTest {
                     }
                 }
                 Tensor cond = Elementwise.compare(Comparison.GREATER, a, scalar, threads);
-                for (Tensor other : new Tensor[] {b, scalar}) {
-                    Tensor fast = Elementwise.where(cond, a, other, threads);
-                    Tensor generic = Elementwise.where(cond, RandomTensors.asDouble(a), RandomTensors.asDouble(other), threads);
+                for (Tensor[] pair : new Tensor[][] {{a, b}, {a, scalar}, {scalar, b}}) {
+                    Tensor fast = Elementwise.where(cond, pair[0], pair[1], threads);
+                    Tensor generic = Elementwise.where(cond, RandomTensors.asDouble(pair[0]), RandomTensors.asDouble(pair[1]), threads);
                     for (int i = 0; i < n; i++) assertEquals(generic.getDouble(i), fast.getDouble(i), 0, "Where n=" + n + " at " + i);
                 }
             }
