@@ -189,6 +189,13 @@ public final class Elementwise {
      */
     private static void compareFlatF32(Comparison c, Tensor a, Tensor b, Tensor out, Parallel parallel) {
         MemorySegment as = a.segment(), bs = b.segment(), os = out.segment();
+        if (as.heapBase().orElse(null) instanceof float[] af && bs.heapBase().orElse(null) instanceof float[] bf
+                && os.heapBase().orElse(null) instanceof byte[] ob) {
+            boolean aScalar = a.size() == 1 && out.size() != 1, bScalar = b.size() == 1 && out.size() != 1;
+            int aAt = FloatFastPaths.floatIndex(as), bAt = FloatFastPaths.floatIndex(bs), oAt = (int) os.address();
+            split(parallel, out.size(), (from, to) -> FloatFastPaths.compare(c, af, aAt, aScalar, bf, bAt, bScalar, ob, oAt, (int) from, (int) to));
+            return;
+        }
         long aStride = a.size() == 1 ? 0 : 1, bStride = b.size() == 1 ? 0 : 1;
         split(parallel, out.size(), (from, to) -> {
             for (long i = from; i < to; i++) {

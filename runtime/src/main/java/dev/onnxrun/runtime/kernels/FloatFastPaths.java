@@ -190,6 +190,27 @@ final class FloatFastPaths {
         for (; i < to; i++) out[outAt + i] = (float) op.apply(aScalar ? aValue : a[aAt + i], bScalar ? bValue : b[bAt + i]);
     }
 
+    /**
+     * out[i] = a[i] c b[i] as a bool (1 or 0) for i in [from, to), each array from its offset; a
+     * scalar operand supplies its one element everywhere. IEEE comparisons, as the generic path's
+     * on doubles: NaN compares false, −0 equals 0. A loop per comparison, as {@link #binary} has.
+     */
+    static void compare(Comparison c, float[] a, int aAt, boolean aScalar, float[] b, int bAt, boolean bScalar, byte[] out, int outAt,
+                        int from, int to) {
+        int i = from, bound = from + SPECIES.loopBound(to - from);
+        float[] as = aScalar ? copies(Scratch.BROADCAST_A, a[aAt]) : a, bs = bScalar ? copies(Scratch.BROADCAST_B, b[bAt]) : b;
+        int ai = aScalar ? 0 : aAt + from, bi = bScalar ? 0 : bAt + from, aStep = aScalar ? 0 : VL, bStep = bScalar ? 0 : VL, o = outAt + from;
+        ByteVector zeros = ByteVector.zero(FLAGS);
+        switch (c) {
+            case EQUAL -> { for (; i < bound; i += VL, ai += aStep, bi += bStep, o += VL) zeros.blend((byte) 1, FloatVector.fromArray(SPECIES, as, ai).compare(VectorOperators.EQ, FloatVector.fromArray(SPECIES, bs, bi)).cast(FLAGS)).intoArray(out, o); }
+            case LESS -> { for (; i < bound; i += VL, ai += aStep, bi += bStep, o += VL) zeros.blend((byte) 1, FloatVector.fromArray(SPECIES, as, ai).compare(VectorOperators.LT, FloatVector.fromArray(SPECIES, bs, bi)).cast(FLAGS)).intoArray(out, o); }
+            case GREATER -> { for (; i < bound; i += VL, ai += aStep, bi += bStep, o += VL) zeros.blend((byte) 1, FloatVector.fromArray(SPECIES, as, ai).compare(VectorOperators.GT, FloatVector.fromArray(SPECIES, bs, bi)).cast(FLAGS)).intoArray(out, o); }
+            case LESS_OR_EQUAL -> { for (; i < bound; i += VL, ai += aStep, bi += bStep, o += VL) zeros.blend((byte) 1, FloatVector.fromArray(SPECIES, as, ai).compare(VectorOperators.LE, FloatVector.fromArray(SPECIES, bs, bi)).cast(FLAGS)).intoArray(out, o); }
+            case GREATER_OR_EQUAL -> { for (; i < bound; i += VL, ai += aStep, bi += bStep, o += VL) zeros.blend((byte) 1, FloatVector.fromArray(SPECIES, as, ai).compare(VectorOperators.GE, FloatVector.fromArray(SPECIES, bs, bi)).cast(FLAGS)).intoArray(out, o); }
+        }
+        for (; i < to; i++) out[outAt + i] = (byte) (c.test(a[aAt + (aScalar ? 0 : i)], b[bAt + (bScalar ? 0 : i)]) ? 1 : 0);
+    }
+
     /** Bytes, as many lanes as {@link #SPECIES}: a bool tensor's flags for one vector of floats. */
     private static final VectorSpecies<Byte> FLAGS = VectorSpecies.of(byte.class, VectorShape.forBitSize(SPECIES.length() * Byte.SIZE));
 
