@@ -224,6 +224,16 @@ public final class Elementwise {
 
     /** x limited to [min, max] (either may be null for no limit); a NaN in x stays NaN. */
     public static Tensor clip(Tensor x, Tensor min, Tensor max, Parallel parallel) {
+        if (x.dtype() == DType.FLOAT && x.segment().heapBase().orElse(null) instanceof float[] xs) {
+            // one pass, the same max then min as the two binary passes below, bit for bit
+            float lo = min == null ? Float.NEGATIVE_INFINITY : bound(min, x, "min").getFloat(0);
+            float hi = max == null ? Float.POSITIVE_INFINITY : bound(max, x, "max").getFloat(0);
+            Tensor out = Tensor.allocate(DType.FLOAT, x.shape());
+            float[] ys = (float[]) out.segment().heapBase().orElseThrow();
+            int xAt = FloatFastPaths.floatIndex(x.segment());
+            split(parallel, x.size(), (from, to) -> FloatFastPaths.clip(xs, xAt, lo, hi, ys, (int) from, (int) to));
+            return out;
+        }
         Tensor out = x;
         if (min != null) out = binary(Binary.MAX, out, bound(min, x, "min"), onHeap(parallel));
         if (max != null) out = binary(Binary.MIN, out, bound(max, x, "max"), onHeap(parallel));

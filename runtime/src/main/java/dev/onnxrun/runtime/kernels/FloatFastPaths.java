@@ -211,6 +211,13 @@ final class FloatFastPaths {
         for (; i < to; i++) out[outAt + i] = (byte) (c.test(a[aAt + (aScalar ? 0 : i)], b[bAt + (bScalar ? 0 : i)]) ? 1 : 0);
     }
 
+    /** out[i] = min(max(x[xAt + i], lo), hi) for i in [from, to), Java's max and min (NaN stays NaN). */
+    static void clip(float[] x, int xAt, float lo, float hi, float[] out, int from, int to) {
+        int i = from;
+        for (int bound = from + SPECIES.loopBound(to - from); i < bound; i += VL) FloatVector.fromArray(SPECIES, x, xAt + i).max(lo).min(hi).intoArray(out, i);
+        for (; i < to; i++) out[i] = Math.min(Math.max(x[xAt + i], lo), hi);
+    }
+
     /** Bytes, as many lanes as {@link #SPECIES}: a bool tensor's flags for one vector of floats. */
     private static final VectorSpecies<Byte> FLAGS = VectorSpecies.of(byte.class, VectorShape.forBitSize(SPECIES.length() * Byte.SIZE));
 

@@ -80,6 +80,20 @@ class ElementwiseTest {
         }
     }
 
+    /** Clip in one pass gives the bits of its two passes, Max then Min (NaN stays, −0 as Java's max keeps it), one bound or both. */
+    @Test
+    void clipInOnePassMatchesMaxThenMin() {
+        Parallel p = Parallel.SERIAL;
+        for (int n : SIZES) {
+            Tensor x = Tensor.of(values(n, 5 * n), n), lo = Tensor.of(new float[] {-0f}, 1), hi = Tensor.of(new float[] {6f}, 1);
+            ExecContext heap = new ExecContext(ExecContext.Scope.EMPTY, p);
+            float[] bothPasses = Elementwise.binary(Binary.MIN, Elementwise.binary(Binary.MAX, x, lo, heap), hi, heap).toFloatArray();
+            assertSameBits(bothPasses, Elementwise.clip(x, lo, hi, p).toFloatArray(), "Clip n=" + n);
+            assertSameBits(Elementwise.binary(Binary.MAX, x, lo, heap).toFloatArray(), Elementwise.clip(x, lo, null, p).toFloatArray(), "Clip min n=" + n);
+            assertSameBits(Elementwise.binary(Binary.MIN, x, hi, heap).toFloatArray(), Elementwise.clip(x, null, hi, p).toFloatArray(), "Clip max n=" + n);
+        }
+    }
+
     /** Ties, signed zeros and the edge of 2²³, where the vector rounding trick could go wrong; 64 values, so vectors do them. */
     @Test
     void floatRoundingMatchesGenericAtEdges() {
