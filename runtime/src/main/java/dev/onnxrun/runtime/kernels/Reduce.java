@@ -136,6 +136,11 @@ public final class Reduce {
             else if (keepdims) outDims.add(1L);
         }
         Tensor out = Tensor.allocate(x.dtype(), outDims.stream().mapToLong(Long::longValue).toArray());
+        long[] planes = x.dtype() == DType.FLOAT && (r == Reduction.SUM || r == Reduction.MEAN) ? middleBlock(shape, reduced) : null;
+        if (planes != null && planes[2] >= FLOATS.length() && x.segment().heapBase().orElse(null) instanceof float[] xs) {
+            sumPlanes(xs, FloatFastPaths.floatIndex(x.segment()), planes, r == Reduction.MEAN, (float[]) out.segment().heapBase().orElseThrow(), parallel);
+            return out;
+        }
         Plan plan = Plan.of(shape, reduced);
         boolean exact = (x.dtype().isInteger() || x.dtype() == DType.BOOL) && r.exactOnIntegers();
         boolean floatRuns = x.dtype() == DType.FLOAT && plan.runStride == 1 && (r == Reduction.SUM || r == Reduction.MEAN);
@@ -148,6 +153,52 @@ public final class Reduce {
             }
         });
         return out;
+    }
+
+    /**
+     * {outer, planes, inner} where the reduced axes are one run of adjacent axes with kept axes
+     * after it (a channel sum over NCHW: {N, C, H·W}), else null.
+     */
+    private static long[] middleBlock(long[] shape, boolean[] reduced) {
+        int first = -1, last = -1;
+        for (int d = 0; d < shape.length; d++) {
+            if (!reduced[d]) continue;
+            if (first < 0) first = d;
+            else if (last != d - 1) return null;
+            last = d;
+        }
+        if (first < 0 || last == shape.length - 1) return null;
+        return new long[] {Shapes.size(Arrays.copyOfRange(shape, 0, first)), Shapes.size(Arrays.copyOfRange(shape, first, last + 1)),
+                Shapes.size(Arrays.copyOfRange(shape, last + 1, shape.length))};
+    }
+
+    /** Floats of the inner axes one task sums at a time. */
+    private static final int PLANE_CHUNK = 1024;
+
+    /**
+     * out[o, j] = Σ_p x[o, p, j] (times 1 / the planes' count for a mean) for the {@link #middleBlock}
+     * {outer, planes, inner}: a vector of j at a time down the planes, so each step reads contiguous
+     * floats, summed in float as {@link #sumFloats} sums.
+     */
+    private static void sumPlanes(float[] x, int xAt, long[] block, boolean mean, float[] out, Parallel parallel) {
+        int planes = (int) block[1], inner = (int) block[2], chunks = (inner + PLANE_CHUNK - 1) / PLANE_CHUNK, vl = FLOATS.length();
+        float scale = mean ? 1f / planes : 1f; // one vector path for both: a vector chosen between two was boxed where C2 kept the choice
+        Work.pool(parallel, block[0] * planes * inner).forRange(block[0] * chunks, (from, to) -> {
+            for (long task = from; task < to; task++) {
+                int o = (int) (task / chunks), j0 = (int) (task % chunks) * PLANE_CHUNK, j1 = Math.min(inner, j0 + PLANE_CHUNK);
+                int base = xAt + o * planes * inner, j = j0;
+                for (int vectorEnd = j0 + FLOATS.loopBound(j1 - j0); j < vectorEnd; j += vl) {
+                    FloatVector acc = FloatVector.zero(FLOATS);
+                    for (int p = 0, at = base + j; p < planes; p++, at += inner) acc = acc.add(FloatVector.fromArray(FLOATS, x, at));
+                    acc.mul(scale).intoArray(out, o * inner + j);
+                }
+                for (; j < j1; j++) {
+                    float sum = 0;
+                    for (int p = 0, at = base + j; p < planes; p++, at += inner) sum += x[at];
+                    out[o * inner + j] = sum * scale;
+                }
+            }
+        });
     }
 
     private static double reduceDouble(Tensor x, Reduction r, Plan p, long base) {

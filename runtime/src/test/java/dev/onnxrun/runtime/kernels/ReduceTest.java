@@ -11,18 +11,46 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class ReduceTest {
-    /** The float32 fast paths agree with the double path on the same values. */
-    @Test
-    void floatFastPathsMatchTheDoublePath() {
-        Random random = new Random(7);
-        long[] shape = {3, 5, 17};
-        Tensor f = Tensor.allocate(DType.FLOAT, shape);
-        Tensor d = Tensor.allocate(DType.DOUBLE, shape);
+    /** The same seeded Gaussian values (times 10) as a float tensor and a double tensor of {@code shape}. */
+    private static Tensor[] floatAndDouble(long seed, long... shape) {
+        Random random = new Random(seed);
+        Tensor f = Tensor.allocate(DType.FLOAT, shape), d = Tensor.allocate(DType.DOUBLE, shape);
         for (long i = 0; i < f.size(); i++) {
             float v = (float) random.nextGaussian() * 10;
             f.setFloat(i, v);
             d.setDouble(i, v);
         }
+        return new Tensor[] {f, d};
+    }
+
+    /** Sums and means over a run of middle axes, with kept axes after it (the planes' vector path), against the double path. */
+    @Test
+    void sumsOverMiddleAxesMatchTheDoublePath() {
+        Tensor[] fd = floatAndDouble(11, 2, 6, 5, 37);
+        Tensor f = fd[0], d = fd[1];
+        try (Parallel parallel = new Parallel(3)) {
+            for (boolean[] axes : new boolean[][] {{false, true, false, false}, {true, true, false, false}, {false, true, true, false}, {true, false, false, false}}) {
+                for (Reduce.Reduction r : new Reduce.Reduction[] {Reduce.Reduction.SUM, Reduce.Reduction.MEAN}) {
+                    for (boolean keepdims : new boolean[] {false, true}) {
+                        Tensor want = Reduce.reduce(d, r, axes, keepdims, parallel), got = Reduce.reduce(f, r, axes, keepdims, parallel);
+                        assertArrayEquals(want.shape(), got.shape());
+                        double[] expected = want.toDoubleArray();
+                        float[] actual = got.toFloatArray();
+                        for (int i = 0; i < expected.length; i++) {
+                            assertEquals(expected[i], actual[i], 1e-5 * (1 + Math.abs(expected[i])), r + " " + java.util.Arrays.toString(axes) + " " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The float32 fast paths agree with the double path on the same values. */
+    @Test
+    void floatFastPathsMatchTheDoublePath() {
+        long[] shape = {3, 5, 17};
+        Tensor[] fd = floatAndDouble(7, shape);
+        Tensor f = fd[0], d = fd[1];
         try (Parallel parallel = new Parallel(3)) {
             for (boolean[] axes : new boolean[][] {{false, false, true}, {false, true, true}, {true, false, true}, {true, true, true}}) {
                 for (Reduce.Reduction r : Reduce.Reduction.values()) {
