@@ -246,12 +246,12 @@ final class FloatFastPaths {
 
     /**
      * out[i] = f(x[i]) for i in [from, to); each array starts at its slice's offset. The common
-     * functions run on vectors, each in a loop of its own (see {@link #binary}): the exact ones
-     * (abs, neg, sqrt, reciprocal, Relu, LeakyRelu, Floor, Ceil, Round) as the generic path computes them, the others
-     * in float arithmetic and the Vector API's lane-wise functions (within a few units in the last
-     * place of the float result; the generic path rounds a double). The others, and the last partial vector,
-     * go through {@link Unary#apply} in double: 200,704 floats through Exp took 1.1–1.6 ms so,
-     * 15–20× ONNX Runtime's time.
+     * functions run on vectors, each in a loop of its own (below): Abs, Neg, Sqrt, Reciprocal,
+     * Relu, LeakyRelu, Floor, Ceil and Round exactly as the generic path computes them, the rest
+     * of them in float arithmetic and the Vector API's lane-wise functions (within a few units in
+     * the last place of the float result; the generic path rounds a double). Other functions, and
+     * the last partial vector, go through {@link Unary#apply} in double, one element at a time:
+     * 200,704 floats through Exp took 1.1–1.6 ms so, 11–20× ONNX Runtime's time.
      */
     static void unary(Unary f, double alpha, double beta, FloatArrays.Slice x, FloatArrays.Slice out, int from, int to) {
         float[] xs = x.array(), ys = out.array();

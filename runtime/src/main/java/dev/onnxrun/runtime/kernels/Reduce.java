@@ -136,14 +136,15 @@ public final class Reduce {
             else if (keepdims) outDims.add(1L);
         }
         Tensor out = Tensor.allocate(x.dtype(), outDims.stream().mapToLong(Long::longValue).toArray());
-        long[] planes = x.dtype() == DType.FLOAT && (r == Reduction.SUM || r == Reduction.MEAN) ? middleBlock(shape, reduced) : null;
+        boolean floatSum = x.dtype() == DType.FLOAT && (r == Reduction.SUM || r == Reduction.MEAN);
+        long[] planes = floatSum ? middleBlock(shape, reduced) : null;
         if (planes != null && planes[2] >= FLOATS.length() && x.segment().heapBase().orElse(null) instanceof float[] xs) {
             sumPlanes(xs, FloatFastPaths.floatIndex(x.segment()), planes, r == Reduction.MEAN, (float[]) out.segment().heapBase().orElseThrow(), parallel);
             return out;
         }
         Plan plan = Plan.of(shape, reduced);
         boolean exact = (x.dtype().isInteger() || x.dtype() == DType.BOOL) && r.exactOnIntegers();
-        boolean floatRuns = x.dtype() == DType.FLOAT && plan.runStride == 1 && (r == Reduction.SUM || r == Reduction.MEAN);
+        boolean floatRuns = floatSum && plan.runStride == 1;
         parallel.forRange(out.size(), (from, to) -> {
             for (long o = from; o < to; o++) {
                 long base = plan.base(o);
