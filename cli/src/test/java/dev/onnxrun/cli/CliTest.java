@@ -9,6 +9,7 @@ import com.google.protobuf.ByteString;
 import dev.onnxrun.compiler.onnx.TensorProtos;
 import dev.onnxrun.onnx.Onnx;
 import dev.onnxrun.runtime.Tensor;
+import dev.onnxrun.runtime.kernels.BlockedConv;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -123,7 +124,7 @@ class CliTest {
         Result test = cli("test", c.toString());
         assertEquals(0, test.code(), test.out());
         String inspected = cli("inspect", c.resolve("model.onnx").toString()).out();
-        assertTrue(inspected.contains("dev.onnxrun.FusedConv"), inspected);
+        assertTrue(inspected.contains(BlockedConv.suited() ? "dev.onnxrun.BlockedConv" : "dev.onnxrun.FusedConv"), inspected);
         assertTrue(inspected.matches("(?s).*packed: +\\d+ parts, .*, \\d+ for this machine's layout.*"), inspected);
         assertTrue(inspected.contains("memory plan: "), inspected);
         Result bench = cli("bench", c.resolve("model.onnx").toString(), "--warmup", "1", "--iterations", "2", "--threads", "1");

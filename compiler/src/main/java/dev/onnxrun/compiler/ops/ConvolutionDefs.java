@@ -2,6 +2,7 @@ package dev.onnxrun.compiler.ops;
 
 import static dev.onnxrun.compiler.ops.TensorOps.tensor;
 
+import dev.onnxrun.compiler.ir.Attributes;
 import dev.onnxrun.compiler.ir.Dim;
 import dev.onnxrun.compiler.ir.ValueType;
 import dev.onnxrun.compiler.ir.ValueType.TensorType;
@@ -15,7 +16,7 @@ import dev.onnxrun.runtime.kernels.Windows;
 import java.util.List;
 
 /** Conv and ConvTranspose: N-D, grouped, dilated, strided, with explicit or automatic padding. */
-final class ConvolutionDefs {
+public final class ConvolutionDefs {
     private ConvolutionDefs() {}
 
     static List<OpDef> defs() {
@@ -40,10 +41,15 @@ final class ConvolutionDefs {
         return w == null ? null : ctx.packed(stored -> Conv.pack(w, p, ctx.staticShape(0), stored));
     }
 
-        static Conv.Params params(NodeContext ctx) {
-        var a = ctx.attrs();
-        long group = a.getInt("group", 1);
+    static Conv.Params params(NodeContext ctx) {
+        long group = ctx.attrs().getInt("group", 1);
         if (group < 1 || group > Integer.MAX_VALUE) throw ctx.error("group must be in [1, 2^31), got " + group);
+        return params(ctx.attrs());
+    }
+
+    /** A Conv node's window attributes (the group unchecked). */
+    public static Conv.Params params(Attributes a) {
+        long group = a.getInt("group", 1);
         return new Conv.Params(a.getInts("kernel_shape"), a.getInts("strides"), a.getInts("dilations"), a.getInts("pads"),
                 Windows.AutoPad.parse(a.getString("auto_pad", "NOTSET")), group, a.getInts("output_padding"), a.getInts("output_shape"));
     }

@@ -96,7 +96,7 @@ public final class FusedOps {
     }
 
     /** The activation a fused node names, with its constants. */
-    private static Activation activation(NodeContext ctx) {
+    static Activation activation(NodeContext ctx) {
         String name = ctx.attrs().getString("activation", "None");
         Activation.Kind kind = Activation.Kind.byOpName(name);
         if (kind == null) throw ctx.error("unknown activation '" + name + "'");

@@ -22,8 +22,9 @@ import java.util.Set;
  * [+ activation]; FusedGemm ⇒ Gemm, or MatMul with scale and bias for batched A [+ Add]
  * [+ activation]; Silu ⇒ x·Sigmoid(x); Gelu ⇒ Gelu (opset 20+) or x·½(1 + Erf(x/√2));
  * LayerNormalization ⇒ the standard op (opset 17+) or its decomposition; Softmax ⇒ the standard
- * op (opset 13+) or Exp(x − ReduceMax)/ReduceSum; FusedElementwise ⇒ its chain of ops. Not part of the optimization pipeline: the
- * exporter runs it.
+ * op (opset 13+) or Exp(x − ReduceMax)/ReduceSum; FusedElementwise ⇒ its chain of ops;
+ * BlockedConv, BlockedPool and Unblock ⇒ Conv (as FusedConv), the pool, Identity: their values
+ * in plain form. Not part of the optimization pipeline: the exporter runs it.
  */
 public final class ExpandFusedOps implements Pass {
     @Override
@@ -62,7 +63,7 @@ public final class ExpandFusedOps implements Pass {
             Attributes a = n.attrs();
             String y = n.outputs().getFirst();
             switch (n.opType()) {
-                case "FusedConv" -> {
+                case "FusedConv", "BlockedConv" -> { // a blocked value's expanded form is its plain one
                     Map<String, Attribute> conv = new LinkedHashMap<>(n.attributes());
                     conv.keySet().removeAll(Set.of("activation", "activation_alpha", "activation_beta"));
                     String c = node("Conv", n.inputs().subList(0, Math.min(3, n.inputs().size())), conv);
@@ -70,6 +71,12 @@ public final class ExpandFusedOps implements Pass {
                 }
                 case "FusedGemm" -> finish(n, gemm(n, a), y);
                 case "FusedElementwise" -> elementwiseChain(n, y);
+                case "BlockedPool" -> {
+                    Map<String, Attribute> pool = new LinkedHashMap<>(n.attributes());
+                    pool.remove("pool");
+                    emit(a.getString("pool", ""), n.inputs(), y, pool);
+                }
+                case "Unblock" -> emit("Identity", n.inputs(), y, Map.of());
                 case "Silu" -> emit("Mul", List.of(n.inputs().getFirst(), node("Sigmoid", List.of(n.inputs().getFirst()), Map.of())), y, Map.of());
                 case "Gelu" -> gelu(n.inputs().getFirst(), y);
                 case "LayerNormalization" -> layerNorm(n, a, y);
@@ -96,6 +103,12 @@ public final class ExpandFusedOps implements Pass {
                     if (opset >= 11) emit("Clip", List.of(v, scalar(alpha, v), scalar(beta, v)), y, Map.of());
                     else emit("Clip", List.of(v), y, Map.of("min", Attribute.of("min", alpha), "max", Attribute.of("max", beta)));
                 }
+                case "BlockedPool" -> {
+                    Map<String, Attribute> pool = new LinkedHashMap<>(n.attributes());
+                    pool.remove("pool");
+                    emit(a.getString("pool", ""), n.inputs(), y, pool);
+                }
+                case "Unblock" -> emit("Identity", n.inputs(), y, Map.of());
                 case "Silu" -> emit("Mul", List.of(v, node("Sigmoid", List.of(v), Map.of())), y, Map.of());
                 case "Gelu" -> gelu(v, y);
                 default -> throw OnnxrunException.unsupported(n.describe() + ": no standard ONNX form of activation '" + a.getString("activation", "") + "'");

@@ -31,6 +31,7 @@ public final class Optimizer {
             new FoldScaleShiftIntoConv(),        // ... which the layer before absorbs
             new FuseEpilogues(),                 // after scale/shift folding: the layer's last consumer is its residual or activation
             new FuseElementwise(),               // once the rest is done: what no layer absorbed runs as one loop
+            new BlockChannels(),                 // once the layers are fused: convolutions and pools between them go channel-blocked
             new EliminateCommonSubexpressions(),
             new EliminateDeadCode());            // last: removes what the rewrites orphaned
 

@@ -35,4 +35,28 @@ class ExpandFusedOpsTest {
         assertTrue(expanded.nodes().stream().noneMatch(n -> n.domain().equals(OpsetImports.ONNXRUN_DOMAIN)), PassTester.nodesText(expanded));
         PassTester.assertSameOutputs(fused, expanded, opsets);
     }
+
+    /** Blocked layers expand to their plain forms: Conv, the pool, Identity for Unblock; the concat stays. */
+    @ParameterizedTest
+    @ValueSource(ints = {11, 17})
+    void blockedLayersExpandToPlainOnes(int opset) {
+        OpsetImports opsets = new OpsetImports(Map.of("", opset));
+        Graph plain = PassTester.parse("""
+                graph g(x: float[1,3,11,11]) -> (y: float[1,32,1,1], p: float[1,32,5,5])
+                  w0: float[16,3,3,3] = random
+                  w1: float[16,16,1,1] = random
+                  wd: float[16,1,3,3] = random
+                  c0 = dev.onnxrun.FusedConv(x, w0) {activation: "Relu", pads: [1, 1, 1, 1]}
+                  c1 = dev.onnxrun.FusedConv(c0, w1) {activation: "Relu"}
+                  d = Conv(c0, wd) {group: 16, pads: [1, 1, 1, 1]}
+                  f = Concat(c1, d) {axis: 1}
+                  p = AveragePool(f) {kernel_shape: [3, 3], strides: [2, 2]}
+                  y = GlobalMaxPool(p)
+                """);
+        Graph blocked = GraphValidator.validate(new BlockChannels(true).run(plain, opsets));
+        assertTrue(blocked.nodes().stream().anyMatch(n -> n.opType().equals("BlockedPool")), PassTester.nodesText(blocked));
+        Graph expanded = GraphValidator.validate(new ExpandFusedOps().run(blocked, opsets));
+        assertTrue(expanded.nodes().stream().noneMatch(n -> n.domain().equals(OpsetImports.ONNXRUN_DOMAIN)), PassTester.nodesText(expanded));
+        PassTester.assertSameOutputs(plain, expanded, opsets);
+    }
 }

@@ -211,6 +211,19 @@ public final class Conv {
         return !(cg == 1 && groups > 1) && ConvByFilters.suits(cg, Math.toIntExact(g.kernelSize()), mg, planes);
     }
 
+    /**
+     * Whether the float32 path runs a convolution of X [N, C, ...] by W with these attributes as
+     * Winograd (false where the shapes do not fit: reported when run).
+     */
+    public static boolean runsWinograd(long[] xShape, long[] wShape, Params p) {
+        try {
+            return xShape.length == wShape.length && winogradTiling(convGeometry(xShape, wShape, p), (int) p.group(), Math.toIntExact(xShape[1]),
+                    Math.toIntExact(wShape[0])) != null;
+        } catch (OnnxrunException | ArithmeticException e) {
+            return false;
+        }
+    }
+
     /** The Winograd tiling a convolution of this geometry runs with, or null for the direct forms. */
     static Winograd.Tiling winogradTiling(Windows.Geometry g, int groups, int channels, int filters) {
         return Winograd.applies(g, groups) ? Winograd.choose(channels, filters, (int) g.out()[0], (int) g.out()[1]) : null;

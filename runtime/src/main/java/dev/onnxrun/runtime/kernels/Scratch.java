@@ -38,7 +38,9 @@ final class Scratch {
     static final int BROADCAST_A = 15, BROADCAST_B = 16;
     /** Packed panels of B's rows, copied from rows read in place (the convolution GEMM's tasks, Winograd's). */
     static final int B_PANEL = 17;
-    private static final int SLOTS = 18;
+    /** A blocked convolution's bias, zero-padded to whole blocks (held by the calling thread). */
+    static final int BLOCKED_BIAS = 18;
+    private static final int SLOTS = 19;
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
