@@ -120,7 +120,7 @@ public final class Blocked {
     /**
      * One output pixel's block: the maximum over the window's taps [ky0, ky1) × [kx0, kx1), tap
      * (ky, kx) at {@code x[at + ky·rowStep + kx·colStep]}. (A method of its own, and one for the
-     * sum: with both in one loop C2 kept the running vector in memory, 5× slower.)
+     * sum: with both in one loop, squeezenet1_1's first max pool took 1.29 ms, 0.36 split.)
      */
     private static void maxWindow(float[] x, int at, int ky0, int ky1, int rowStep, int kx0, int kx1, int colStep, float[] y, int out) {
         FloatVector acc = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
@@ -139,13 +139,38 @@ public final class Blocked {
         acc.mul(scale).intoArray(y, out);
     }
 
-    /** Max pooling of {@code count} output pixels in a row whose windows lie inside the input: pixel i's taps at {@code x[at + i·step + tapAt[t]]}. */
+    /**
+     * Max pooling of {@code count} output pixels in a row whose windows lie inside the input:
+     * pixel i's taps at {@code x[at + i·step + tapAt[t]]}. Four pixels at a time, so four chains
+     * of maxima run side by side (one chain waits on each max in turn: squeezenet1_1's three
+     * pools standalone, one chain 0.25, 0.107, 0.061 ms; four 0.16, 0.087, 0.042). A compare and
+     * blend in place of max ran 0.125, 0.058, 0.028, but drops a NaN met after the first tap;
+     * with a NaN test added, 0.19, 0.10, 0.039.
+     */
     private static void maxRun(float[] x, int at, int step, int count, int[] tapAt, float[] y, int out) {
-        for (int i = 0; i < count; i++) {
+        int i = 0;
+        for (; i + 4 <= count; i += 4) {
+            int b0 = at + i * step, b1 = b0 + step, b2 = b1 + step, b3 = b2 + step, t0 = tapAt[0];
+            FloatVector m0 = FloatVector.fromArray(SPECIES, x, b0 + t0), m1 = FloatVector.fromArray(SPECIES, x, b1 + t0);
+            FloatVector m2 = FloatVector.fromArray(SPECIES, x, b2 + t0), m3 = FloatVector.fromArray(SPECIES, x, b3 + t0);
+            for (int t = 1; t < tapAt.length; t++) {
+                int tap = tapAt[t];
+                m0 = m0.max(FloatVector.fromArray(SPECIES, x, b0 + tap));
+                m1 = m1.max(FloatVector.fromArray(SPECIES, x, b1 + tap));
+                m2 = m2.max(FloatVector.fromArray(SPECIES, x, b2 + tap));
+                m3 = m3.max(FloatVector.fromArray(SPECIES, x, b3 + tap));
+            }
+            int o = out + i * BLOCK;
+            m0.intoArray(y, o);
+            m1.intoArray(y, o + BLOCK);
+            m2.intoArray(y, o + 2 * BLOCK);
+            m3.intoArray(y, o + 3 * BLOCK);
+        }
+        for (; i < count; i++) {
             int base = at + i * step;
-            FloatVector acc = FloatVector.fromArray(SPECIES, x, base + tapAt[0]);
-            for (int t = 1; t < tapAt.length; t++) acc = acc.max(FloatVector.fromArray(SPECIES, x, base + tapAt[t]));
-            acc.intoArray(y, out + i * BLOCK);
+            FloatVector m = FloatVector.fromArray(SPECIES, x, base + tapAt[0]);
+            for (int t = 1; t < tapAt.length; t++) m = m.max(FloatVector.fromArray(SPECIES, x, base + tapAt[t]));
+            m.intoArray(y, out + i * BLOCK);
         }
     }
 

@@ -110,7 +110,7 @@ class BlockedTest {
         }
     }
 
-    /** Pixel counts at each tile's edges, and a layer big enough to be spread over threads. */
+    /** Pixel counts at each tile's edges, a layer big enough to be spread over threads, and wide depthwise maps. */
     @Test
     void convolutionMatchesDoublesAtTileEdges() {
         Random r = new Random(42);
@@ -123,6 +123,9 @@ class BlockedTest {
                 }
             }
             check(new Case(new long[] {2, 2 * B, 30, 31}, 5 * B, new long[] {3, 3}, one, one, pad1), r, par);
+            // depthwise on maps wider than BlockedConv's bordered copies: windows cut by the padding taken in place
+            check(new Case(new long[] {1, B + 3, 9, 45}, B + 3, new long[] {3, 3}, one, one, pad1).depthwise(), r, par);
+            check(new Case(new long[] {1, B, 8, 70}, B, new long[] {3, 3}, new long[] {2, 2}, one, new long[] {0, 1, 1, 0}).depthwise(), r, par);
         }
     }
 
