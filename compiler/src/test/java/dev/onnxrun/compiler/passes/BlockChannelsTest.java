@@ -85,7 +85,7 @@ class BlockChannelsTest {
 
     /**
      * A convolution that no blocked layer reads writes its plain output itself; so do those whose
-     * residual is plain, and depthwise ones whose X is.
+     * residual is plain, and depthwise ones whose X is plain or that no blocked layer reads.
      */
     @Test
     void convolutionsWithoutBlockedReadersStayPlain() {
@@ -96,6 +96,20 @@ class BlockChannelsTest {
                   c = dev.onnxrun.FusedConv(x, w, _, skip) {activation: "Relu"}
                   d = Conv(c, wd) {group: 16, pads: [1, 1, 1, 1]}
                   y = Sigmoid(c)
+                """);
+    }
+
+    /** A depthwise layer read only by a plain layer stays plain, and then so does the convolution before it. */
+    @Test
+    void depthwiseConvolutionsWithoutBlockedReadersStayPlain() {
+        assertUnchanged(PASS, """
+                graph g(x: float[1,16,8,8]) -> (y: float[1,16,8,8])
+                  we: float[32,16,1,1] = random
+                  wd: float[32,1,3,3] = random
+                  wp: float[16,32,1,1] = random
+                  e = dev.onnxrun.FusedConv(x, we) {activation: "Relu"}
+                  d = dev.onnxrun.FusedConv(e, wd) {activation: "Relu", group: 32, pads: [1, 1, 1, 1]}
+                  y = dev.onnxrun.FusedConv(d, wp, _, x)
                 """);
     }
 

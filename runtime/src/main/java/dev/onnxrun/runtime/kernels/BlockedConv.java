@@ -11,16 +11,18 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Float32 2-D convolution (one group) whose output is channel-blocked ({@link Blocked}: [N, C/B,
- * H, W, B]), from an input that is blocked or plain [N, C, H, W]. Vectors run along a block's B
- * filters; each step (input channel, tap) broadcasts one input value per output pixel, so neither
- * the input nor the output is packed or transposed: a tile's accumulators are the output's own
- * vectors. ONNX Runtime runs CNNs this way (NCHWc); on squeezenet1_1's layers its blocked kernels
- * ran 20–35 % faster than the same layers standalone in NCHW.
+ * Float32 2-D convolution whose output is channel-blocked ({@link Blocked}: [N, C/B, H, W, B]):
+ * one group, from an input blocked or plain [N, C, H, W]; or depthwise, from a blocked input.
+ * Vectors run along a block's B filters. In the one-group kernel each step (input channel, tap)
+ * broadcasts one input value per output pixel, so neither the input nor the output is packed or
+ * transposed: a tile's accumulators are the output's own vectors. ONNX Runtime runs CNNs this way
+ * (NCHWc): inside squeezenet1_1 its convolutions took 20–35 % less time than the same layers
+ * alone on NCHW tensors.
  *
- * <p>Padding: where taps reach outside the input, the input is first copied with zero borders
- * (in its own layout), so every tile reads in bounds without tests. Filters are taken four blocks
- * at a time ({@link #tile4}); a last group of one to three blocks takes the narrower tiles.
+ * <p>Padding: where the one-group kernel's taps reach outside the input, the input is first
+ * copied with zero borders (in its own layout), so every tile reads in bounds without tests.
+ * Filters are taken four blocks at a time ({@link #tile4}); a last group of one to three blocks
+ * takes the narrower tiles. The depthwise kernel reads its input in place ({@link #depthwise}).
  */
 public final class BlockedConv {
     private BlockedConv() {}
@@ -158,7 +160,7 @@ public final class BlockedConv {
             if (g.kernel()[0] != w.dim(2) || g.kernel()[1] != w.dim(3)) {
                 throw OnnxrunException.invalidInput("W " + w.describe() + " does not match kernel_shape " + Arrays.toString(g.kernel()));
             }
-            wts.plan = plan = Plan.of(x, xBlocked, (int) channels, g);
+            wts.plan = plan = Plan.of(x, xBlocked, depthwise ? 0 : (int) channels, g); // depthwise takes its taps itself
         }
         int batch = (int) plain[0], filters = wts.filters, blocks = Blocked.blocks(filters), oh = (int) plan.g().out()[0], ow = (int) plan.g().out()[1];
         if (bias != null && (bias.dtype() != DType.FLOAT || bias.rank() != 1 || bias.dim(0) != filters)) {
@@ -200,6 +202,7 @@ public final class BlockedConv {
         boolean fused = residual == null && act.isClamp(); // else the tiles add the bias alone, and act.apply the rest
         float low = fused ? act.clampLow() : Float.NEGATIVE_INFINITY, high = fused ? act.clampHigh() : Float.POSITIVE_INFINITY;
         Parallel.RangeBody body = (from, to) -> {
+            float[] edge = Scratch.floats(Scratch.EDGE_TILE, 24 * VL); // a last partial tile's output: 12 × 2 or 24 × 1 vectors
             for (long unit = from; unit < to; unit++) {
                 int chunk = (int) (unit % chunks), group = (int) (unit / chunks % groups), image = (int) (unit / chunks / groups);
                 int q0 = chunk * chunkPixels, q1 = Math.min(pixels, q0 + chunkPixels);
@@ -212,14 +215,19 @@ public final class BlockedConv {
                 }
                 if (nb == 2 || nb == 3) {
                     for (int q = q0; q < q1; q += 12) {
-                        tile2(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, y, at + q * VL, blockApart, bias, first * VL, low, high, Math.min(12, q1 - q));
+                        float[] out = q + 12 <= q1 ? y : edge;
+                        tile2(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, out, out == y ? at + q * VL : 0, out == y ? blockApart : 12 * VL,
+                                bias, first * VL, low, high);
+                        if (out == edge) fromEdge(edge, 12, 2, y, at + q * VL, blockApart, q1 - q);
                     }
                 }
                 if (nb == 1 || nb == 3) {
                     int k = nb - 1; // the group's last block
                     for (int q = q0; q < q1; q += 24) {
-                        tile1(steps, t, base, stepAt, pixelAt, q, w, wAt + k * VL, wStep, y, at + k * blockApart + q * VL, blockApart, bias,
-                                (first + k) * VL, low, high, Math.min(24, q1 - q));
+                        float[] out = q + 24 <= q1 ? y : edge;
+                        tile1(steps, t, base, stepAt, pixelAt, q, w, wAt + k * VL, wStep, out, out == y ? at + k * blockApart + q * VL : 0,
+                                out == y ? blockApart : 24 * VL, bias, (first + k) * VL, low, high);
+                        if (out == edge) fromEdge(edge, 24, 1, y, at + k * blockApart + q * VL, blockApart, q1 - q);
                     }
                 }
                 if (!fused) {
@@ -232,20 +240,25 @@ public final class BlockedConv {
         else body.run(0, units);
     }
 
+    /** The first {@code count} pixels of an edge tile of {@code pixels} pixels × {@code blocks} blocks, to Y. */
+    private static void fromEdge(float[] edge, int pixels, int blocks, float[] y, int yAt, int blockApart, int count) {
+        for (int b = 0; b < blocks; b++) System.arraycopy(edge, b * pixels * VL, y, yAt + b * blockApart, count * VL);
+    }
+
     /** Output pixels per task: a multiple of {@link #CHUNK_PIXELS}, few enough that {@code units} (images × filter groups) make {@code wanted} tasks. */
     private static int chunkPixels(long wanted, long units, int pixels) {
         int finest = (pixels + CHUNK_PIXELS - 1) / CHUNK_PIXELS, split = (int) Math.min(finest, (wanted + units - 1) / units);
         return CHUNK_PIXELS * ((finest + split - 1) / split);
     }
 
-
     /**
      * Depthwise (X blocked): each block of channels against its own filters ({@link #pack}'s
      * layout serves, a tap being a step), a chunk of output rows per task. X is read in place:
      * where a window reaches the padding the pixel takes {@link #depthwisePixel} over the taps
-     * inside, elsewhere {@link #depthwiseTile} eight pixels at a time. (A zero-bordered copy, as
-     * the one-group kernel makes, doubled these memory-bound layers' time: mobilenet_v2's
-     * 144-channel 3×3 over 56×56 ran 0.38 ms, against 0.19 plain.)
+     * inside, elsewhere {@link #depthwiseTile} eight pixels at a time. (A zero-bordered copy of the
+     * whole input, as the one-group kernel makes, doubled these memory-bound layers' time:
+     * mobilenet_v2's 144-channel 3×3 over 56×56 ran 0.38 ms, against 0.19 plain.) Only on narrow
+     * maps ({@link #BORDERED_WIDTH}) is each plane copied, within the task, with zero borders.
      */
     private static void depthwise(float[] x, int xAt, Windows.Geometry g, Weights wts, float[] bias, float[] y, int yAt, int batch, int blocks,
                                   float[] residual, int residualShift, Activation act, Parallel parallel) {
@@ -348,9 +361,10 @@ public final class BlockedConv {
      * {@code x[base + pixelAt[q + i] + stepAt[p]]}, broadcast, times the step's weight vector of
      * each block ({@code w[wAt + p·wStep + b·VL]}). Then bias, clamp to [low, high], and the
      * first {@code count} pixels stored: pixel i of block b at {@code y[yAt + b·blockApart + i·VL]}.
-     * Written out in full so the accumulators stay in registers. Of the shapes measured (6 × 4,
-     * 12 × 2, 24 × 1) this one ran fastest, 0.54 against 0.66 and 0.78 ms on a 16→64-channel
-     * 3×3 over 55×55 (one thread): each step's broadcasts cost more than its vector loads.
+     * Written out in full so the accumulators stay in registers. Of the shapes tried in a
+     * prototype (6 × 4, 12 × 2, 24 × 1) this one ran fastest, 0.54 against 0.66 and 0.78 ms on a
+     * 16→64-channel 3×3 over 55×55 (one thread): each step's broadcasts cost more than its vector
+     * loads.
      */
     private static void tile4(int steps, float[] x, int base, int[] stepAt, int[] pixelAt, int q, float[] w, int wAt, int wStep,
                               float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high, int count) {
@@ -382,9 +396,15 @@ public final class BlockedConv {
         if (count > 5) { c5_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL); c5_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 5 * VL); c5_2.add(b2).max(lo).min(hi).intoArray(y, yAt + 2 * blockApart + 5 * VL); c5_3.add(b3).max(lo).min(hi).intoArray(y, yAt + 3 * blockApart + 5 * VL); }
     }
 
-    /** {@link #tile4} for 12 pixels × 2 filter blocks. */
+    /**
+     * {@link #tile4} for 12 pixels × 2 filter blocks, storing every pixel ({@link #run} gives a
+     * last partial tile a scratch output). With a test of how many pixels are wanted, as tile4
+     * has, 16→16 and 32→32-channel 3×3 layers over 32×32 and 16×16 (this tile and
+     * {@link #tile1}) ran at 18–22 GFLOP/s, against 62–88 without, one thread; without it
+     * tile4, though faster alone, left mobilenet_v2 some 4 % slower (alternated, pinned to a core).
+     */
     private static void tile2(int steps, float[] x, int base, int[] stepAt, int[] pixelAt, int q, float[] w, int wAt, int wStep,
-                              float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high, int count) {
+                              float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high) {
         int p0 = base + pixelAt[q], p1 = base + pixelAt[q + 1], p2 = base + pixelAt[q + 2], p3 = base + pixelAt[q + 3], p4 = base + pixelAt[q + 4], p5 = base + pixelAt[q + 5];
         int p6 = base + pixelAt[q + 6], p7 = base + pixelAt[q + 7], p8 = base + pixelAt[q + 8], p9 = base + pixelAt[q + 9], p10 = base + pixelAt[q + 10], p11 = base + pixelAt[q + 11];
         FloatVector zero = FloatVector.zero(SPECIES);
@@ -412,22 +432,22 @@ public final class BlockedConv {
         FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high);
         FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt), b1 = FloatVector.fromArray(SPECIES, bias, bAt + VL);
         c0_0.add(b0).max(lo).min(hi).intoArray(y, yAt); c0_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart);
-        if (count > 1) { c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL); c1_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + VL); }
-        if (count > 2) { c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL); c2_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 2 * VL); }
-        if (count > 3) { c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL); c3_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 3 * VL); }
-        if (count > 4) { c4_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL); c4_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 4 * VL); }
-        if (count > 5) { c5_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL); c5_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 5 * VL); }
-        if (count > 6) { c6_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL); c6_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 6 * VL); }
-        if (count > 7) { c7_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL); c7_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 7 * VL); }
-        if (count > 8) { c8_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 8 * VL); c8_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 8 * VL); }
-        if (count > 9) { c9_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 9 * VL); c9_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 9 * VL); }
-        if (count > 10) { c10_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 10 * VL); c10_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 10 * VL); }
-        if (count > 11) { c11_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 11 * VL); c11_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 11 * VL); }
+        c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL); c1_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + VL);
+        c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL); c2_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 2 * VL);
+        c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL); c3_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 3 * VL);
+        c4_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL); c4_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 4 * VL);
+        c5_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL); c5_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 5 * VL);
+        c6_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL); c6_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 6 * VL);
+        c7_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL); c7_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 7 * VL);
+        c8_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 8 * VL); c8_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 8 * VL);
+        c9_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 9 * VL); c9_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 9 * VL);
+        c10_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 10 * VL); c10_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 10 * VL);
+        c11_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 11 * VL); c11_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 11 * VL);
     }
 
-    /** {@link #tile4} for 24 pixels × 1 filter block. */
+    /** {@link #tile2} for 24 pixels × 1 filter block. */
     private static void tile1(int steps, float[] x, int base, int[] stepAt, int[] pixelAt, int q, float[] w, int wAt, int wStep,
-                              float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high, int count) {
+                              float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high) {
         int p0 = base + pixelAt[q], p1 = base + pixelAt[q + 1], p2 = base + pixelAt[q + 2], p3 = base + pixelAt[q + 3], p4 = base + pixelAt[q + 4], p5 = base + pixelAt[q + 5];
         int p6 = base + pixelAt[q + 6], p7 = base + pixelAt[q + 7], p8 = base + pixelAt[q + 8], p9 = base + pixelAt[q + 9], p10 = base + pixelAt[q + 10], p11 = base + pixelAt[q + 11];
         int p12 = base + pixelAt[q + 12], p13 = base + pixelAt[q + 13], p14 = base + pixelAt[q + 14], p15 = base + pixelAt[q + 15], p16 = base + pixelAt[q + 16], p17 = base + pixelAt[q + 17];
@@ -469,29 +489,29 @@ public final class BlockedConv {
         FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high);
         FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt);
         c0_0.add(b0).max(lo).min(hi).intoArray(y, yAt);
-        if (count > 1) { c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL); }
-        if (count > 2) { c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL); }
-        if (count > 3) { c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL); }
-        if (count > 4) { c4_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL); }
-        if (count > 5) { c5_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL); }
-        if (count > 6) { c6_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL); }
-        if (count > 7) { c7_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL); }
-        if (count > 8) { c8_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 8 * VL); }
-        if (count > 9) { c9_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 9 * VL); }
-        if (count > 10) { c10_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 10 * VL); }
-        if (count > 11) { c11_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 11 * VL); }
-        if (count > 12) { c12_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 12 * VL); }
-        if (count > 13) { c13_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 13 * VL); }
-        if (count > 14) { c14_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 14 * VL); }
-        if (count > 15) { c15_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 15 * VL); }
-        if (count > 16) { c16_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 16 * VL); }
-        if (count > 17) { c17_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 17 * VL); }
-        if (count > 18) { c18_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 18 * VL); }
-        if (count > 19) { c19_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 19 * VL); }
-        if (count > 20) { c20_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 20 * VL); }
-        if (count > 21) { c21_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 21 * VL); }
-        if (count > 22) { c22_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 22 * VL); }
-        if (count > 23) { c23_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 23 * VL); }
+        c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL);
+        c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL);
+        c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL);
+        c4_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL);
+        c5_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL);
+        c6_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL);
+        c7_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL);
+        c8_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 8 * VL);
+        c9_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 9 * VL);
+        c10_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 10 * VL);
+        c11_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 11 * VL);
+        c12_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 12 * VL);
+        c13_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 13 * VL);
+        c14_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 14 * VL);
+        c15_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 15 * VL);
+        c16_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 16 * VL);
+        c17_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 17 * VL);
+        c18_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 18 * VL);
+        c19_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 19 * VL);
+        c20_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 20 * VL);
+        c21_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 21 * VL);
+        c22_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 22 * VL);
+        c23_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 23 * VL);
     }
 
 
