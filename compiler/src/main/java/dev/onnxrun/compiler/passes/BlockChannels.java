@@ -12,9 +12,12 @@ import dev.onnxrun.runtime.kernels.BlockedConv;
 import dev.onnxrun.runtime.kernels.Conv;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Runs float32 CNN layers in the channel-blocked layout ({@link Blocked}, NCHWc), where the
@@ -86,6 +89,16 @@ public final class BlockChannels implements Pass {
         }
         if (blocked.isEmpty()) return g;
         Map<String, Integer> uses = GraphEdits.useCounts(g);
+        Set<String> taken = new HashSet<>(typed.initializers().keySet());
+        g.inputs().forEach(v -> taken.add(v.name()));
+        nodes.forEach(n -> taken.addAll(n.outputs()));
+        Map<String, String> blockedNames = new HashMap<>();
+        Function<String, String> blockedName = v -> blockedNames.computeIfAbsent(v, u -> {
+            String name = u + "#blocked";
+            while (taken.contains(name)) name += "#"; // a name the model already uses
+            taken.add(name);
+            return name;
+        });
         List<Node> out = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {
             Node n = nodes.get(i);
@@ -95,9 +108,9 @@ public final class BlockChannels implements Pass {
                 continue;
             }
             List<String> ins = new ArrayList<>(n.inputs());
-            for (int s = 0; s < ins.size(); s++) if (blockedSlot(k, s) && blocked.containsKey(producer.get(ins.get(s)))) ins.set(s, blockedName(ins.get(s)));
+            for (int s = 0; s < ins.size(); s++) if (blockedSlot(k, s) && blocked.containsKey(producer.get(ins.get(s)))) ins.set(s, blockedName.apply(ins.get(s)));
             String value = n.outputs().getFirst();
-            List<String> outs = List.of(blockedName(value));
+            List<String> outs = List.of(blockedName.apply(value));
             out.add(switch (k) {
                 case CONV, DEPTHWISE -> new Node(n.name(), DOMAIN, "BlockedConv", ins, outs, n.attributes());
                 case POOL -> {
@@ -115,14 +128,12 @@ public final class BlockChannels implements Pass {
                     .filter(r -> blocked.containsKey(r[0]) && blockedSlot(blocked.get(r[0]), r[1])).count();
             if (uses.getOrDefault(value, 0) > blockedReads) {
                 long channels = ((ValueType.TensorType) typed.typeOf(value)).dims().get(1).sizeOrMinus1();
-                out.add(new Node(n.name() + "/unblock", DOMAIN, "Unblock", List.of(blockedName(value)), List.of(value),
+                out.add(new Node(n.name() + "/unblock", DOMAIN, "Unblock", List.of(blockedName.apply(value)), List.of(value),
                         Map.of("channels", Attribute.of("channels", channels))));
             }
         }
         return g.withNodes(out);
     }
-
-    private static String blockedName(String value) { return value + "#blocked"; }
 
     /** Whether input {@code slot} of a blocked layer reads the blocked form of its value: X and the residual, every input of a pool or concat. */
     private static boolean blockedSlot(Kind k, int slot) { return k != Kind.CONV && k != Kind.DEPTHWISE || slot == 0 || slot == 3; }

@@ -2,6 +2,12 @@ package dev.onnxrun.compiler.passes;
 
 import static dev.onnxrun.compiler.passes.PassTester.assertRewrite;
 import static dev.onnxrun.compiler.passes.PassTester.assertUnchanged;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.onnxrun.compiler.ir.Graph;
+import dev.onnxrun.compiler.ir.Node;
+import dev.onnxrun.compiler.ir.ValueInfo;
+import java.util.function.UnaryOperator;
 
 import org.junit.jupiter.api.Test;
 
@@ -111,6 +117,31 @@ class BlockChannelsTest {
                   d = dev.onnxrun.FusedConv(e, wd) {activation: "Relu", group: 32, pads: [1, 1, 1, 1]}
                   y = dev.onnxrun.FusedConv(d, wp, _, x)
                 """);
+    }
+
+    /** A blocked value's name never takes one the model already uses. */
+    @Test
+    void blockedNamesAvoidTheModelsOwn() {
+        // the text form takes no '#' in names: the Relu's output is renamed to what the pass would pick
+        Graph parsed = PassTester.parse("""
+                graph g(x: float[1,16,6,6]) -> (y: float[1,16,3,3], taken: float[1,16,6,6])
+                  w: float[16,16,1,1] = random
+                  h = Conv(x, w)
+                  taken = Relu(x)
+                  y = MaxPool(h) {kernel_shape: [2, 2], strides: [2, 2]}
+                """);
+        UnaryOperator<String> rename = v -> v.equals("taken") ? "h#blocked" : v;
+        Graph g = new Graph(parsed.name(), parsed.inputs(),
+                parsed.outputs().stream().map(o -> new ValueInfo(rename.apply(o.name()), o.type())).toList(), parsed.initializers(),
+                parsed.nodes().stream().map(n -> new Node(n.name(), n.domain(), n.opType(), n.inputs(), n.outputs().stream().map(rename).toList(),
+                        n.attributes())).toList(), parsed.valueTypes());
+        Graph after = GraphValidator.validate(PASS.run(g, PassTester.OPSETS));
+        assertEquals(String.join("\n",
+                "h#blocked# = dev.onnxrun.BlockedConv(x, w)",
+                "h#blocked = Relu(x)",
+                "y#blocked = dev.onnxrun.BlockedPool(h#blocked#) {kernel_shape: [2, 2], pool: \"MaxPool\", strides: [2, 2]}",
+                "y = dev.onnxrun.Unblock(y#blocked) {channels: 16}"), PassTester.nodesText(after));
+        PassTester.assertSameOutputs(g, after);
     }
 
     /** A concat of blocked values that are not whole blocks would leave gaps: it and its inputs stay plain. */
