@@ -7,10 +7,12 @@ import dev.onnxrun.compiler.ir.OpsetImports;
 import dev.onnxrun.compiler.ir.ValueType;
 import dev.onnxrun.compiler.ops.ConvolutionDefs;
 import dev.onnxrun.runtime.DType;
+import dev.onnxrun.runtime.Tensor;
 import dev.onnxrun.runtime.kernels.Blocked;
 import dev.onnxrun.runtime.kernels.BlockedConv;
 import dev.onnxrun.runtime.kernels.Conv;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -65,8 +67,9 @@ public final class BlockChannels implements Pass {
         Graph typed = InferTypes.run(g, opsets).graph();
         List<Node> nodes = g.nodes();
         Map<Integer, Kind> blocked = new LinkedHashMap<>();
+        Set<String> inputs = GraphEdits.inputNames(g);
         for (int i = 0; i < nodes.size(); i++) {
-            Kind k = kind(nodes.get(i), typed);
+            Kind k = kind(nodes.get(i), typed, inputs);
             if (k != null) blocked.put(i, k);
         }
         if (blocked.isEmpty()) return g;
@@ -127,7 +130,7 @@ public final class BlockChannels implements Pass {
             long blockedReads = readers.getOrDefault(value, List.of()).stream()
                     .filter(r -> blocked.containsKey(r[0]) && blockedSlot(blocked.get(r[0]), r[1])).count();
             if (uses.getOrDefault(value, 0) > blockedReads) {
-                long channels = ((ValueType.TensorType) typed.typeOf(value)).dims().get(1).sizeOrMinus1();
+                long channels = floatShape4d(typed, value)[1];
                 out.add(new Node(n.name() + "/unblock", DOMAIN, "Unblock", List.of(blockedName.apply(value)), List.of(value),
                         Map.of("channels", Attribute.of("channels", channels))));
             }
@@ -138,40 +141,38 @@ public final class BlockChannels implements Pass {
     /** Whether input {@code slot} of a blocked layer reads the blocked form of its value: X and the residual, every input of a pool or concat. */
     private static boolean blockedSlot(Kind k, int slot) { return k != Kind.CONV && k != Kind.DEPTHWISE || slot == 0 || slot == 3; }
 
-    /** What {@code n} would become blocked, or null where it cannot be. */
-    private static Kind kind(Node n, Graph typed) {
+    /** What {@code n} would become blocked, or null where it cannot be ({@code inputs}: the graph's, which W must not be). */
+    private static Kind kind(Node n, Graph typed, Set<String> inputs) {
         if (n.outputs().size() != 1 && !(n.opType().equals("MaxPool") && n.outputs().size() == 2 && n.outputs().get(1).isEmpty())) return null;
         boolean conv = n.domain().isEmpty() && n.opType().equals("Conv") || n.domain().equals(DOMAIN) && n.opType().equals("FusedConv");
         if (conv) {
             String w = n.inputs().get(1);
-            boolean constantW = typed.initializers().containsKey(w) && !GraphEdits.inputNames(typed).contains(w);
-            if (!constantW || !staticFloat4d(typed, n.inputs().getFirst()) || !staticFloat4d(typed, n.outputs().getFirst())
-                    || typed.initializers().get(w).rank() != 4) {
-                return null;
-            }
-            long[] x = ((ValueType.TensorType) typed.typeOf(n.inputs().getFirst())).dims().stream().mapToLong(d -> d.sizeOrMinus1()).toArray();
-            long[] ws = typed.initializers().get(w).shape();
+            long[] x = floatShape4d(typed, n.inputs().getFirst());
+            Tensor weights = inputs.contains(w) ? null : typed.initializers().get(w);
+            if (weights == null || weights.rank() != 4 || x == null || floatShape4d(typed, n.outputs().getFirst()) == null) return null;
+            long[] ws = weights.shape();
             long group = n.attrs().getInt("group", 1);
             if (group > 1) return group == x[1] && group == ws[0] && ws[1] == 1 ? Kind.DEPTHWISE : null;
             // Winograd does fewer multiply-adds than any direct kernel: resnet18's 3×3 layers ran 10–50 % slower blocked
             return Conv.runsWinograd(x, ws, ConvolutionDefs.params(n.attrs())) ? null : Kind.CONV;
         }
-        if (!n.domain().isEmpty() || !staticFloat4d(typed, n.outputs().getFirst())) return null;
+        if (!n.domain().isEmpty() || floatShape4d(typed, n.outputs().getFirst()) == null) return null;
         return switch (n.opType()) {
             case "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool" -> Kind.POOL;
             case "Concat" -> {
                 long axis = n.attrs().getInt("axis", 0);
-                boolean wholeBlocks = n.inputs().stream().allMatch(v -> staticFloat4d(typed, v)
-                        && ((ValueType.TensorType) typed.typeOf(v)).dims().get(1).sizeOrMinus1() % Blocked.BLOCK == 0);
+                boolean wholeBlocks = n.inputs().stream().allMatch(v -> floatShape4d(typed, v) instanceof long[] shape && shape[1] % Blocked.BLOCK == 0);
                 yield (axis == 1 || axis == -3) && wholeBlocks ? Kind.CONCAT : null;
             }
             default -> null;
         };
     }
 
-    private static boolean staticFloat4d(Graph typed, String value) {
-        return typed.typeOf(value) instanceof ValueType.TensorType t && t.dtype() == DType.FLOAT && t.hasRank() && t.rank() == 4
-                && t.dims().stream().allMatch(d -> d.sizeOrMinus1() >= 0);
+    /** The shape of a float32 value of rank 4 whose sizes are all known, else null. */
+    private static long[] floatShape4d(Graph typed, String value) {
+        if (!(typed.typeOf(value) instanceof ValueType.TensorType t) || t.dtype() != DType.FLOAT || !t.hasRank() || t.rank() != 4) return null;
+        long[] shape = t.dims().stream().mapToLong(d -> d.sizeOrMinus1()).toArray();
+        return Arrays.stream(shape).allMatch(d -> d >= 0) ? shape : null;
     }
 
     /**

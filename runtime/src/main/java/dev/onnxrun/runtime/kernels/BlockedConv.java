@@ -98,11 +98,7 @@ public final class BlockedConv {
      * place), and the offsets of each step and each output pixel in it.
      */
     private record Plan(long[] xShape, boolean blocked, Windows.Geometry g, int rows, int cols, boolean padded, int[] stepAt, int[] pixelAt) {
-        boolean fits(Tensor x, boolean xBlocked) {
-            if (xBlocked != blocked || x.rank() != xShape.length) return false;
-            for (int d = 0; d < xShape.length; d++) if (x.dim(d) != xShape[d]) return false;
-            return true;
-        }
+        boolean fits(Tensor x, boolean xBlocked) { return xBlocked == blocked && Conv.sameShape(x, xShape); }
 
         /** Floats per plane (a channel, or a block of them) of the input as the tiles read it. */
         int planeSize() { return rows * cols * (blocked ? VL : 1); }
@@ -112,7 +108,7 @@ public final class BlockedConv {
             int kh = (int) g.kernel()[0], kw = (int) g.kernel()[1], sh = (int) g.strides()[0], sw = (int) g.strides()[1];
             int dh = (int) g.dilations()[0], dw = (int) g.dilations()[1], top = (int) g.padBegin()[0], left = (int) g.padBegin()[1];
             // rows and columns the taps reach, from the first padding row or column on
-            int rows = Math.max(h + top, (oh - 1) * sh + (kh - 1) * dh + 1), cols = Math.max(w + left, (ow - 1) * sw + (kw - 1) * dw + 1);
+            int rows = Math.max(h + top, reach(g, 0)), cols = Math.max(w + left, reach(g, 1));
             boolean padded = top > 0 || left > 0 || rows > h || cols > w;
             if (!padded) {
                 rows = h;
@@ -157,18 +153,17 @@ public final class BlockedConv {
         Plan plan = wts.plan;
         if (plan == null || !plan.fits(x, xBlocked)) {
             Windows.Geometry g = Conv.convGeometry(plain, w.shape(), p);
-            if (g.kernel()[0] != w.dim(2) || g.kernel()[1] != w.dim(3)) {
+            if (!Conv.kernelMatches(w, g)) {
                 throw OnnxrunException.invalidInput("W " + w.describe() + " does not match kernel_shape " + Arrays.toString(g.kernel()));
             }
             wts.plan = plan = Plan.of(x, xBlocked, depthwise ? 0 : (int) channels, g); // depthwise takes its taps itself
         }
         int batch = (int) plain[0], filters = wts.filters, blocks = Blocked.blocks(filters), oh = (int) plan.g().out()[0], ow = (int) plan.g().out()[1];
-        if (bias != null && (bias.dtype() != DType.FLOAT || bias.rank() != 1 || bias.dim(0) != filters)) {
-            throw OnnxrunException.invalidInput("B " + bias.describe() + " must be float32[" + filters + "]");
-        }
+        if (bias != null && bias.dtype() != DType.FLOAT) throw OnnxrunException.invalidInput("BlockedConv bias " + bias.describe() + " must be float32");
+        Conv.checkBias(bias, filters, "BlockedConv");
         long[] yShape = {batch, blocks, oh, ow, VL};
         Tensor y = ctx.output(0, DType.FLOAT, yShape);
-        if (residual != null && (residual.dtype() != DType.FLOAT || !Arrays.equals(residual.shape(), yShape))) {
+        if (residual != null && (residual.dtype() != DType.FLOAT || !Conv.sameShape(residual, yShape))) {
             throw OnnxrunException.invalidInput("residual " + residual.describe() + " must be float32" + Arrays.toString(yShape));
         }
         if (y.size() == 0) return y;
@@ -266,7 +261,7 @@ public final class BlockedConv {
         int kh = (int) g.kernel()[0], kw = (int) g.kernel()[1], sh = (int) g.strides()[0], sw = (int) g.strides()[1];
         int dh = (int) g.dilations()[0], dw = (int) g.dilations()[1], top = (int) g.padBegin()[0], left = (int) g.padBegin()[1];
         // rows and columns the windows span; on narrow maps each plane is copied with zero borders to span them
-        int spanRows = (oh - 1) * sh + (kh - 1) * dh + 1, spanCols = (ow - 1) * sw + (kw - 1) * dw + 1;
+        int spanRows = reach(g, 0), spanCols = reach(g, 1);
         boolean bordered = ow <= BORDERED_WIDTH && (top > 0 || left > 0 || spanRows > h || spanCols > w);
         int rowLength = bordered ? spanCols : w, padTop = bordered ? 0 : top, padLeft = bordered ? 0 : left;
         int[] rowTaps = Blocked.inside(oh, sh, padTop, dh, kh, bordered ? spanRows : h);
@@ -294,8 +289,7 @@ public final class BlockedConv {
                 float[] in = x;
                 if (bordered) {
                     in = Scratch.floats(Scratch.WINDOW_PLANE, borderedSize);
-                    Arrays.fill(in, 0, borderedSize, 0f);
-                    for (int r = 0; r < copyRows; r++) System.arraycopy(x, src + r * w * VL, in, ((r + top) * spanCols + left) * VL, copyCols * VL);
+                    copyBordered(x, src, copyRows, w * VL, copyCols * VL, in, 0, borderedSize, (top * spanCols + left) * VL, spanCols * VL);
                     src = 0;
                 }
                 for (int oy = y0; oy < y1; oy++) {
@@ -345,15 +339,24 @@ public final class BlockedConv {
         float[] t = Scratch.floats(Scratch.CONV_INPUT, planes * planeSize);
         Work.pool(parallel, (long) planes * planeSize).forRange(planes, (from, to) -> {
             for (int plane = (int) from; plane < to; plane++) {
-                int at = plane * planeSize;
-                Arrays.fill(t, at, at + planeSize, 0f);
-                for (int r = 0; r < h; r++) {
-                    System.arraycopy(x, xAt + (plane * h + r) * w * lanes, t, at + ((r + top) * cols + left) * lanes, w * lanes);
-                }
+                copyBordered(x, xAt + plane * h * w * lanes, h, w * lanes, w * lanes, t, plane * planeSize, planeSize, (top * cols + left) * lanes, cols * lanes);
             }
         });
         return t;
     }
+
+    /**
+     * One plane into {@code t[at, at + size)}, zeros around it: the first {@code length} floats of
+     * each of its {@code rows} rows ({@code rowStride} apart from {@code x[src]}) to
+     * {@code t[at + firstAt + r·tRowStride]}.
+     */
+    private static void copyBordered(float[] x, int src, int rows, int rowStride, int length, float[] t, int at, int size, int firstAt, int tRowStride) {
+        Arrays.fill(t, at, at + size, 0f);
+        for (int r = 0; r < rows; r++) System.arraycopy(x, src + r * rowStride, t, at + firstAt + r * tRowStride, length);
+    }
+
+    /** Rows (d = 0) or columns (d = 1) of the input the windows span, from the first padding one on: (out − 1)·stride + the dilated window. */
+    private static int reach(Windows.Geometry g, int d) { return Math.toIntExact((g.out()[d] - 1) * g.strides()[d] + g.span(d)); }
 
     /**
      * One tile: 6 output pixels × 4 filter blocks (24 accumulators, 4 weight vectors and a

@@ -156,13 +156,13 @@ public final class Conv {
     }
 
     /** Whether W's spatial dimensions are the geometry's kernel. */
-    private static boolean kernelMatches(Tensor w, Windows.Geometry g) {
+    static boolean kernelMatches(Tensor w, Windows.Geometry g) {
         for (int d = 0; d < g.rank(); d++) if (w.dim(d + 2) != g.kernel()[d]) return false;
         return true;
     }
 
     /** Whether {@code t} has this shape (read without copying it). */
-    private static boolean sameShape(Tensor t, long[] shape) {
+    static boolean sameShape(Tensor t, long[] shape) {
         if (t.rank() != shape.length) return false;
         for (int d = 0; d < shape.length; d++) if (t.dim(d) != shape[d]) return false;
         return true;
@@ -334,7 +334,7 @@ public final class Conv {
         return FloatArrays.fromDoubles(x.dtype(), ys, outShape);
     }
 
-    private static void checkBias(Tensor bias, int filters, String op) {
+    static void checkBias(Tensor bias, int filters, String op) {
         if (bias != null && (bias.rank() != 1 || bias.dim(0) != filters)) {
             throw OnnxrunException.invalidInput(op + " bias " + bias.describe() + " must have shape [" + filters + "]");
         }
