@@ -35,6 +35,12 @@ public final class Gemm {
      * L1. With 16 registers (AVX2) some accumulators spill.
      */
     static final int MR = 12;
+    /**
+     * Whether the vector registers hold a whole MR × NR tile: AVX-512 has 32, AVX2 16, where the
+     * 24 accumulators spilled (the GEMM ran at 34 GFLOP/s at 512³, 8 lanes, against 107 at 16
+     * lanes on the same Zen 4 core) and the tile is computed as two {@link #HALF}-row tiles of 12.
+     */
+    static final boolean WIDE_REGISTERS = VL >= 16;
     /** Rows of {@link #microKernelHalf}. */
     static final int HALF = MR / 2;
     /** Micro-tile columns: two vectors. */
@@ -746,6 +752,12 @@ public final class Gemm {
      */
     static void microKernel(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] c, int cAt, int ldc,
                             boolean accumulate) {
+        if (!WIDE_REGISTERS) {
+            microKernelFour(kc, pa, aAt, pb, bAt, c, cAt, ldc, accumulate);
+            microKernelFour(kc, pa, aAt + 4, pb, bAt, c, cAt + 4 * ldc, ldc, accumulate);
+            microKernelFour(kc, pa, aAt + 8, pb, bAt, c, cAt + 8 * ldc, ldc, accumulate);
+            return;
+        }
         FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
         FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES);
@@ -826,6 +838,13 @@ public final class Gemm {
      */
     static void microKernelOut(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] y, int yAt, int yStride,
                                float[] bias, int biasAt, float[] residual, int residualAt, float low, float high, int rows) {
+        if (!WIDE_REGISTERS) {
+            for (int r = 0; r < rows; r += 4) {
+                microKernelOutFour(kc, pa, aAt + r, pb, bAt, y, yAt + r * yStride, yStride, bias, biasAt + r, residual, residualAt + r * yStride,
+                        low, high, Math.min(4, rows - r));
+            }
+            return;
+        }
         FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
         FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES);
@@ -962,6 +981,11 @@ public final class Gemm {
      */
     static void microKernelHalf(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] c, int cAt, int ldc,
                                 boolean accumulate) {
+        if (!WIDE_REGISTERS) {
+            microKernelFour(kc, pa, aAt, pb, bAt, c, cAt, ldc, accumulate);
+            microKernelTwo(kc, pa, aAt + 4, pb, bAt, c, cAt + 4 * ldc, ldc, accumulate);
+            return;
+        }
         FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
         FloatVector c4_0 = FloatVector.zero(SPECIES), c4_1 = FloatVector.zero(SPECIES), c5_0 = FloatVector.zero(SPECIES), c5_1 = FloatVector.zero(SPECIES);
@@ -996,5 +1020,94 @@ public final class Gemm {
         c3_0.intoArray(c, cAt + 3 * ldc); c3_1.intoArray(c, cAt + 3 * ldc + VL);
         c4_0.intoArray(c, cAt + 4 * ldc); c4_1.intoArray(c, cAt + 4 * ldc + VL);
         c5_0.intoArray(c, cAt + 5 * ldc); c5_1.intoArray(c, cAt + 5 * ldc + VL);
+    }
+
+    /**
+     * {@link #microKernel} for four rows of the panel (rows {@code aAt − panel start} on): the
+     * tile of 16-register machines (AVX2). Eight accumulators, two B vectors and the broadcasts
+     * fit; with twelve, as in the six-row tile, C2 kept an accumulator on the stack, each step
+     * storing and reloading it (6 × 2 ran at 50 GFLOP/s in L1 with 8 lanes on a Zen 4 core, three
+     * 4 × 2 tiles over the same panel at 105).
+     */
+    static void microKernelFour(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] c, int cAt, int ldc, boolean accumulate) {
+        FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
+        FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
+        for (int l = 0; l < kc; l++) {
+            int bo = bAt + NR * l;
+            int a0 = aAt + MR * l;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo), b1 = FloatVector.fromArray(SPECIES, pb, bo + VL);
+            FloatVector v0 = FloatVector.broadcast(SPECIES, pa[a0]);
+            c0_0 = v0.fma(b0, c0_0); c0_1 = v0.fma(b1, c0_1);
+            FloatVector v1 = FloatVector.broadcast(SPECIES, pa[a0 + 1]);
+            c1_0 = v1.fma(b0, c1_0); c1_1 = v1.fma(b1, c1_1);
+            FloatVector v2 = FloatVector.broadcast(SPECIES, pa[a0 + 2]);
+            c2_0 = v2.fma(b0, c2_0); c2_1 = v2.fma(b1, c2_1);
+            FloatVector v3 = FloatVector.broadcast(SPECIES, pa[a0 + 3]);
+            c3_0 = v3.fma(b0, c3_0); c3_1 = v3.fma(b1, c3_1);
+        }
+        if (accumulate) {
+            c0_0 = c0_0.add(FloatVector.fromArray(SPECIES, c, cAt)); c0_1 = c0_1.add(FloatVector.fromArray(SPECIES, c, cAt + VL));
+            c1_0 = c1_0.add(FloatVector.fromArray(SPECIES, c, cAt + ldc)); c1_1 = c1_1.add(FloatVector.fromArray(SPECIES, c, cAt + ldc + VL));
+            c2_0 = c2_0.add(FloatVector.fromArray(SPECIES, c, cAt + 2 * ldc)); c2_1 = c2_1.add(FloatVector.fromArray(SPECIES, c, cAt + 2 * ldc + VL));
+            c3_0 = c3_0.add(FloatVector.fromArray(SPECIES, c, cAt + 3 * ldc)); c3_1 = c3_1.add(FloatVector.fromArray(SPECIES, c, cAt + 3 * ldc + VL));
+        }
+        c0_0.intoArray(c, cAt); c0_1.intoArray(c, cAt + VL);
+        c1_0.intoArray(c, cAt + ldc); c1_1.intoArray(c, cAt + ldc + VL);
+        c2_0.intoArray(c, cAt + 2 * ldc); c2_1.intoArray(c, cAt + 2 * ldc + VL);
+        c3_0.intoArray(c, cAt + 3 * ldc); c3_1.intoArray(c, cAt + 3 * ldc + VL);
+    }
+
+    /** {@link #microKernelFour} for two rows: with it, the last two of {@link #microKernelHalf}'s six on AVX2. */
+    static void microKernelTwo(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] c, int cAt, int ldc, boolean accumulate) {
+        FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
+        for (int l = 0; l < kc; l++) {
+            int bo = bAt + NR * l;
+            int a0 = aAt + MR * l;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo), b1 = FloatVector.fromArray(SPECIES, pb, bo + VL);
+            FloatVector v0 = FloatVector.broadcast(SPECIES, pa[a0]);
+            c0_0 = v0.fma(b0, c0_0); c0_1 = v0.fma(b1, c0_1);
+            FloatVector v1 = FloatVector.broadcast(SPECIES, pa[a0 + 1]);
+            c1_0 = v1.fma(b0, c1_0); c1_1 = v1.fma(b1, c1_1);
+        }
+        if (accumulate) {
+            c0_0 = c0_0.add(FloatVector.fromArray(SPECIES, c, cAt)); c0_1 = c0_1.add(FloatVector.fromArray(SPECIES, c, cAt + VL));
+            c1_0 = c1_0.add(FloatVector.fromArray(SPECIES, c, cAt + ldc)); c1_1 = c1_1.add(FloatVector.fromArray(SPECIES, c, cAt + ldc + VL));
+        }
+        c0_0.intoArray(c, cAt); c0_1.intoArray(c, cAt + VL);
+        c1_0.intoArray(c, cAt + ldc); c1_1.intoArray(c, cAt + ldc + VL);
+    }
+
+    /** {@link #microKernelOut} for four rows of the panel, of which the first {@code rows} (1 to 4) are stored: AVX2's tile ({@link #microKernelFour}). */
+    static void microKernelOutFour(int kc, float[] pa, int aAt, float[] pb, int bAt, float[] y, int yAt, int yStride,
+                                   float[] bias, int biasAt, float[] residual, int residualAt, float low, float high, int rows) {
+        FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES), c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
+        FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES), c3_0 = FloatVector.zero(SPECIES), c3_1 = FloatVector.zero(SPECIES);
+        for (int l = 0; l < kc; l++) {
+            int bo = bAt + NR * l;
+            int a0 = aAt + MR * l;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bo), b1 = FloatVector.fromArray(SPECIES, pb, bo + VL);
+            FloatVector v0 = FloatVector.broadcast(SPECIES, pa[a0]);
+            c0_0 = v0.fma(b0, c0_0); c0_1 = v0.fma(b1, c0_1);
+            FloatVector v1 = FloatVector.broadcast(SPECIES, pa[a0 + 1]);
+            c1_0 = v1.fma(b0, c1_0); c1_1 = v1.fma(b1, c1_1);
+            FloatVector v2 = FloatVector.broadcast(SPECIES, pa[a0 + 2]);
+            c2_0 = v2.fma(b0, c2_0); c2_1 = v2.fma(b1, c2_1);
+            FloatVector v3 = FloatVector.broadcast(SPECIES, pa[a0 + 3]);
+            c3_0 = v3.fma(b0, c3_0); c3_1 = v3.fma(b1, c3_1);
+        }
+        c0_0 = c0_0.add(bias == null ? 0f : bias[biasAt]); c0_1 = c0_1.add(bias == null ? 0f : bias[biasAt]);
+        c1_0 = c1_0.add(bias == null || rows <= 1 ? 0f : bias[biasAt + 1]); c1_1 = c1_1.add(bias == null || rows <= 1 ? 0f : bias[biasAt + 1]);
+        c2_0 = c2_0.add(bias == null || rows <= 2 ? 0f : bias[biasAt + 2]); c2_1 = c2_1.add(bias == null || rows <= 2 ? 0f : bias[biasAt + 2]);
+        c3_0 = c3_0.add(bias == null || rows <= 3 ? 0f : bias[biasAt + 3]); c3_1 = c3_1.add(bias == null || rows <= 3 ? 0f : bias[biasAt + 3]);
+        if (residual != null) {
+            c0_0 = c0_0.add(FloatVector.fromArray(SPECIES, residual, residualAt)); c0_1 = c0_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + VL));
+            if (rows > 1) { c1_0 = c1_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + yStride)); c1_1 = c1_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + yStride + VL)); }
+            if (rows > 2) { c2_0 = c2_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 2 * yStride)); c2_1 = c2_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 2 * yStride + VL)); }
+            if (rows > 3) { c3_0 = c3_0.add(FloatVector.fromArray(SPECIES, residual, residualAt + 3 * yStride)); c3_1 = c3_1.add(FloatVector.fromArray(SPECIES, residual, residualAt + 3 * yStride + VL)); }
+        }
+        c0_0.max(low).min(high).intoArray(y, yAt); c0_1.max(low).min(high).intoArray(y, yAt + VL);
+        if (rows > 1) { c1_0.max(low).min(high).intoArray(y, yAt + yStride); c1_1.max(low).min(high).intoArray(y, yAt + yStride + VL); }
+        if (rows > 2) { c2_0.max(low).min(high).intoArray(y, yAt + 2 * yStride); c2_1.max(low).min(high).intoArray(y, yAt + 2 * yStride + VL); }
+        if (rows > 3) { c3_0.max(low).min(high).intoArray(y, yAt + 3 * yStride); c3_1.max(low).min(high).intoArray(y, yAt + 3 * yStride + VL); }
     }
 }

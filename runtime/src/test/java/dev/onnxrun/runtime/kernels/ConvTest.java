@@ -181,12 +181,14 @@ class ConvTest {
     /**
      * Asserts that each case is a direct (not Winograd) convolution that {@code taken} accepts,
      * so the cases keep covering the form they were written for, then checks it on one thread and on two.
+     * The cases were chosen for 16-lane vectors (AVX-512); with 8 (the AVX2 run of these tests) the
+     * kernel picks its forms by other panel widths, and only the results are checked.
      */
     private static void checkTakenForm(Case[] cases, Random r, java.util.function.BiPredicate<Windows.Geometry, Case> taken) {
         try (Parallel par = new Parallel(2)) {
             for (Case c : cases) {
                 Windows.Geometry g = Conv.convGeometry(c.x(), c.w(), c.params());
-                assertTrue(Conv.winogradTiling(g, (int) c.group(), (int) c.x()[1], (int) c.filters()) == null && taken.test(g, c), c.toString());
+                if (Gemm.NR == 32) assertTrue(Conv.winogradTiling(g, (int) c.group(), (int) c.x()[1], (int) c.filters()) == null && taken.test(g, c), c.toString());
                 checkAgainstDoubles(c, r, Parallel.SERIAL);
                 checkAgainstDoubles(c, r, par);
             }
