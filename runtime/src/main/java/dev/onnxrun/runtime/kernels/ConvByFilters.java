@@ -273,6 +273,11 @@ final class ConvByFilters {
      * out in full, as Gemm's micro-kernel, so the accumulators stay in registers.
      */
     private static void tile(int kc, float[] x, int[] rowAt, int rowFrom, int col, float[] w, int wAt, int halfApart, float[] c, int cAt, boolean accumulate) {
+        if (!Gemm.WIDE_REGISTERS) {
+            tileHalf(kc, x, rowAt, rowFrom, col, w, wAt, c, cAt, accumulate);
+            tileHalf(kc, x, rowAt, rowFrom, col, w, wAt + halfApart, c, cAt + VL, accumulate);
+            return;
+        }
         FloatVector c0_0 = FloatVector.zero(SPECIES), c0_1 = FloatVector.zero(SPECIES);
         FloatVector c1_0 = FloatVector.zero(SPECIES), c1_1 = FloatVector.zero(SPECIES);
         FloatVector c2_0 = FloatVector.zero(SPECIES), c2_1 = FloatVector.zero(SPECIES);
@@ -316,5 +321,34 @@ final class ConvByFilters {
         c4_0.intoArray(c, r4); c4_1.intoArray(c, r4 + VL);
         c5_0.intoArray(c, r5); c5_1.intoArray(c, r5 + VL);
         c6_0.intoArray(c, r6); c6_1.intoArray(c, r6 + VL);
+    }
+
+    /**
+     * {@link #tile} for one half of the filters (one vector): 16-register machines' (AVX2) tile,
+     * twice per tile. The whole tile's 14 accumulators, two weight vectors and the broadcasts do
+     * not fit 16 registers, and C2 kept some on the stack; seven accumulators do.
+     */
+    private static void tileHalf(int kc, float[] x, int[] rowAt, int rowFrom, int col, float[] w, int wAt, float[] c, int cAt, boolean accumulate) {
+        FloatVector c0 = FloatVector.zero(SPECIES), c1 = FloatVector.zero(SPECIES), c2 = FloatVector.zero(SPECIES), c3 = FloatVector.zero(SPECIES);
+        FloatVector c4 = FloatVector.zero(SPECIES), c5 = FloatVector.zero(SPECIES), c6 = FloatVector.zero(SPECIES);
+        for (int p = 0; p < kc; p++) {
+            int xo = rowAt[rowFrom + p] + col;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wAt + p * VL);
+            c0 = FloatVector.broadcast(SPECIES, x[xo]).fma(w0, c0);
+            c1 = FloatVector.broadcast(SPECIES, x[xo + 1]).fma(w0, c1);
+            c2 = FloatVector.broadcast(SPECIES, x[xo + 2]).fma(w0, c2);
+            c3 = FloatVector.broadcast(SPECIES, x[xo + 3]).fma(w0, c3);
+            c4 = FloatVector.broadcast(SPECIES, x[xo + 4]).fma(w0, c4);
+            c5 = FloatVector.broadcast(SPECIES, x[xo + 5]).fma(w0, c5);
+            c6 = FloatVector.broadcast(SPECIES, x[xo + 6]).fma(w0, c6);
+        }
+        if (accumulate) {
+            c0 = c0.add(FloatVector.fromArray(SPECIES, c, cAt)); c1 = c1.add(FloatVector.fromArray(SPECIES, c, cAt + FR));
+            c2 = c2.add(FloatVector.fromArray(SPECIES, c, cAt + 2 * FR)); c3 = c3.add(FloatVector.fromArray(SPECIES, c, cAt + 3 * FR));
+            c4 = c4.add(FloatVector.fromArray(SPECIES, c, cAt + 4 * FR)); c5 = c5.add(FloatVector.fromArray(SPECIES, c, cAt + 5 * FR));
+            c6 = c6.add(FloatVector.fromArray(SPECIES, c, cAt + 6 * FR));
+        }
+        c0.intoArray(c, cAt); c1.intoArray(c, cAt + FR); c2.intoArray(c, cAt + 2 * FR); c3.intoArray(c, cAt + 3 * FR);
+        c4.intoArray(c, cAt + 4 * FR); c5.intoArray(c, cAt + 5 * FR); c6.intoArray(c, cAt + 6 * FR);
     }
 }
