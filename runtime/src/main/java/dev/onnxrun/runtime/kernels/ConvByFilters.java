@@ -27,7 +27,7 @@ final class ConvByFilters {
     private static final int VL = SPECIES.length();
     /**
      * Filters per tile: two vectors, so with {@link #COLS} columns 14 accumulators, two weight
-     * vectors and a broadcast fit 16 registers. Seven columns of four vectors (28 accumulators)
+     * vectors and a broadcast (with 16 registers, AVX2, a tile runs as two halves: {@link #tileHalf}). Seven columns of four vectors (28 accumulators)
      * spilled and ran ~15 % slower per multiply-add than six of four; seven of two run as fast as
      * six of four, and the filter counts of real layers are multiples of 32.
      */
