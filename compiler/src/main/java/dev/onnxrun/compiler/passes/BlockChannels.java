@@ -39,7 +39,8 @@ import java.util.function.Function;
  * both their X and a reader are; other grouped ones stay plain, as do 3×3 layers that Winograd
  * runs.
  *
- * <p>Only where {@link BlockedConv#suited()} (AVX-512), unless built to run everywhere (tests).
+ * <p>Only where {@link BlockedConv#suited()} (AVX-512 and AVX2), unless built to run everywhere (tests); on 16-register
+ * machines one-group layers with a megabyte of weights or more stay plain ({@link BlockedConv#suits}).
  */
 public final class BlockChannels implements Pass {
     static final String DOMAIN = OpsetImports.ONNXRUN_DOMAIN;
@@ -154,7 +155,7 @@ public final class BlockChannels implements Pass {
             long group = n.attrs().getInt("group", 1);
             if (group > 1) return group == x[1] && group == ws[0] && ws[1] == 1 ? Kind.DEPTHWISE : null;
             // Winograd does fewer multiply-adds than any direct kernel: resnet18's 3×3 layers ran 10–50 % slower blocked
-            return Conv.runsWinograd(x, ws, ConvolutionDefs.params(n.attrs())) ? null : Kind.CONV;
+            return Conv.runsWinograd(x, ws, ConvolutionDefs.params(n.attrs())) || !BlockedConv.suits(ws) ? null : Kind.CONV;
         }
         if (!n.domain().isEmpty() || floatShape4d(typed, n.outputs().getFirst()) == null) return null;
         return switch (n.opType()) {

@@ -45,10 +45,24 @@ public final class BlockedConv {
     private static final long PARALLEL_THRESHOLD = 1L << 20;
 
     /**
-     * Whether this CPU suits blocked convolutions: {@link #tile4} holds 29 vectors, which needs
-     * AVX-512's 32 registers (with 16, as on AVX2, the accumulators would spill).
+     * Whether this CPU suits blocked convolutions: 16-lane vectors and 32 registers (AVX-512), for
+     * {@link #tile4}'s 29 vectors, or 8 lanes and 16 registers (AVX2), for {@link #narrowTiles}.
+     * Narrower vectors (SSE, NEON) keep the plain layout.
      */
-    public static boolean suited() { return VL >= 16; }
+    public static boolean suited() { return VL >= 8; }
+
+    /**
+     * Whether a one-group convolution of weights [F, C, kH, kW] should run blocked. With 16
+     * registers, layers of a megabyte of weights or more ran slower blocked than plain (8 lanes,
+     * -XX:UseAVX=2 on a Zen 4, one thread: squeezenet1_1's 512→1000 classifier 2.9 against 2.1 ms,
+     * mobilenet_v2's 320→1280 over 7×7 0.89 against 0.68); with 32 no such limit was found.
+     */
+    public static boolean suits(long[] wShape) {
+        return Gemm.WIDE_REGISTERS || wShape[0] * wShape[1] * wShape[2] * wShape[3] < NARROW_MAX_WEIGHTS;
+    }
+
+    /** Weights (floats) from which a layer stays plain on 16-register machines: a megabyte. */
+    private static final long NARROW_MAX_WEIGHTS = 1 << 18;
 
     /**
      * Constant weights [F, C, kH, kW] packed for {@link #conv}: per group of {@link #GROUP_BLOCKS}
@@ -203,12 +217,14 @@ public final class BlockedConv {
                 int q0 = chunk * chunkPixels, q1 = Math.min(pixels, q0 + chunkPixels);
                 int first = group * GROUP_BLOCKS, nb = Math.min(GROUP_BLOCKS, blocks - first);
                 int wAt = first * VL * steps, wStep = nb * VL, base = tAt + image * imageIn, at = yAt + (image * blocks + first) * blockApart;
-                if (nb == 4) {
+                if (!Gemm.WIDE_REGISTERS) {
+                    narrowTiles(steps, t, base, stepAt, pixelAt, q0, q1, nb, w, wAt, wStep, y, at, blockApart, bias, first * VL, low, high, edge);
+                } else if (nb == 4) {
                     for (int q = q0; q < q1; q += 6) {
                         tile4(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, y, at + q * VL, blockApart, bias, first * VL, low, high, Math.min(6, q1 - q));
                     }
                 }
-                if (nb == 2 || nb == 3) {
+                if (Gemm.WIDE_REGISTERS && (nb == 2 || nb == 3)) {
                     for (int q = q0; q < q1; q += 12) {
                         float[] out = q + 12 <= q1 ? y : edge;
                         tile2(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, out, out == y ? at + q * VL : 0, out == y ? blockApart : 12 * VL,
@@ -216,7 +232,7 @@ public final class BlockedConv {
                         if (out == edge) fromEdge(edge, 12, 2, y, at + q * VL, blockApart, q1 - q);
                     }
                 }
-                if (nb == 1 || nb == 3) {
+                if (Gemm.WIDE_REGISTERS && (nb == 1 || nb == 3)) {
                     int k = nb - 1; // the group's last block
                     for (int q = q0; q < q1; q += 24) {
                         float[] out = q + 24 <= q1 ? y : edge;
@@ -233,6 +249,75 @@ public final class BlockedConv {
         long units = (long) batch * groups * chunks;
         if (threaded) parallel.forRange(units, body);
         else body.run(0, units);
+    }
+
+    /**
+     * The tiles of 16-register machines (AVX2) over pixels [q0, q1) of a group of {@code nb}
+     * blocks: {@link #tilePair} on each pair of blocks, {@link #tileSingle} on a last odd one, a
+     * last partial tile through {@code edge}. AVX-512's tiles (24 accumulators) would spill.
+     */
+    private static void narrowTiles(int steps, float[] t, int base, int[] stepAt, int[] pixelAt, int q0, int q1, int nb, float[] w, int wAt, int wStep,
+                                    float[] y, int at, int blockApart, float[] bias, int bAt, float low, float high, float[] edge) {
+        for (int k = 0; k < nb; k += 2) {
+            int pixels = k + 1 < nb ? 4 : 8, blocks = k + 1 < nb ? 2 : 1;
+            for (int q = q0; q < q1; q += pixels) {
+                boolean whole = q + pixels <= q1;
+                float[] out = whole ? y : edge;
+                int outAt = whole ? at + k * blockApart + q * VL : 0, apart = whole ? blockApart : pixels * VL;
+                if (blocks == 2) tilePair(steps, t, base, stepAt, pixelAt, q, w, wAt + k * VL, wStep, out, outAt, apart, bias, bAt + k * VL, low, high);
+                else tileSingle(steps, t, base, stepAt, pixelAt, q, w, wAt + k * VL, wStep, out, outAt, apart, bias, bAt + k * VL, low, high);
+                if (!whole) fromEdge(edge, pixels, blocks, y, at + k * blockApart + q * VL, blockApart, q1 - q);
+            }
+        }
+    }
+
+    /** {@link #tile2} for 4 pixels × 2 filter blocks: 8 accumulators, for AVX2's 16 registers. */
+    private static void tilePair(int steps, float[] x, int base, int[] stepAt, int[] pixelAt, int q, float[] w, int wAt, int wStep,
+                                 float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high) {
+        int p0 = base + pixelAt[q], p1 = base + pixelAt[q + 1], p2 = base + pixelAt[q + 2], p3 = base + pixelAt[q + 3];
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector c0_0 = zero, c0_1 = zero, c1_0 = zero, c1_1 = zero, c2_0 = zero, c2_1 = zero, c3_0 = zero, c3_1 = zero;
+        for (int p = 0; p < steps; p++) {
+            int s = stepAt[p], wo = wAt + p * wStep;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wo), w1 = FloatVector.fromArray(SPECIES, w, wo + VL);
+            FloatVector v;
+            v = FloatVector.broadcast(SPECIES, x[p0 + s]); c0_0 = v.fma(w0, c0_0); c0_1 = v.fma(w1, c0_1);
+            v = FloatVector.broadcast(SPECIES, x[p1 + s]); c1_0 = v.fma(w0, c1_0); c1_1 = v.fma(w1, c1_1);
+            v = FloatVector.broadcast(SPECIES, x[p2 + s]); c2_0 = v.fma(w0, c2_0); c2_1 = v.fma(w1, c2_1);
+            v = FloatVector.broadcast(SPECIES, x[p3 + s]); c3_0 = v.fma(w0, c3_0); c3_1 = v.fma(w1, c3_1);
+        }
+        FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high);
+        FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt), b1 = FloatVector.fromArray(SPECIES, bias, bAt + VL);
+        c0_0.add(b0).max(lo).min(hi).intoArray(y, yAt); c0_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart);
+        c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL); c1_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + VL);
+        c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL); c2_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 2 * VL);
+        c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL); c3_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 3 * VL);
+    }
+
+    /** {@link #tilePair} for 8 pixels × 1 filter block. */
+    private static void tileSingle(int steps, float[] x, int base, int[] stepAt, int[] pixelAt, int q, float[] w, int wAt, int wStep,
+                                   float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high) {
+        int p0 = base + pixelAt[q], p1 = base + pixelAt[q + 1], p2 = base + pixelAt[q + 2], p3 = base + pixelAt[q + 3];
+        int p4 = base + pixelAt[q + 4], p5 = base + pixelAt[q + 5], p6 = base + pixelAt[q + 6], p7 = base + pixelAt[q + 7];
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector c0 = zero, c1 = zero, c2 = zero, c3 = zero, c4 = zero, c5 = zero, c6 = zero, c7 = zero;
+        for (int p = 0; p < steps; p++) {
+            int s = stepAt[p];
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wAt + p * wStep);
+            c0 = FloatVector.broadcast(SPECIES, x[p0 + s]).fma(w0, c0);
+            c1 = FloatVector.broadcast(SPECIES, x[p1 + s]).fma(w0, c1);
+            c2 = FloatVector.broadcast(SPECIES, x[p2 + s]).fma(w0, c2);
+            c3 = FloatVector.broadcast(SPECIES, x[p3 + s]).fma(w0, c3);
+            c4 = FloatVector.broadcast(SPECIES, x[p4 + s]).fma(w0, c4);
+            c5 = FloatVector.broadcast(SPECIES, x[p5 + s]).fma(w0, c5);
+            c6 = FloatVector.broadcast(SPECIES, x[p6 + s]).fma(w0, c6);
+            c7 = FloatVector.broadcast(SPECIES, x[p7 + s]).fma(w0, c7);
+        }
+        FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high), b0 = FloatVector.fromArray(SPECIES, bias, bAt);
+        c0.add(b0).max(lo).min(hi).intoArray(y, yAt); c1.add(b0).max(lo).min(hi).intoArray(y, yAt + VL);
+        c2.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL); c3.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL);
+        c4.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL); c5.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL);
+        c6.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL); c7.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL);
     }
 
     /** The first {@code count} pixels of an edge tile of {@code pixels} pixels × {@code blocks} blocks, to Y. */
