@@ -219,26 +219,28 @@ public final class BlockedConv {
                 int wAt = first * VL * steps, wStep = nb * VL, base = tAt + image * imageIn, at = yAt + (image * blocks + first) * blockApart;
                 if (!Gemm.WIDE_REGISTERS) {
                     narrowTiles(steps, t, base, stepAt, pixelAt, q0, q1, nb, w, wAt, wStep, y, at, blockApart, bias, first * VL, low, high, edge);
-                } else if (nb == 4) {
-                    for (int q = q0; q < q1; q += 6) {
-                        tile4(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, y, at + q * VL, blockApart, bias, first * VL, low, high, Math.min(6, q1 - q));
+                } else {
+                    if (nb == 4) {
+                        for (int q = q0; q < q1; q += 6) {
+                            tile4(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, y, at + q * VL, blockApart, bias, first * VL, low, high, Math.min(6, q1 - q));
+                        }
                     }
-                }
-                if (Gemm.WIDE_REGISTERS && (nb == 2 || nb == 3)) {
-                    for (int q = q0; q < q1; q += 12) {
-                        float[] out = q + 12 <= q1 ? y : edge;
-                        tile2(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, out, out == y ? at + q * VL : 0, out == y ? blockApart : 12 * VL,
-                                bias, first * VL, low, high);
-                        if (out == edge) fromEdge(edge, 12, 2, y, at + q * VL, blockApart, q1 - q);
+                    if (nb == 2 || nb == 3) {
+                        for (int q = q0; q < q1; q += 12) {
+                            float[] out = q + 12 <= q1 ? y : edge;
+                            tile2(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, out, out == y ? at + q * VL : 0, out == y ? blockApart : 12 * VL,
+                                    bias, first * VL, low, high);
+                            if (out == edge) fromEdge(edge, 12, 2, y, at + q * VL, blockApart, q1 - q);
+                        }
                     }
-                }
-                if (Gemm.WIDE_REGISTERS && (nb == 1 || nb == 3)) {
-                    int k = nb - 1; // the group's last block
-                    for (int q = q0; q < q1; q += 24) {
-                        float[] out = q + 24 <= q1 ? y : edge;
-                        tile1(steps, t, base, stepAt, pixelAt, q, w, wAt + k * VL, wStep, out, out == y ? at + k * blockApart + q * VL : 0,
-                                out == y ? blockApart : 24 * VL, bias, (first + k) * VL, low, high);
-                        if (out == edge) fromEdge(edge, 24, 1, y, at + k * blockApart + q * VL, blockApart, q1 - q);
+                    if (nb == 1 || nb == 3) {
+                        int k = nb - 1; // the group's last block
+                        for (int q = q0; q < q1; q += 24) {
+                            float[] out = q + 24 <= q1 ? y : edge;
+                            tile1(steps, t, base, stepAt, pixelAt, q, w, wAt + k * VL, wStep, out, out == y ? at + k * blockApart + q * VL : 0,
+                                    out == y ? blockApart : 24 * VL, bias, (first + k) * VL, low, high);
+                            if (out == edge) fromEdge(edge, 24, 1, y, at + k * blockApart + q * VL, blockApart, q1 - q);
+                        }
                     }
                 }
                 if (!fused) {
