@@ -48,9 +48,9 @@ final class BlockedOps {
                 OpDef.op(DOMAIN, "BlockedPool").until(1).types(EnumSet.of(DType.FLOAT)).inputs(1, 1).outputs(1, 1)
                         .infer(BlockedOps::inferPool)
                         .cpu(ctx -> {
-                            String pool = ctx.attrs().getString("pool", "");
-                            Pooling.Kind kind = pool.contains("Max") ? Pooling.Kind.MAX : Pooling.Kind.AVERAGE;
-                            if (global(ctx)) return (in, ec) -> new Value[] {Blocked.global(tensor(in, 0), kind, ec)};
+                            boolean global = global(ctx); // checks the pool's name
+                            Pooling.Kind kind = ctx.attrs().getString("pool", "").contains("Max") ? Pooling.Kind.MAX : Pooling.Kind.AVERAGE;
+                            if (global) return (in, ec) -> new Value[] {Blocked.global(tensor(in, 0), kind, ec)};
                             Pooling.Params p = PoolingDefs.params(ctx, kind);
                             return (in, ec) -> new Value[] {Blocked.pool(tensor(in, 0), kind, p, ec)};
                         }).build(),

@@ -103,12 +103,6 @@ public final class ExpandFusedOps implements Pass {
                     if (opset >= 11) emit("Clip", List.of(v, scalar(alpha, v), scalar(beta, v)), y, Map.of());
                     else emit("Clip", List.of(v), y, Map.of("min", Attribute.of("min", alpha), "max", Attribute.of("max", beta)));
                 }
-                case "BlockedPool" -> {
-                    Map<String, Attribute> pool = new LinkedHashMap<>(n.attributes());
-                    pool.remove("pool");
-                    emit(a.getString("pool", ""), n.inputs(), y, pool);
-                }
-                case "Unblock" -> emit("Identity", n.inputs(), y, Map.of());
                 case "Silu" -> emit("Mul", List.of(v, node("Sigmoid", List.of(v), Map.of())), y, Map.of());
                 case "Gelu" -> gelu(v, y);
                 default -> throw OnnxrunException.unsupported(n.describe() + ": no standard ONNX form of activation '" + a.getString("activation", "") + "'");

@@ -22,7 +22,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Padding: where the one-group kernel's taps reach outside the input, the input is first
  * copied with zero borders (in its own layout), so every tile reads in bounds without tests.
  * Filters are taken four blocks at a time ({@link #tile4}); a last group of one to three blocks
- * takes the narrower tiles. The depthwise kernel reads its input in place ({@link #depthwise}).
+ * takes the narrower tiles. With AVX2's 16 registers, smaller tiles ({@link #narrowTiles}). The depthwise kernel reads its input in place ({@link #depthwise}).
  */
 public final class BlockedConv {
     private BlockedConv() {}
@@ -31,7 +31,7 @@ public final class BlockedConv {
     private static final int VL = SPECIES.length();
     /** Filter blocks per group of packed weights: {@link #tile4}'s. */
     private static final int GROUP_BLOCKS = 4;
-    /** Output pixels per task are a multiple of this: of every tile's pixels (6, 12, 24). */
+    /** Output pixels per task are a multiple of this: of every tile's pixels (6, 12, 24; AVX2's 4 and 8). */
     private static final int CHUNK_PIXELS = 24;
     /**
      * Depthwise layers on maps up to this wide copy each plane with zero borders first, so that
@@ -41,8 +41,6 @@ public final class BlockedConv {
      * 192 over 28×28 0.10 either way.
      */
     private static final int BORDERED_WIDTH = 16;
-    /** Below this many multiply-adds a convolution runs on one thread (as {@link ConvFloat}'s threshold). */
-    private static final long PARALLEL_THRESHOLD = 1L << 20;
 
     /**
      * Whether this CPU suits blocked convolutions: 16-lane vectors and 32 registers (AVX-512), for
@@ -205,7 +203,7 @@ public final class BlockedConv {
         int steps = wts.steps, groups = (blocks + GROUP_BLOCKS - 1) / GROUP_BLOCKS;
         int[] stepAt = plan.stepAt(), pixelAt = plan.pixelAt();
         float[] w = wts.packed;
-        boolean threaded = parallel.threads() > 1 && (long) batch * wts.filters * steps * pixels >= PARALLEL_THRESHOLD;
+        boolean threaded = parallel.threads() > 1 && (long) batch * wts.filters * steps * pixels >= ConvFloat.PARALLEL_THRESHOLD;
         int chunkPixels = chunkPixels(threaded ? 4L * parallel.threads() : 1, (long) batch * groups, pixels);
         int chunks = (pixels + chunkPixels - 1) / chunkPixels, blockApart = pixels * VL;
         boolean fused = residual == null && act.isClamp(); // else the tiles add the bias alone, and act.apply the rest

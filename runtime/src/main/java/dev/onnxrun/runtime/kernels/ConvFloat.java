@@ -43,7 +43,7 @@ final class ConvFloat {
      * 2<sup>22</sup> squeezenet1_1's 1×1 layers of 1.5 to 4 million ran on one thread and the
      * model 8 % slower at two threads.
      */
-    private static final long PARALLEL_THRESHOLD = 1L << 20;
+    static final long PARALLEL_THRESHOLD = 1L << 20;
 
     /**
      * One convolution's operands and output, float32, NCHW-like: X from {@code x[xAt]}, Y to
