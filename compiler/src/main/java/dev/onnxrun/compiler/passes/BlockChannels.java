@@ -40,7 +40,7 @@ import java.util.function.Function;
  * runs.
  *
  * <p>Only where {@link BlockedConv#suited()} (AVX-512 and AVX2), unless built to run everywhere (tests); on 16-register
- * machines one-group layers with a megabyte of weights or more stay plain ({@link BlockedConv#suits}).
+ * machines one-group layers with a megabyte of weights or more stay plain on maps larger than 8×8 ({@link BlockedConv#suits}).
  */
 public final class BlockChannels implements Pass {
     static final String DOMAIN = OpsetImports.ONNXRUN_DOMAIN;
@@ -150,12 +150,13 @@ public final class BlockChannels implements Pass {
             String w = n.inputs().get(1);
             long[] x = floatShape4d(typed, n.inputs().getFirst());
             Tensor weights = inputs.contains(w) ? null : typed.initializers().get(w);
-            if (weights == null || weights.rank() != 4 || x == null || floatShape4d(typed, n.outputs().getFirst()) == null) return null;
+            long[] y = floatShape4d(typed, n.outputs().getFirst());
+            if (weights == null || weights.rank() != 4 || x == null || y == null) return null;
             long[] ws = weights.shape();
             long group = n.attrs().getInt("group", 1);
             if (group > 1) return group == x[1] && group == ws[0] && ws[1] == 1 ? Kind.DEPTHWISE : null;
             // Winograd does fewer multiply-adds than any direct kernel: resnet18's 3×3 layers ran 10–50 % slower blocked
-            return Conv.runsWinograd(x, ws, ConvolutionDefs.params(n.attrs())) || !BlockedConv.suits(ws) ? null : Kind.CONV;
+            return Conv.runsWinograd(x, ws, ConvolutionDefs.params(n.attrs())) || !BlockedConv.suits(ws, y[2] * y[3]) ? null : Kind.CONV;
         }
         if (!n.domain().isEmpty() || floatShape4d(typed, n.outputs().getFirst()) == null) return null;
         return switch (n.opType()) {

@@ -53,14 +53,19 @@ public final class BlockedConv {
     public static boolean suited() { return VL >= 8; }
 
     /**
-     * Whether a one-group convolution of weights [F, C, kH, kW] should run blocked. With 16
-     * registers, layers of a megabyte of weights or more ran slower blocked than plain (8 lanes,
-     * -XX:UseAVX=2 on a Zen 4, one thread: squeezenet1_1's 512→1000 classifier 2.9 against 2.1 ms,
-     * mobilenet_v2's 320→1280 over 7×7 0.89 against 0.68); with 32 no such limit was found.
+     * Whether a one-group convolution of weights [F, C, kH, kW] onto {@code outPixels} output
+     * pixels should run blocked. With 16 registers, layers of a megabyte of weights or more ran
+     * slower blocked than plain over larger maps (8 lanes, -XX:UseAVX=2 on a Zen 4, one thread:
+     * squeezenet1_1's 512→1000 classifier over 13×13 2.36 against 2.25 ms), faster over 7×7 maps,
+     * where the plain GEMM rounds 49 pixels up to whole panels (mobilenet_v2's 320→1280 0.52
+     * against 0.69 ms, its 960→320 0.38 against 0.51); with 32 registers no such limit was found.
      */
-    public static boolean suits(long[] wShape) {
-        return Gemm.WIDE_REGISTERS || wShape[0] * wShape[1] * wShape[2] * wShape[3] < NARROW_MAX_WEIGHTS;
+    public static boolean suits(long[] wShape, long outPixels) {
+        return Gemm.WIDE_REGISTERS || wShape[0] * wShape[1] * wShape[2] * wShape[3] < NARROW_MAX_WEIGHTS || outPixels <= NARROW_SMALL_MAP;
     }
+
+    /** Output pixels up to which a layer runs blocked on 16-register machines whatever its weights: an 8×8 map. */
+    private static final long NARROW_SMALL_MAP = 64;
 
     /** Weights (floats) from which a layer stays plain on 16-register machines: a megabyte. */
     private static final long NARROW_MAX_WEIGHTS = 1 << 18;
