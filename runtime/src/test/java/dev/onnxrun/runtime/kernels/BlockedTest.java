@@ -3,6 +3,7 @@ package dev.onnxrun.runtime.kernels;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.onnxrun.runtime.DType;
 import dev.onnxrun.runtime.ExecContext;
@@ -127,6 +128,16 @@ class BlockedTest {
             check(new Case(new long[] {1, B + 3, 9, 45}, B + 3, new long[] {3, 3}, one, one, pad1).depthwise(), r, par);
             check(new Case(new long[] {1, B, 8, 70}, B, new long[] {3, 3}, new long[] {2, 2}, one, new long[] {0, 1, 1, 0}).depthwise(), r, par);
         }
+    }
+
+    /** Which one-group layers run blocked: all with 32 registers; with 16, a megabyte of weights or more only over maps of 8×8 or fewer. */
+    @Test
+    void bigLayersOverLargeMapsStayPlainOnSixteenRegisters() {
+        long[] classifier = {1000, 512, 1, 1}, expand = {256, 64, 3, 3};
+        assertTrue(BlockedConv.suits(expand, 169));
+        assertTrue(BlockedConv.suits(classifier, 64));
+        assertEquals(Gemm.WIDE_REGISTERS, BlockedConv.suits(classifier, 65));
+        assertEquals(Gemm.WIDE_REGISTERS, BlockedConv.suits(classifier, 169));
     }
 
     /** Weights saved with a compiled model and read back give the same output. */
