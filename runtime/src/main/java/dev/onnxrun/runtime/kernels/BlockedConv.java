@@ -244,7 +244,7 @@ public final class BlockedConv {
                         for (int q = q0; q < q1; q += 24) {
                             float[] out = q + 24 <= q1 ? y : edge;
                             tile1(steps, t, base, stepAt, pixelAt, q, w, wAt + k * VL, wStep, out, out == y ? at + k * blockApart + q * VL : 0,
-                                    out == y ? blockApart : 24 * VL, bias, (first + k) * VL, low, high);
+                                    bias, (first + k) * VL, low, high);
                             if (out == edge) fromEdge(edge, 24, 1, y, at + k * blockApart + q * VL, blockApart, q1 - q);
                         }
                     }
@@ -275,8 +275,8 @@ public final class BlockedConv {
             int outAt = whole ? at + q * VL : 0, apart = whole ? blockApart : pixels * VL;
             if (nb == 2 && adjacent) tilePairAdjacent(steps, t, base + pixelAt[q], stepAt, w, wAt, out, outAt, apart, bias, bAt, low, high);
             else if (nb == 2) tilePair(steps, t, base, stepAt, pixelAt, q, w, wAt, out, outAt, apart, bias, bAt, low, high);
-            else if (adjacent) tileSingleAdjacent(steps, t, base + pixelAt[q], stepAt, w, wAt, out, outAt, apart, bias, bAt, low, high);
-            else tileSingle(steps, t, base, stepAt, pixelAt, q, w, wAt, out, outAt, apart, bias, bAt, low, high);
+            else if (adjacent) tileSingleAdjacent(steps, t, base + pixelAt[q], stepAt, w, wAt, out, outAt, bias, bAt, low, high);
+            else tileSingle(steps, t, base, stepAt, pixelAt, q, w, wAt, out, outAt, bias, bAt, low, high);
             if (!whole) fromEdge(edge, pixels, nb, y, at + q * VL, blockApart, q1 - q);
         }
     }
@@ -343,7 +343,7 @@ public final class BlockedConv {
 
     /** {@link #tilePair} for 8 pixels × 1 filter block (a group of one): step p's weights at {@code w[wAt + p·VL]}. */
     private static void tileSingle(int steps, float[] x, int base, int[] stepAt, int[] pixelAt, int q, float[] w, int wAt,
-                                   float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high) {
+                                   float[] y, int yAt, float[] bias, int bAt, float low, float high) {
         int p0 = base + pixelAt[q], p1 = base + pixelAt[q + 1], p2 = base + pixelAt[q + 2], p3 = base + pixelAt[q + 3];
         int p4 = base + pixelAt[q + 4], p5 = base + pixelAt[q + 5], p6 = base + pixelAt[q + 6], p7 = base + pixelAt[q + 7];
         FloatVector zero = FloatVector.zero(SPECIES);
@@ -369,7 +369,7 @@ public final class BlockedConv {
 
     /** {@link #tileSingle} for 8 pixels one vector after another from {@code x[p]} ({@link #tilePairAdjacent}'s reason). */
     private static void tileSingleAdjacent(int steps, float[] x, int p, int[] stepAt, float[] w, int wAt,
-                                           float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high) {
+                                           float[] y, int yAt, float[] bias, int bAt, float low, float high) {
         FloatVector zero = FloatVector.zero(SPECIES);
         FloatVector c0 = zero, c1 = zero, c2 = zero, c3 = zero, c4 = zero, c5 = zero, c6 = zero, c7 = zero;
         for (int step = 0; step < steps; step++) {
@@ -606,7 +606,7 @@ public final class BlockedConv {
 
     /** {@link #tile2} for 24 pixels × 1 filter block. */
     private static void tile1(int steps, float[] x, int base, int[] stepAt, int[] pixelAt, int q, float[] w, int wAt, int wStep,
-                              float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high) {
+                              float[] y, int yAt, float[] bias, int bAt, float low, float high) {
         int p0 = base + pixelAt[q], p1 = base + pixelAt[q + 1], p2 = base + pixelAt[q + 2], p3 = base + pixelAt[q + 3], p4 = base + pixelAt[q + 4], p5 = base + pixelAt[q + 5];
         int p6 = base + pixelAt[q + 6], p7 = base + pixelAt[q + 7], p8 = base + pixelAt[q + 8], p9 = base + pixelAt[q + 9], p10 = base + pixelAt[q + 10], p11 = base + pixelAt[q + 11];
         int p12 = base + pixelAt[q + 12], p13 = base + pixelAt[q + 13], p14 = base + pixelAt[q + 14], p15 = base + pixelAt[q + 15], p16 = base + pixelAt[q + 16], p17 = base + pixelAt[q + 17];
