@@ -422,7 +422,8 @@ public final class BlockedConv {
         int rowLength = bordered ? spanCols : w, padTop = bordered ? 0 : top, padLeft = bordered ? 0 : left;
         int[] rowTaps = Blocked.inside(oh, sh, padTop, dh, kh, bordered ? spanRows : h);
         int[] colTaps = Blocked.inside(ow, sw, padLeft, dw, kw, rowLength), inner = Blocked.innerRange(colTaps, kw);
-        boolean threeByThree = kh == 3 && kw == 3 && sw == 1 && dw == 1;
+        // 3×3 windows at stride 1 or 2 take whole tiles of 8 pixels, the last of a row stepping back over pixels done already
+        boolean threeByThree = kh == 3 && kw == 3 && dw == 1 && (sw == 1 || sw == 2) && inner[1] - inner[0] >= 8;
         int taps = kh * kw, planeIn = h * w * VL, blockApart = oh * ow * VL, rowStep = dh * rowLength * VL, colStep = dw * VL;
         int copyRows = Math.min(h, spanRows - top), copyCols = Math.min(w, spanCols - left), borderedSize = spanRows * spanCols * VL;
         int[] tapAt = new int[taps];
@@ -454,8 +455,10 @@ public final class BlockedConv {
                     for (int ox = 0; ox < ow; ox++) {
                         if (whole && ox == inner[0] && inner[1] > ox) {
                             for (; ox < inner[1]; ox += 8) {
-                                if (threeByThree && inner[1] - ox >= 8) {
-                                    depthwise3Tile(in, origin + ox * VL, rowStep, wp, wAt, wStep, y, out + ox * VL, bias, block * VL, low, high);
+                                if (threeByThree) {
+                                    int tileAt = Math.min(ox, inner[1] - 8);
+                                    if (sw == 1) depthwise3Tile(in, origin + tileAt * VL, rowStep, wp, wAt, wStep, y, out + tileAt * VL, bias, block * VL, low, high);
+                                    else depthwise3Stride2Tile(in, origin + tileAt * 2 * VL, rowStep, wp, wAt, wStep, y, out + tileAt * VL, bias, block * VL, low, high);
                                     continue;
                                 }
                                 depthwiseTile(taps, in, origin + ox * sw * VL, sw * VL, tapAt, wp, wAt, wStep, y, out + ox * VL, bias, block * VL, low, high,
@@ -739,6 +742,46 @@ public final class BlockedConv {
         c5.add(b).max(lo).min(hi).intoArray(y, yAt + 5 * VL);
         c6.add(b).max(lo).min(hi).intoArray(y, yAt + 6 * VL);
         c7.add(b).max(lo).min(hi).intoArray(y, yAt + 7 * VL);
+    }
+
+    /**
+     * {@link #depthwiseTile} for a 3×3 window at stride 2 and 8 whole pixels: pixel i reads input
+     * vectors 2i, 2i + 1 and 2i + 2 of each row, at constant offsets (the generic tile's eight
+     * pixel positions and tap table spilled with AVX2's 16 general registers). The taps add in
+     * the same order, so the sums are the same.
+     */
+    private static void depthwise3Stride2Tile(float[] x, int origin, int rowStep, float[] w, int wAt, int wStep, float[] y, int yAt, float[] bias, int bAt,
+                                              float low, float high) {
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector c0 = zero, c1 = zero, c2 = zero, c3 = zero, c4 = zero, c5 = zero, c6 = zero, c7 = zero;
+        for (int ky = 0; ky < 3; ky++) {
+            int r = origin + ky * rowStep, t = wAt + 3 * ky * wStep;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, t), w1 = FloatVector.fromArray(SPECIES, w, t + wStep), w2 = FloatVector.fromArray(SPECIES, w, t + 2 * wStep);
+            c0 = stride2Taps(x, r, w0, w1, w2, c0);
+            c1 = stride2Taps(x, r + 2 * VL, w0, w1, w2, c1);
+            c2 = stride2Taps(x, r + 4 * VL, w0, w1, w2, c2);
+            c3 = stride2Taps(x, r + 6 * VL, w0, w1, w2, c3);
+            c4 = stride2Taps(x, r + 8 * VL, w0, w1, w2, c4);
+            c5 = stride2Taps(x, r + 10 * VL, w0, w1, w2, c5);
+            c6 = stride2Taps(x, r + 12 * VL, w0, w1, w2, c6);
+            c7 = stride2Taps(x, r + 14 * VL, w0, w1, w2, c7);
+        }
+        FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high), b = FloatVector.fromArray(SPECIES, bias, bAt);
+        c0.add(b).max(lo).min(hi).intoArray(y, yAt);
+        c1.add(b).max(lo).min(hi).intoArray(y, yAt + VL);
+        c2.add(b).max(lo).min(hi).intoArray(y, yAt + 2 * VL);
+        c3.add(b).max(lo).min(hi).intoArray(y, yAt + 3 * VL);
+        c4.add(b).max(lo).min(hi).intoArray(y, yAt + 4 * VL);
+        c5.add(b).max(lo).min(hi).intoArray(y, yAt + 5 * VL);
+        c6.add(b).max(lo).min(hi).intoArray(y, yAt + 6 * VL);
+        c7.add(b).max(lo).min(hi).intoArray(y, yAt + 7 * VL);
+    }
+
+    /** One row's three taps of a pixel whose window row starts at {@code x[at]}, added to {@code acc}. */
+    private static FloatVector stride2Taps(float[] x, int at, FloatVector w0, FloatVector w1, FloatVector w2, FloatVector acc) {
+        acc = FloatVector.fromArray(SPECIES, x, at).fma(w0, acc);
+        acc = FloatVector.fromArray(SPECIES, x, at + VL).fma(w1, acc);
+        return FloatVector.fromArray(SPECIES, x, at + 2 * VL).fma(w2, acc);
     }
 
 }

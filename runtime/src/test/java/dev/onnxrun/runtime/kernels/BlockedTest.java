@@ -127,6 +127,11 @@ class BlockedTest {
             // depthwise on maps wider than BlockedConv's bordered copies: windows cut by the padding taken in place
             check(new Case(new long[] {1, B + 3, 9, 45}, B + 3, new long[] {3, 3}, one, one, pad1).depthwise(), r, par);
             check(new Case(new long[] {1, B, 8, 70}, B, new long[] {3, 3}, new long[] {2, 2}, one, new long[] {0, 1, 1, 0}).depthwise(), r, par);
+            // 3×3 at strides 1 and 2 over rows of 8 to 15 pixels (bordered copies): the last whole tile of a row steps back over the first
+            for (int width : new int[] {8, 9, 14, 15}) {
+                check(new Case(new long[] {1, B + 3, 5, width}, B + 3, new long[] {3, 3}, one, one, pad1).depthwise(), r, par);
+                check(new Case(new long[] {1, B, 6, 2 * width}, B, new long[] {3, 3}, new long[] {2, 2}, one, pad1).depthwise(), r, par);
+            }
         }
     }
 
