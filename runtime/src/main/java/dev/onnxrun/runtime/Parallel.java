@@ -2,6 +2,7 @@ package dev.onnxrun.runtime;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -11,9 +12,13 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>The calling thread works too: it publishes the range, takes chunks itself alongside
  * {@code threads - 1} resident workers, and waits only for chunks already under way. A range
- * is cut into a few chunks per thread, taken by whichever thread is free (in an order that keeps
- * the threads' current chunks apart, {@link #spread}): on a shared machine a worker that starts
- * late then costs at most a chunk, not a whole share. While a model runs
+ * is cut into a few chunks per thread and into one segment per thread: each thread runs its own
+ * segment's chunks from the front, then takes other segments' chunks from their back
+ * ({@link Range#take}). On a shared machine a worker that starts late then costs at most a
+ * chunk, not a whole share; the threads' current chunks lie apart ({@link #segmentStart}); and
+ * a thread keeps the same share of every range, so where consecutive kernels split their work
+ * alike (the blocked convolutions by output pixels) it reads what it wrote itself, from its own
+ * cache. While a model runs
  * ({@link #running}) workers spin between ranges instead of parking: waking a parked thread
  * costs tens of microseconds, and a kernel's serial part (a 1×1 stride-2 convolution's input
  * gather, 22 µs) was enough for the worker to park and join the next range late. Outside runs
@@ -45,7 +50,8 @@ public final class Parallel implements AutoCloseable {
         this.threads = threads;
         workers = new Thread[threads - 1];
         for (int i = 0; i < workers.length; i++) {
-            workers[i] = Thread.ofPlatform().daemon().name("onnxrun-worker-" + i).unstarted(this::work);
+            int self = i + 1;
+            workers[i] = Thread.ofPlatform().daemon().name("onnxrun-worker-" + i).unstarted(() -> work(self));
             workers[i].start();
         }
     }
@@ -58,13 +64,15 @@ public final class Parallel implements AutoCloseable {
         void run(long from, long to);
     }
 
-    /** One published range: its chunks go to whichever thread asks next. */
+    /** One published range: each thread runs its own segment's chunks, then helps with the others'. */
     private static final class Range {
         final RangeBody body;
         final long n;
         final int chunks, threads;
         final Thread caller;
-        final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        /** Per segment, the chunks not yet taken: [front, back) packed as front·2³² + back. */
+        final AtomicLongArray left;
+        final AtomicInteger done = new AtomicInteger();
         volatile Throwable failure;
         volatile boolean callerParked;
 
@@ -74,12 +82,13 @@ public final class Parallel implements AutoCloseable {
             this.chunks = chunks;
             this.threads = threads;
             this.caller = caller;
+            left = new AtomicLongArray(threads);
+            for (int s = 0; s < threads; s++) left.set(s, (long) segmentStart(s, chunks, threads) << 32 | segmentStart(s + 1, chunks, threads));
         }
 
-        /** Runs chunks until none is left; wakes the caller when the last one finishes. */
-        void runChunks() {
-            for (int k; (k = next.getAndIncrement()) < chunks; ) {
-                int c = spread(k, chunks, threads);
+        /** Runs chunks, its own segment's first ({@code self}: 0 for the caller, i + 1 for worker i), until none is left; wakes the caller after the last. */
+        void runChunks(int self) {
+            for (int c; (c = take(self)) >= 0; ) {
                 try {
                     body.run(n * c / chunks, n * (c + 1) / chunks);
                 } catch (Throwable t) {
@@ -88,24 +97,36 @@ public final class Parallel implements AutoCloseable {
                 if (done.incrementAndGet() == chunks && callerParked) LockSupport.unpark(caller);
             }
         }
+
+        /** The next chunk of segment {@code self} from its front, else one from another segment's back; −1 when all are taken. */
+        int take(int self) {
+            for (int i = 0; i < threads; i++) {
+                int segment = (self + i) % threads;
+                for (long range; ; ) {
+                    range = left.get(segment);
+                    int front = (int) (range >>> 32), back = (int) range;
+                    if (front >= back) break;
+                    long taken = i == 0 ? (long) (front + 1) << 32 | back : (long) front << 32 | back - 1;
+                    if (left.compareAndSet(segment, range, taken)) return i == 0 ? front : back - 1;
+                }
+            }
+            return -1;
+        }
     }
 
     /**
-     * The chunk that the {@code k}-th request for one gets: chunks go out spread over the range,
-     * not in order, so the chunks that the threads run at the same time lie far apart. Neighbouring
-     * chunks share the cache lines at their border (a kernel's output rows split between two
-     * column panels share a line wherever the border is not line-aligned), and two threads
-     * writing one line at once pass it back and forth. Measured at two threads: the encoder's
-     * 128×256×256 product 62 µs with its column panels handed out in order, 58 spread (81 at one
-     * thread), 128×256×1024 198 and 174 µs (317); the whole encoder 1.26–1.27 → 1.16 × ONNX
-     * Runtime. The range is cut into {@code threads} segments; request k gets the next chunk of
-     * segment k mod threads, and every chunk is given once.
+     * The first chunk of segment {@code s} when {@code chunks} are cut into {@code threads}
+     * segments, as even as they can be, the longer ones first. The threads start far apart, not
+     * on neighbouring chunks: those share the cache lines at their border (a kernel's output rows
+     * split between two column panels share a line wherever the border is not line-aligned), and
+     * two threads writing one line at once pass it back and forth. Measured at two threads when
+     * chunks went out in order: the encoder's 128×256×256 product 62 µs, 58 from two segments
+     * (81 at one thread), 128×256×1024 198 and 174 µs (317); the whole encoder 1.26–1.27 → 1.16
+     * × ONNX Runtime.
      */
-    static int spread(int k, int chunks, int threads) {
-        int perSegment = chunks / threads, longer = chunks % threads; // the first `longer` segments have one chunk more
-        int segment = k < perSegment * threads ? k % threads : k - perSegment * threads;
-        int index = k < perSegment * threads ? k / threads : perSegment;
-        return segment * perSegment + Math.min(segment, longer) + index;
+    static int segmentStart(int s, int chunks, int threads) {
+        int perSegment = chunks / threads, longer = chunks % threads;
+        return s * perSegment + Math.min(s, longer);
     }
 
     /**
@@ -157,7 +178,7 @@ public final class Parallel implements AutoCloseable {
             Range range = new Range(body, n, chunks, threads, Thread.currentThread());
             current = range;
             for (Thread w : workers) LockSupport.unpark(w);
-            range.runChunks();
+            range.runChunks(0);
             awaitChunks(range);
             Throwable failure = range.failure;
             if (failure instanceof RuntimeException e) throw e;
@@ -180,8 +201,8 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    /** A worker's life: wait for a range it has not seen, help run it, repeat. */
-    private void work() {
+    /** A worker's life ({@code self}: its segment of every range): wait for a range it has not seen, help run it, repeat. */
+    private void work(int self) {
         Range seen = null;
         while (!closed) {
             Range range = current;
@@ -190,7 +211,7 @@ public final class Parallel implements AutoCloseable {
                 continue;
             }
             seen = range;
-            range.runChunks();
+            range.runChunks(self);
         }
     }
 

@@ -38,20 +38,40 @@ class ParallelTest {
     }
 
     @Test
-    void chunksGoOutSpreadAndEachOnce() {
+    void segmentsCoverTheChunksEvenly() {
         for (int threads = 1; threads <= 5; threads++) {
             for (int chunks = 1; chunks <= 40; chunks++) {
-                boolean[] given = new boolean[chunks];
-                for (int k = 0; k < chunks; k++) {
-                    int c = Parallel.spread(k, chunks, threads);
-                    assertTrue(c >= 0 && c < chunks && !given[c], "request " + k + " of " + chunks + " chunks, " + threads + " threads got " + c);
-                    given[c] = true;
+                assertEquals(0, Parallel.segmentStart(0, chunks, threads));
+                assertEquals(chunks, Parallel.segmentStart(threads, chunks, threads));
+                for (int s = 0; s < threads; s++) {
+                    int size = Parallel.segmentStart(s + 1, chunks, threads) - Parallel.segmentStart(s, chunks, threads);
+                    assertTrue(size == chunks / threads || size == chunks / threads + 1 && s < chunks % threads,
+                            "segment " + s + " of " + chunks + " chunks, " + threads + " threads: " + size);
                 }
             }
         }
-        // two threads' first requests: the start and the middle of the range, then on from both
-        assertEquals(java.util.List.of(0, 4, 1, 5, 2, 6, 3, 7), java.util.stream.IntStream.range(0, 8).map(k -> Parallel.spread(k, 8, 2)).boxed().toList());
-        assertEquals(java.util.List.of(0, 3, 1, 4, 2), java.util.stream.IntStream.range(0, 5).map(k -> Parallel.spread(k, 5, 2)).boxed().toList());
+    }
+
+    /** The caller runs the first segment from its front, then the worker's from the back; the worker starts its own at the front. */
+    @Test
+    void eachThreadStartsOnItsOwnSegment() {
+        try (Parallel pool = new Parallel(2); Parallel.Running running = pool.running()) {
+            Thread caller = Thread.currentThread();
+            java.util.List<Long> callers = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            java.util.List<Long> workers = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            pool.forRange(8, (from, to) -> {
+                (Thread.currentThread() == caller ? callers : workers).add(from);
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertEquals(java.util.List.of(0L, 1L, 2L, 3L), callers.subList(0, 4), "the caller's chunks, in order: " + callers);
+            for (int i = 4; i < callers.size(); i++) assertEquals(7L - (i - 4), callers.get(i), "taken from the back: " + callers);
+            for (int i = 0; i < workers.size(); i++) assertEquals(4L + i, workers.get(i), "the worker's: " + workers);
+            assertEquals(8, callers.size() + workers.size());
+        }
     }
 
     @Test

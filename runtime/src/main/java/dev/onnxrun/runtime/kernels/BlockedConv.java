@@ -205,21 +205,26 @@ public final class BlockedConv {
         return y;
     }
 
-    /** The tiles of every (image, group of filter blocks, chunk of output pixels), spread over the pool. */
+    /** The tiles of every (image, chunk of output pixels, group of filter blocks), spread over the pool. */
     private static void run(float[] t, int tAt, int imageIn, Plan plan, Weights wts, float[] bias, float[] y, int yAt, int batch, int blocks,
                             int pixels, float[] residual, int residualShift, Activation act, Parallel parallel) {
         int steps = wts.steps, groups = (blocks + GROUP_BLOCKS - 1) / GROUP_BLOCKS;
         int[] stepAt = plan.stepAt(), pixelAt = plan.pixelAt();
         float[] w = wts.packed;
         boolean threaded = parallel.threads() > 1 && (long) batch * wts.filters * steps * pixels >= ConvFloat.PARALLEL_THRESHOLD;
-        int chunkPixels = chunkPixels(threaded ? 4L * parallel.threads() : 1, (long) batch * groups, pixels);
+        // Where the weights are fewer than the input's floats, threads take whole chunks of pixels (each chunk's filter groups one
+        // after another), each reading all the weights and its part of the input: the pool keeps a thread on the same share of each
+        // layer, so that part is what the thread wrote in the layer before (Parallel). Elsewhere they share out the filter groups.
+        Windows.Geometry g = plan.g();
+        boolean byPixels = threaded && wts.filters * g.kernel()[0] * g.kernel()[1] <= g.in()[0] * g.in()[1];
+        int chunkPixels = chunkPixels(threaded ? 4L * parallel.threads() : 1, (long) batch * groups, pixels, byPixels ? parallel.threads() : 1);
         int chunks = (pixels + chunkPixels - 1) / chunkPixels, blockApart = pixels * VL;
         boolean fused = residual == null && act.isClamp(); // else the tiles add the bias alone, and act.apply the rest
         float low = fused ? act.clampLow() : Float.NEGATIVE_INFINITY, high = fused ? act.clampHigh() : Float.POSITIVE_INFINITY;
         Parallel.RangeBody body = (from, to) -> {
             float[] edge = Scratch.floats(Scratch.EDGE_TILE, 24 * VL); // a last partial tile's output: 12 × 2 or 24 × 1 vectors
             for (long unit = from; unit < to; unit++) {
-                int chunk = (int) (unit % chunks), group = (int) (unit / chunks % groups), image = (int) (unit / chunks / groups);
+                int group = (int) (unit % groups), chunk = (int) (unit / groups % chunks), image = (int) (unit / groups / chunks);
                 int q0 = chunk * chunkPixels, q1 = Math.min(pixels, q0 + chunkPixels);
                 int first = group * GROUP_BLOCKS, nb = Math.min(GROUP_BLOCKS, blocks - first);
                 int wAt = first * VL * steps, wStep = nb * VL, base = tAt + image * imageIn, at = yAt + (image * blocks + first) * blockApart;
@@ -396,9 +401,13 @@ public final class BlockedConv {
         for (int b = 0; b < blocks; b++) System.arraycopy(edge, b * pixels * VL, y, yAt + b * blockApart, count * VL);
     }
 
-    /** Output pixels per task: a multiple of {@link #CHUNK_PIXELS}, few enough that {@code units} (images × filter groups) make {@code wanted} tasks. */
-    private static int chunkPixels(long wanted, long units, int pixels) {
-        int finest = (pixels + CHUNK_PIXELS - 1) / CHUNK_PIXELS, split = (int) Math.min(finest, (wanted + units - 1) / units);
+    /**
+     * Output pixels per task: a multiple of {@link #CHUNK_PIXELS}, few enough that {@code units}
+     * (images × filter groups) make {@code wanted} tasks, and the pixels cut into at least
+     * {@code parts}.
+     */
+    private static int chunkPixels(long wanted, long units, int pixels, int parts) {
+        int finest = (pixels + CHUNK_PIXELS - 1) / CHUNK_PIXELS, split = (int) Math.min(finest, Math.max(parts, (wanted + units - 1) / units));
         return CHUNK_PIXELS * ((finest + split - 1) / split);
     }
 
@@ -432,14 +441,17 @@ public final class BlockedConv {
         // memory-bound, unlike the one-group kernel: threads pay off from the plain depthwise kernels' threshold (576 channels over
         // 14×14 below the one-group kernel's ran 0.095 ms at two threads, against 0.092 at one)
         boolean threaded = parallel.threads() > 1 && (long) batch * blocks * VL * taps * oh * ow >= Work.PARALLEL_THRESHOLD;
+        // rows cut into a chunk per thread or more, each chunk's blocks one after another, so that a thread's share of the rows is
+        // that of the layer before (run); not on bordered maps, whose planes each task copies whole
         long planes = (long) batch * blocks, wanted = threaded ? 4L * parallel.threads() : 1;
-        int rowChunks = (int) Math.min(oh, (wanted + planes - 1) / planes), chunkRows = (oh + rowChunks - 1) / rowChunks;
+        int byRows = threaded && !bordered ? parallel.threads() : 1;
+        int rowChunks = (int) Math.min(oh, Math.max(byRows, (wanted + planes - 1) / planes)), chunkRows = (oh + rowChunks - 1) / rowChunks;
         int chunks = (oh + chunkRows - 1) / chunkRows;
         boolean fused = residual == null && act.isClamp();
         float low = fused ? act.clampLow() : Float.NEGATIVE_INFINITY, high = fused ? act.clampHigh() : Float.POSITIVE_INFINITY;
         Parallel.RangeBody body = (from, to) -> {
             for (long unit = from; unit < to; unit++) {
-                int chunk = (int) (unit % chunks), block = (int) (unit / chunks % blocks), image = (int) (unit / chunks / blocks);
+                int block = (int) (unit % blocks), chunk = (int) (unit / blocks % chunks), image = (int) (unit / blocks / chunks);
                 int first = block / GROUP_BLOCKS * GROUP_BLOCKS, wStep = Math.min(GROUP_BLOCKS, blocks - first) * VL;
                 int wAt = first * VL * taps + (block - first) * VL, src = xAt + (image * blocks + block) * planeIn;
                 int at = yAt + (image * blocks + block) * blockApart, y0 = chunk * chunkRows, y1 = Math.min(oh, y0 + chunkRows);
