@@ -431,10 +431,13 @@ public final class BlockedConv {
         int rowLength = bordered ? spanCols : w, padTop = bordered ? 0 : top, padLeft = bordered ? 0 : left;
         int[] rowTaps = Blocked.inside(oh, sh, padTop, dh, kh, bordered ? spanRows : h);
         int[] colTaps = Blocked.inside(ow, sw, padLeft, dw, kw, rowLength), inner = Blocked.innerRange(colTaps, kw);
-        // 3×3 windows at stride 1 or 2 take whole tiles of 8 pixels, the last of a row stepping back over pixels done already
+        // 3×3 windows at stride 1 or 2 take whole tiles of 8 pixels, the last of a row stepping back over pixels done already;
+        // rows of fewer than 8 (bordered maps) one such tile, whose pixels past the row read past it and are dropped
         boolean threeByThree = kh == 3 && kw == 3 && dw == 1 && (sw == 1 || sw == 2) && inner[1] - inner[0] >= 8;
+        boolean shortThree = kh == 3 && kw == 3 && dw == 1 && (sw == 1 || sw == 2) && bordered && ow < 8;
         int taps = kh * kw, planeIn = h * w * VL, blockApart = oh * ow * VL, rowStep = dh * rowLength * VL, colStep = dw * VL;
         int copyRows = Math.min(h, spanRows - top), copyCols = Math.min(w, spanCols - left), borderedSize = spanRows * spanCols * VL;
+        int overread = shortThree ? (8 - ow) * sw * VL : 0; // how far the last row's short tile reads past the bordered plane
         int[] tapAt = new int[taps];
         for (int k = 0; k < taps; k++) tapAt[k] = k / kw * rowStep + k % kw * colStep;
         float[] wp = wts.packed;
@@ -455,9 +458,9 @@ public final class BlockedConv {
                 int first = block / GROUP_BLOCKS * GROUP_BLOCKS, wStep = Math.min(GROUP_BLOCKS, blocks - first) * VL;
                 int wAt = first * VL * taps + (block - first) * VL, src = xAt + (image * blocks + block) * planeIn;
                 int at = yAt + (image * blocks + block) * blockApart, y0 = chunk * chunkRows, y1 = Math.min(oh, y0 + chunkRows);
-                float[] in = x;
+                float[] in = x, tile = shortThree ? Scratch.floats(Scratch.EDGE_TILE, 8 * VL) : null;
                 if (bordered) {
-                    in = Scratch.floats(Scratch.WINDOW_PLANE, borderedSize);
+                    in = Scratch.floats(Scratch.WINDOW_PLANE, borderedSize + overread);
                     copyBordered(x, src, copyRows, w * VL, copyCols * VL, in, 0, borderedSize, (top * spanCols + left) * VL, spanCols * VL);
                     src = 0;
                 }
@@ -465,6 +468,12 @@ public final class BlockedConv {
                     int origin = src + (oy * sh - padTop) * rowLength * VL - padLeft * VL, ky0 = rowTaps[2 * oy], ky1 = rowTaps[2 * oy + 1], out = at + oy * ow * VL;
                     boolean whole = ky0 == 0 && ky1 == kh;
                     for (int ox = 0; ox < ow; ox++) {
+                        if (shortThree) { // a bordered row: every window whole
+                            if (sw == 1) depthwise3Tile(in, origin, rowStep, wp, wAt, wStep, tile, 0, bias, block * VL, low, high);
+                            else depthwise3Stride2Tile(in, origin, rowStep, wp, wAt, wStep, tile, 0, bias, block * VL, low, high);
+                            System.arraycopy(tile, 0, y, out, ow * VL);
+                            break;
+                        }
                         if (whole && ox == inner[0] && inner[1] > ox) {
                             for (; ox < inner[1]; ox += 8) {
                                 if (threeByThree) {

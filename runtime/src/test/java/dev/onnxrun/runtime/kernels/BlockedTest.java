@@ -127,8 +127,9 @@ class BlockedTest {
             // depthwise on maps wider than BlockedConv's bordered copies: windows cut by the padding taken in place
             check(new Case(new long[] {1, B + 3, 9, 45}, B + 3, new long[] {3, 3}, one, one, pad1).depthwise(), r, par);
             check(new Case(new long[] {1, B, 8, 70}, B, new long[] {3, 3}, new long[] {2, 2}, one, new long[] {0, 1, 1, 0}).depthwise(), r, par);
-            // 3×3 at strides 1 and 2 over rows of 8 to 15 pixels (bordered copies): the last whole tile of a row steps back over the first
-            for (int width : new int[] {8, 9, 14, 15}) {
+            // 3×3 at strides 1 and 2 over rows of 1 to 15 pixels (bordered copies): under 8 one tile whose pixels past the row are
+            // dropped, from 8 the last whole tile of a row stepping back over the first
+            for (int width : new int[] {1, 5, 7, 8, 9, 14, 15}) {
                 check(new Case(new long[] {1, B + 3, 5, width}, B + 3, new long[] {3, 3}, one, one, pad1).depthwise(), r, par);
                 check(new Case(new long[] {1, B, 6, 2 * width}, B, new long[] {3, 3}, new long[] {2, 2}, one, pad1).depthwise(), r, par);
             }
