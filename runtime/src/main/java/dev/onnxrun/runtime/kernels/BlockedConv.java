@@ -239,8 +239,13 @@ public final class BlockedConv {
                     if (nb == 2 || nb == 3) {
                         for (int q = q0; q < q1; q += 12) {
                             float[] out = q + 12 <= q1 ? y : edge;
-                            tile2(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, out, out == y ? at + q * VL : 0, out == y ? blockApart : 12 * VL,
-                                    bias, first * VL, low, high);
+                            if (adjacent(pixelAt, q, 12)) {
+                                tile2Adjacent(steps, t, base + pixelAt[q], stepAt, w, wAt, wStep, out, out == y ? at + q * VL : 0, out == y ? blockApart : 12 * VL,
+                                        bias, first * VL, low, high);
+                            } else {
+                                tile2(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, out, out == y ? at + q * VL : 0, out == y ? blockApart : 12 * VL,
+                                        bias, first * VL, low, high);
+                            }
                             if (out == edge) fromEdge(edge, 12, 2, y, at + q * VL, blockApart, q1 - q);
                         }
                     }
@@ -248,8 +253,13 @@ public final class BlockedConv {
                         int k = nb - 1; // the group's last block
                         for (int q = q0; q < q1; q += 24) {
                             float[] out = q + 24 <= q1 ? y : edge;
-                            tile1(steps, t, base, stepAt, pixelAt, q, w, wAt + k * VL, wStep, out, out == y ? at + k * blockApart + q * VL : 0,
-                                    bias, (first + k) * VL, low, high);
+                            if (adjacent(pixelAt, q, 24)) {
+                                tile1Adjacent(steps, t, base + pixelAt[q], stepAt, w, wAt + k * VL, wStep, out, out == y ? at + k * blockApart + q * VL : 0,
+                                        bias, (first + k) * VL, low, high);
+                            } else {
+                                tile1(steps, t, base, stepAt, pixelAt, q, w, wAt + k * VL, wStep, out, out == y ? at + k * blockApart + q * VL : 0,
+                                        bias, (first + k) * VL, low, high);
+                            }
                             if (out == edge) fromEdge(edge, 24, 1, y, at + k * blockApart + q * VL, blockApart, q1 - q);
                         }
                     }
@@ -628,6 +638,47 @@ public final class BlockedConv {
         c11_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 11 * VL); c11_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 11 * VL);
     }
 
+    /** {@link #tile2} for 12 pixels one vector after another from {@code x[p]}, at constant offsets (one range check a step, as {@link #tilePairAdjacent}). */
+    private static void tile2Adjacent(int steps, float[] x, int p, int[] stepAt, float[] w, int wAt, int wStep,
+                                      float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high) {
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector c0_0 = zero, c0_1 = zero, c1_0 = zero, c1_1 = zero, c2_0 = zero, c2_1 = zero;
+        FloatVector c3_0 = zero, c3_1 = zero, c4_0 = zero, c4_1 = zero, c5_0 = zero, c5_1 = zero;
+        FloatVector c6_0 = zero, c6_1 = zero, c7_0 = zero, c7_1 = zero, c8_0 = zero, c8_1 = zero;
+        FloatVector c9_0 = zero, c9_1 = zero, c10_0 = zero, c10_1 = zero, c11_0 = zero, c11_1 = zero;
+        for (int step = 0; step < steps; step++) {
+            int s = p + stepAt[step], wo = wAt + step * wStep;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wo), w1 = FloatVector.fromArray(SPECIES, w, wo + VL);
+            FloatVector v;
+            v = FloatVector.broadcast(SPECIES, x[s]); c0_0 = v.fma(w0, c0_0); c0_1 = v.fma(w1, c0_1);
+            v = FloatVector.broadcast(SPECIES, x[s + VL]); c1_0 = v.fma(w0, c1_0); c1_1 = v.fma(w1, c1_1);
+            v = FloatVector.broadcast(SPECIES, x[s + 2 * VL]); c2_0 = v.fma(w0, c2_0); c2_1 = v.fma(w1, c2_1);
+            v = FloatVector.broadcast(SPECIES, x[s + 3 * VL]); c3_0 = v.fma(w0, c3_0); c3_1 = v.fma(w1, c3_1);
+            v = FloatVector.broadcast(SPECIES, x[s + 4 * VL]); c4_0 = v.fma(w0, c4_0); c4_1 = v.fma(w1, c4_1);
+            v = FloatVector.broadcast(SPECIES, x[s + 5 * VL]); c5_0 = v.fma(w0, c5_0); c5_1 = v.fma(w1, c5_1);
+            v = FloatVector.broadcast(SPECIES, x[s + 6 * VL]); c6_0 = v.fma(w0, c6_0); c6_1 = v.fma(w1, c6_1);
+            v = FloatVector.broadcast(SPECIES, x[s + 7 * VL]); c7_0 = v.fma(w0, c7_0); c7_1 = v.fma(w1, c7_1);
+            v = FloatVector.broadcast(SPECIES, x[s + 8 * VL]); c8_0 = v.fma(w0, c8_0); c8_1 = v.fma(w1, c8_1);
+            v = FloatVector.broadcast(SPECIES, x[s + 9 * VL]); c9_0 = v.fma(w0, c9_0); c9_1 = v.fma(w1, c9_1);
+            v = FloatVector.broadcast(SPECIES, x[s + 10 * VL]); c10_0 = v.fma(w0, c10_0); c10_1 = v.fma(w1, c10_1);
+            v = FloatVector.broadcast(SPECIES, x[s + 11 * VL]); c11_0 = v.fma(w0, c11_0); c11_1 = v.fma(w1, c11_1);
+        }
+        FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high);
+        FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt), b1 = FloatVector.fromArray(SPECIES, bias, bAt + VL);
+        c0_0.add(b0).max(lo).min(hi).intoArray(y, yAt); c0_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart);
+        c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL); c1_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + VL);
+        c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL); c2_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 2 * VL);
+        c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL); c3_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 3 * VL);
+        c4_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL); c4_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 4 * VL);
+        c5_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL); c5_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 5 * VL);
+        c6_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL); c6_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 6 * VL);
+        c7_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL); c7_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 7 * VL);
+        c8_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 8 * VL); c8_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 8 * VL);
+        c9_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 9 * VL); c9_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 9 * VL);
+        c10_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 10 * VL); c10_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 10 * VL);
+        c11_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 11 * VL); c11_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 11 * VL);
+    }
+
     /** {@link #tile2} for 24 pixels × 1 filter block. */
     private static void tile1(int steps, float[] x, int base, int[] stepAt, int[] pixelAt, int q, float[] w, int wAt, int wStep,
                               float[] y, int yAt, float[] bias, int bAt, float low, float high) {
@@ -668,6 +719,71 @@ public final class BlockedConv {
             v = FloatVector.broadcast(SPECIES, x[p21 + s]); c21_0 = v.fma(w0, c21_0);
             v = FloatVector.broadcast(SPECIES, x[p22 + s]); c22_0 = v.fma(w0, c22_0);
             v = FloatVector.broadcast(SPECIES, x[p23 + s]); c23_0 = v.fma(w0, c23_0);
+        }
+        FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high);
+        FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt);
+        c0_0.add(b0).max(lo).min(hi).intoArray(y, yAt);
+        c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL);
+        c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL);
+        c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL);
+        c4_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL);
+        c5_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL);
+        c6_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL);
+        c7_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL);
+        c8_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 8 * VL);
+        c9_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 9 * VL);
+        c10_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 10 * VL);
+        c11_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 11 * VL);
+        c12_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 12 * VL);
+        c13_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 13 * VL);
+        c14_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 14 * VL);
+        c15_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 15 * VL);
+        c16_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 16 * VL);
+        c17_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 17 * VL);
+        c18_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 18 * VL);
+        c19_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 19 * VL);
+        c20_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 20 * VL);
+        c21_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 21 * VL);
+        c22_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 22 * VL);
+        c23_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 23 * VL);
+    }
+
+    /** {@link #tile1} for 24 pixels one vector after another from {@code x[p]}, at constant offsets (one range check a step, as {@link #tilePairAdjacent}). */
+    private static void tile1Adjacent(int steps, float[] x, int p, int[] stepAt, float[] w, int wAt, int wStep,
+                                      float[] y, int yAt, float[] bias, int bAt, float low, float high) {
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector c0_0 = zero, c1_0 = zero, c2_0 = zero, c3_0 = zero, c4_0 = zero, c5_0 = zero;
+        FloatVector c6_0 = zero, c7_0 = zero, c8_0 = zero, c9_0 = zero, c10_0 = zero, c11_0 = zero;
+        FloatVector c12_0 = zero, c13_0 = zero, c14_0 = zero, c15_0 = zero, c16_0 = zero, c17_0 = zero;
+        FloatVector c18_0 = zero, c19_0 = zero, c20_0 = zero, c21_0 = zero, c22_0 = zero, c23_0 = zero;
+        for (int step = 0; step < steps; step++) {
+            int s = p + stepAt[step], wo = wAt + step * wStep;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wo);
+            FloatVector v;
+            v = FloatVector.broadcast(SPECIES, x[s]); c0_0 = v.fma(w0, c0_0);
+            v = FloatVector.broadcast(SPECIES, x[s + VL]); c1_0 = v.fma(w0, c1_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 2 * VL]); c2_0 = v.fma(w0, c2_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 3 * VL]); c3_0 = v.fma(w0, c3_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 4 * VL]); c4_0 = v.fma(w0, c4_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 5 * VL]); c5_0 = v.fma(w0, c5_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 6 * VL]); c6_0 = v.fma(w0, c6_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 7 * VL]); c7_0 = v.fma(w0, c7_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 8 * VL]); c8_0 = v.fma(w0, c8_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 9 * VL]); c9_0 = v.fma(w0, c9_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 10 * VL]); c10_0 = v.fma(w0, c10_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 11 * VL]); c11_0 = v.fma(w0, c11_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 12 * VL]); c12_0 = v.fma(w0, c12_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 13 * VL]); c13_0 = v.fma(w0, c13_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 14 * VL]); c14_0 = v.fma(w0, c14_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 15 * VL]); c15_0 = v.fma(w0, c15_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 16 * VL]); c16_0 = v.fma(w0, c16_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 17 * VL]); c17_0 = v.fma(w0, c17_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 18 * VL]); c18_0 = v.fma(w0, c18_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 19 * VL]); c19_0 = v.fma(w0, c19_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 20 * VL]); c20_0 = v.fma(w0, c20_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 21 * VL]); c21_0 = v.fma(w0, c21_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 22 * VL]); c22_0 = v.fma(w0, c22_0);
+            v = FloatVector.broadcast(SPECIES, x[s + 23 * VL]); c23_0 = v.fma(w0, c23_0);
         }
         FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high);
         FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt);
