@@ -22,7 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Padding: where the one-group kernel's taps reach outside the input, the input is first
  * copied with zero borders (in its own layout), so every tile reads in bounds without tests.
  * Filters are taken four blocks at a time ({@link #tile4}); a last group of one to three blocks
- * takes the narrower tiles. With AVX2's 16 registers, smaller tiles ({@link #narrowTiles}). The depthwise kernel reads its input in place ({@link #depthwise}).
+ * takes the narrower tiles. With AVX2's 16 registers, smaller tiles ({@link #narrowTiles}).
+ * Where a tile's pixels lie one vector after another in the input (1×1 layers, stride-1 rows),
+ * its "adjacent" form reads them at constant offsets from one index, so C2 checks one range a
+ * step rather than one per pixel and keeps no pixel positions in registers. The depthwise kernel
+ * reads its input in place ({@link #depthwise}).
  */
 public final class BlockedConv {
     private BlockedConv() {}
