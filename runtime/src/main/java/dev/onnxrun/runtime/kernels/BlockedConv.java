@@ -243,12 +243,11 @@ public final class BlockedConv {
                     if (nb == 2 || nb == 3) {
                         for (int q = q0; q < q1; q += 12) {
                             float[] out = q + 12 <= q1 ? y : edge;
+                            int outAt = out == y ? at + q * VL : 0, apart = out == y ? blockApart : 12 * VL;
                             if (adjacent(pixelAt, q, 12)) {
-                                tile2Adjacent(steps, t, base + pixelAt[q], stepAt, w, wAt, wStep, out, out == y ? at + q * VL : 0, out == y ? blockApart : 12 * VL,
-                                        bias, first * VL, low, high);
+                                tile2Adjacent(steps, t, base + pixelAt[q], stepAt, w, wAt, wStep, out, outAt, apart, bias, first * VL, low, high);
                             } else {
-                                tile2(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, out, out == y ? at + q * VL : 0, out == y ? blockApart : 12 * VL,
-                                        bias, first * VL, low, high);
+                                tile2(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, out, outAt, apart, bias, first * VL, low, high);
                             }
                             if (out == edge) fromEdge(edge, 12, 2, y, at + q * VL, blockApart, q1 - q);
                         }
@@ -257,12 +256,11 @@ public final class BlockedConv {
                         int k = nb - 1; // the group's last block
                         for (int q = q0; q < q1; q += 24) {
                             float[] out = q + 24 <= q1 ? y : edge;
+                            int outAt = out == y ? at + k * blockApart + q * VL : 0;
                             if (adjacent(pixelAt, q, 24)) {
-                                tile1Adjacent(steps, t, base + pixelAt[q], stepAt, w, wAt + k * VL, wStep, out, out == y ? at + k * blockApart + q * VL : 0,
-                                        bias, (first + k) * VL, low, high);
+                                tile1Adjacent(steps, t, base + pixelAt[q], stepAt, w, wAt + k * VL, wStep, out, outAt, bias, (first + k) * VL, low, high);
                             } else {
-                                tile1(steps, t, base, stepAt, pixelAt, q, w, wAt + k * VL, wStep, out, out == y ? at + k * blockApart + q * VL : 0,
-                                        bias, (first + k) * VL, low, high);
+                                tile1(steps, t, base, stepAt, pixelAt, q, w, wAt + k * VL, wStep, out, outAt, bias, (first + k) * VL, low, high);
                             }
                             if (out == edge) fromEdge(edge, 24, 1, y, at + k * blockApart + q * VL, blockApart, q1 - q);
                         }
@@ -447,8 +445,8 @@ public final class BlockedConv {
         int[] colTaps = Blocked.inside(ow, sw, padLeft, dw, kw, rowLength), inner = Blocked.innerRange(colTaps, kw);
         // 3×3 windows at stride 1 or 2 take whole tiles of 8 pixels, the last of a row stepping back over pixels done already;
         // rows of fewer than 8 (bordered maps) one such tile, whose pixels past the row read past it and are dropped
-        boolean threeByThree = kh == 3 && kw == 3 && dw == 1 && (sw == 1 || sw == 2) && inner[1] - inner[0] >= 8;
-        boolean shortThree = kh == 3 && kw == 3 && dw == 1 && (sw == 1 || sw == 2) && bordered && ow < 8;
+        boolean threeTaps = kh == 3 && kw == 3 && dw == 1 && (sw == 1 || sw == 2);
+        boolean threeByThree = threeTaps && inner[1] - inner[0] >= 8, shortThree = threeTaps && bordered && ow < 8;
         int taps = kh * kw, planeIn = h * w * VL, blockApart = oh * ow * VL, rowStep = dh * rowLength * VL, colStep = dw * VL;
         int copyRows = Math.min(h, spanRows - top), copyCols = Math.min(w, spanCols - left), borderedSize = spanRows * spanCols * VL;
         int overread = shortThree ? (8 - ow) * sw * VL : 0; // how far the last row's short tile reads past the bordered plane
@@ -480,20 +478,18 @@ public final class BlockedConv {
                 }
                 for (int oy = y0; oy < y1; oy++) {
                     int origin = src + (oy * sh - padTop) * rowLength * VL - padLeft * VL, ky0 = rowTaps[2 * oy], ky1 = rowTaps[2 * oy + 1], out = at + oy * ow * VL;
+                    if (shortThree) { // a bordered row: every window whole
+                        depthwise3(sw, in, origin, rowStep, wp, wAt, wStep, tile, 0, bias, block * VL, low, high);
+                        System.arraycopy(tile, 0, y, out, ow * VL);
+                        continue;
+                    }
                     boolean whole = ky0 == 0 && ky1 == kh;
                     for (int ox = 0; ox < ow; ox++) {
-                        if (shortThree) { // a bordered row: every window whole
-                            if (sw == 1) depthwise3Tile(in, origin, rowStep, wp, wAt, wStep, tile, 0, bias, block * VL, low, high);
-                            else depthwise3Stride2Tile(in, origin, rowStep, wp, wAt, wStep, tile, 0, bias, block * VL, low, high);
-                            System.arraycopy(tile, 0, y, out, ow * VL);
-                            break;
-                        }
                         if (whole && ox == inner[0] && inner[1] > ox) {
                             for (; ox < inner[1]; ox += 8) {
                                 if (threeByThree) {
                                     int tileAt = Math.min(ox, inner[1] - 8);
-                                    if (sw == 1) depthwise3Tile(in, origin + tileAt * VL, rowStep, wp, wAt, wStep, y, out + tileAt * VL, bias, block * VL, low, high);
-                                    else depthwise3Stride2Tile(in, origin + tileAt * 2 * VL, rowStep, wp, wAt, wStep, y, out + tileAt * VL, bias, block * VL, low, high);
+                                    depthwise3(sw, in, origin + tileAt * sw * VL, rowStep, wp, wAt, wStep, y, out + tileAt * VL, bias, block * VL, low, high);
                                     continue;
                                 }
                                 depthwiseTile(taps, in, origin + ox * sw * VL, sw * VL, tapAt, wp, wAt, wStep, y, out + ox * VL, bias, block * VL, low, high,
@@ -850,6 +846,13 @@ public final class BlockedConv {
         if (count > 7) c7.add(b).max(lo).min(hi).intoArray(y, yAt + 7 * VL);
     }
 
+
+    /** 8 whole pixels of a 3×3 depthwise row at stride {@code sw} (1 or 2): {@link #depthwise3Tile} or {@link #depthwise3Stride2Tile}. */
+    private static void depthwise3(int sw, float[] x, int origin, int rowStep, float[] w, int wAt, int wStep, float[] y, int yAt, float[] bias, int bAt,
+                                   float low, float high) {
+        if (sw == 1) depthwise3Tile(x, origin, rowStep, w, wAt, wStep, y, yAt, bias, bAt, low, high);
+        else depthwise3Stride2Tile(x, origin, rowStep, w, wAt, wStep, y, yAt, bias, bAt, low, high);
+    }
 
     /**
      * {@link #depthwiseTile} for a 3×3 window at stride 1 and 8 whole pixels: each row's ten
