@@ -33,12 +33,15 @@ public final class BlockedConv {
 
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int VL = SPECIES.length();
+    /** Half a 16-lane block, for {@link #tile1}. */
+    private static final VectorSpecies<Float> HALF = FloatVector.SPECIES_256;
+    private static final int HL = HALF.length();
     /**
      * Filter blocks per group of packed weights: {@link #tile4}'s, or on 16-register machines
      * {@link #tilePair}'s, so that its weights lie a constant stride apart, step after step.
      */
     private static final int GROUP_BLOCKS = Gemm.WIDE_REGISTERS ? 4 : 2;
-    /** Output pixels per task are a multiple of this: of every tile's pixels (6, 12, 24; AVX2's 4 and 8). */
+    /** Output pixels per task are a multiple of this: of every tile's pixels (6 and 12; AVX2's 4 and 8). */
     private static final int CHUNK_PIXELS = 24;
     /**
      * Depthwise layers on maps up to this wide copy each plane with zero borders first, so that
@@ -226,7 +229,7 @@ public final class BlockedConv {
         boolean fused = residual == null && act.isClamp(); // else the tiles add the bias alone, and act.apply the rest
         float low = fused ? act.clampLow() : Float.NEGATIVE_INFINITY, high = fused ? act.clampHigh() : Float.POSITIVE_INFINITY;
         Parallel.RangeBody body = (from, to) -> {
-            float[] edge = Scratch.floats(Scratch.EDGE_TILE, 24 * VL); // a last partial tile's output: 12 × 2 or 24 × 1 vectors
+            float[] edge = Scratch.floats(Scratch.EDGE_TILE, 24 * VL); // a last partial tile's output: 12 × 2 vectors (or 12 × 1)
             for (long unit = from; unit < to; unit++) {
                 int group = (int) (unit % groups), chunk = (int) (unit / groups % chunks), image = (int) (unit / groups / chunks);
                 int q0 = chunk * chunkPixels, q1 = Math.min(pixels, q0 + chunkPixels);
@@ -254,15 +257,15 @@ public final class BlockedConv {
                     }
                     if (nb == 1 || nb == 3) {
                         int k = nb - 1; // the group's last block
-                        for (int q = q0; q < q1; q += 24) {
-                            float[] out = q + 24 <= q1 ? y : edge;
+                        for (int q = q0; q < q1; q += 12) {
+                            float[] out = q + 12 <= q1 ? y : edge;
                             int outAt = out == y ? at + k * blockApart + q * VL : 0;
-                            if (adjacent(pixelAt, q, 24)) {
+                            if (adjacent(pixelAt, q, 12)) {
                                 tile1Adjacent(steps, t, base + pixelAt[q], stepAt, w, wAt + k * VL, wStep, out, outAt, bias, (first + k) * VL, low, high);
                             } else {
                                 tile1(steps, t, base, stepAt, pixelAt, q, w, wAt + k * VL, wStep, out, outAt, bias, (first + k) * VL, low, high);
                             }
-                            if (out == edge) fromEdge(edge, 24, 1, y, at + k * blockApart + q * VL, blockApart, q1 - q);
+                            if (out == edge) fromEdge(edge, 12, 1, y, at + k * blockApart + q * VL, blockApart, q1 - q);
                         }
                     }
                 }
@@ -679,140 +682,95 @@ public final class BlockedConv {
         c11_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 11 * VL); c11_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 11 * VL);
     }
 
-    /** {@link #tile2} for 24 pixels × 1 filter block. */
+    /**
+     * {@link #tile2} for 12 pixels × 1 filter block, the block taken as two 8-lane halves: each
+     * broadcast then feeds two FMAs, as in tile2, where a 16-lane tile of 24 pixels × 1 block fed one
+     * (a broadcast per FMA costs this Zen 4 some 25 %: that loop ran at 87 GFLOP/s standalone, one
+     * thread, data in L1, this one at 116; two 8-lane FMAs a cycle match one 16-lane FMA). Used with
+     * 16-lane blocks only: AVX-512 has the 32 registers its 24 accumulators need.
+     */
     private static void tile1(int steps, float[] x, int base, int[] stepAt, int[] pixelAt, int q, float[] w, int wAt, int wStep,
                               float[] y, int yAt, float[] bias, int bAt, float low, float high) {
         int p0 = base + pixelAt[q], p1 = base + pixelAt[q + 1], p2 = base + pixelAt[q + 2], p3 = base + pixelAt[q + 3], p4 = base + pixelAt[q + 4], p5 = base + pixelAt[q + 5];
         int p6 = base + pixelAt[q + 6], p7 = base + pixelAt[q + 7], p8 = base + pixelAt[q + 8], p9 = base + pixelAt[q + 9], p10 = base + pixelAt[q + 10], p11 = base + pixelAt[q + 11];
-        int p12 = base + pixelAt[q + 12], p13 = base + pixelAt[q + 13], p14 = base + pixelAt[q + 14], p15 = base + pixelAt[q + 15], p16 = base + pixelAt[q + 16], p17 = base + pixelAt[q + 17];
-        int p18 = base + pixelAt[q + 18], p19 = base + pixelAt[q + 19], p20 = base + pixelAt[q + 20], p21 = base + pixelAt[q + 21], p22 = base + pixelAt[q + 22], p23 = base + pixelAt[q + 23];
-        FloatVector zero = FloatVector.zero(SPECIES);
-        FloatVector c0_0 = zero, c1_0 = zero, c2_0 = zero, c3_0 = zero, c4_0 = zero, c5_0 = zero;
-        FloatVector c6_0 = zero, c7_0 = zero, c8_0 = zero, c9_0 = zero, c10_0 = zero, c11_0 = zero;
-        FloatVector c12_0 = zero, c13_0 = zero, c14_0 = zero, c15_0 = zero, c16_0 = zero, c17_0 = zero;
-        FloatVector c18_0 = zero, c19_0 = zero, c20_0 = zero, c21_0 = zero, c22_0 = zero, c23_0 = zero;
+        FloatVector zero = FloatVector.zero(HALF);
+        FloatVector c0_0 = zero, c0_1 = zero, c1_0 = zero, c1_1 = zero, c2_0 = zero, c2_1 = zero;
+        FloatVector c3_0 = zero, c3_1 = zero, c4_0 = zero, c4_1 = zero, c5_0 = zero, c5_1 = zero;
+        FloatVector c6_0 = zero, c6_1 = zero, c7_0 = zero, c7_1 = zero, c8_0 = zero, c8_1 = zero;
+        FloatVector c9_0 = zero, c9_1 = zero, c10_0 = zero, c10_1 = zero, c11_0 = zero, c11_1 = zero;
         for (int p = 0; p < steps; p++) {
             int s = stepAt[p], wo = wAt + p * wStep;
-            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wo);
+            FloatVector w0 = FloatVector.fromArray(HALF, w, wo), w1 = FloatVector.fromArray(HALF, w, wo + HL);
             FloatVector v;
-            v = FloatVector.broadcast(SPECIES, x[p0 + s]); c0_0 = v.fma(w0, c0_0);
-            v = FloatVector.broadcast(SPECIES, x[p1 + s]); c1_0 = v.fma(w0, c1_0);
-            v = FloatVector.broadcast(SPECIES, x[p2 + s]); c2_0 = v.fma(w0, c2_0);
-            v = FloatVector.broadcast(SPECIES, x[p3 + s]); c3_0 = v.fma(w0, c3_0);
-            v = FloatVector.broadcast(SPECIES, x[p4 + s]); c4_0 = v.fma(w0, c4_0);
-            v = FloatVector.broadcast(SPECIES, x[p5 + s]); c5_0 = v.fma(w0, c5_0);
-            v = FloatVector.broadcast(SPECIES, x[p6 + s]); c6_0 = v.fma(w0, c6_0);
-            v = FloatVector.broadcast(SPECIES, x[p7 + s]); c7_0 = v.fma(w0, c7_0);
-            v = FloatVector.broadcast(SPECIES, x[p8 + s]); c8_0 = v.fma(w0, c8_0);
-            v = FloatVector.broadcast(SPECIES, x[p9 + s]); c9_0 = v.fma(w0, c9_0);
-            v = FloatVector.broadcast(SPECIES, x[p10 + s]); c10_0 = v.fma(w0, c10_0);
-            v = FloatVector.broadcast(SPECIES, x[p11 + s]); c11_0 = v.fma(w0, c11_0);
-            v = FloatVector.broadcast(SPECIES, x[p12 + s]); c12_0 = v.fma(w0, c12_0);
-            v = FloatVector.broadcast(SPECIES, x[p13 + s]); c13_0 = v.fma(w0, c13_0);
-            v = FloatVector.broadcast(SPECIES, x[p14 + s]); c14_0 = v.fma(w0, c14_0);
-            v = FloatVector.broadcast(SPECIES, x[p15 + s]); c15_0 = v.fma(w0, c15_0);
-            v = FloatVector.broadcast(SPECIES, x[p16 + s]); c16_0 = v.fma(w0, c16_0);
-            v = FloatVector.broadcast(SPECIES, x[p17 + s]); c17_0 = v.fma(w0, c17_0);
-            v = FloatVector.broadcast(SPECIES, x[p18 + s]); c18_0 = v.fma(w0, c18_0);
-            v = FloatVector.broadcast(SPECIES, x[p19 + s]); c19_0 = v.fma(w0, c19_0);
-            v = FloatVector.broadcast(SPECIES, x[p20 + s]); c20_0 = v.fma(w0, c20_0);
-            v = FloatVector.broadcast(SPECIES, x[p21 + s]); c21_0 = v.fma(w0, c21_0);
-            v = FloatVector.broadcast(SPECIES, x[p22 + s]); c22_0 = v.fma(w0, c22_0);
-            v = FloatVector.broadcast(SPECIES, x[p23 + s]); c23_0 = v.fma(w0, c23_0);
+            v = FloatVector.broadcast(HALF, x[p0 + s]); c0_0 = v.fma(w0, c0_0); c0_1 = v.fma(w1, c0_1);
+            v = FloatVector.broadcast(HALF, x[p1 + s]); c1_0 = v.fma(w0, c1_0); c1_1 = v.fma(w1, c1_1);
+            v = FloatVector.broadcast(HALF, x[p2 + s]); c2_0 = v.fma(w0, c2_0); c2_1 = v.fma(w1, c2_1);
+            v = FloatVector.broadcast(HALF, x[p3 + s]); c3_0 = v.fma(w0, c3_0); c3_1 = v.fma(w1, c3_1);
+            v = FloatVector.broadcast(HALF, x[p4 + s]); c4_0 = v.fma(w0, c4_0); c4_1 = v.fma(w1, c4_1);
+            v = FloatVector.broadcast(HALF, x[p5 + s]); c5_0 = v.fma(w0, c5_0); c5_1 = v.fma(w1, c5_1);
+            v = FloatVector.broadcast(HALF, x[p6 + s]); c6_0 = v.fma(w0, c6_0); c6_1 = v.fma(w1, c6_1);
+            v = FloatVector.broadcast(HALF, x[p7 + s]); c7_0 = v.fma(w0, c7_0); c7_1 = v.fma(w1, c7_1);
+            v = FloatVector.broadcast(HALF, x[p8 + s]); c8_0 = v.fma(w0, c8_0); c8_1 = v.fma(w1, c8_1);
+            v = FloatVector.broadcast(HALF, x[p9 + s]); c9_0 = v.fma(w0, c9_0); c9_1 = v.fma(w1, c9_1);
+            v = FloatVector.broadcast(HALF, x[p10 + s]); c10_0 = v.fma(w0, c10_0); c10_1 = v.fma(w1, c10_1);
+            v = FloatVector.broadcast(HALF, x[p11 + s]); c11_0 = v.fma(w0, c11_0); c11_1 = v.fma(w1, c11_1);
         }
-        FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high);
-        FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt);
-        c0_0.add(b0).max(lo).min(hi).intoArray(y, yAt);
-        c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL);
-        c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL);
-        c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL);
-        c4_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL);
-        c5_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL);
-        c6_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL);
-        c7_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL);
-        c8_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 8 * VL);
-        c9_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 9 * VL);
-        c10_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 10 * VL);
-        c11_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 11 * VL);
-        c12_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 12 * VL);
-        c13_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 13 * VL);
-        c14_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 14 * VL);
-        c15_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 15 * VL);
-        c16_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 16 * VL);
-        c17_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 17 * VL);
-        c18_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 18 * VL);
-        c19_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 19 * VL);
-        c20_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 20 * VL);
-        c21_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 21 * VL);
-        c22_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 22 * VL);
-        c23_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 23 * VL);
+        FloatVector lo = FloatVector.broadcast(HALF, low), hi = FloatVector.broadcast(HALF, high);
+        FloatVector b0 = FloatVector.fromArray(HALF, bias, bAt), b1 = FloatVector.fromArray(HALF, bias, bAt + HL);
+        c0_0.add(b0).max(lo).min(hi).intoArray(y, yAt); c0_1.add(b1).max(lo).min(hi).intoArray(y, yAt + HL);
+        c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL); c1_1.add(b1).max(lo).min(hi).intoArray(y, yAt + VL + HL);
+        c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL); c2_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 2 * VL + HL);
+        c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL); c3_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 3 * VL + HL);
+        c4_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL); c4_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 4 * VL + HL);
+        c5_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL); c5_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 5 * VL + HL);
+        c6_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL); c6_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 6 * VL + HL);
+        c7_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL); c7_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 7 * VL + HL);
+        c8_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 8 * VL); c8_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 8 * VL + HL);
+        c9_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 9 * VL); c9_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 9 * VL + HL);
+        c10_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 10 * VL); c10_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 10 * VL + HL);
+        c11_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 11 * VL); c11_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 11 * VL + HL);
     }
 
-    /** {@link #tile1} for 24 pixels one vector after another from {@code x[p]}, at constant offsets (one range check a step, as {@link #tilePairAdjacent}). */
+    /** {@link #tile1} for 12 pixels one vector after another from {@code x[p]}, at constant offsets (one range check a step, as {@link #tilePairAdjacent}). */
     private static void tile1Adjacent(int steps, float[] x, int p, int[] stepAt, float[] w, int wAt, int wStep,
                                       float[] y, int yAt, float[] bias, int bAt, float low, float high) {
-        FloatVector zero = FloatVector.zero(SPECIES);
-        FloatVector c0_0 = zero, c1_0 = zero, c2_0 = zero, c3_0 = zero, c4_0 = zero, c5_0 = zero;
-        FloatVector c6_0 = zero, c7_0 = zero, c8_0 = zero, c9_0 = zero, c10_0 = zero, c11_0 = zero;
-        FloatVector c12_0 = zero, c13_0 = zero, c14_0 = zero, c15_0 = zero, c16_0 = zero, c17_0 = zero;
-        FloatVector c18_0 = zero, c19_0 = zero, c20_0 = zero, c21_0 = zero, c22_0 = zero, c23_0 = zero;
+        FloatVector zero = FloatVector.zero(HALF);
+        FloatVector c0_0 = zero, c0_1 = zero, c1_0 = zero, c1_1 = zero, c2_0 = zero, c2_1 = zero;
+        FloatVector c3_0 = zero, c3_1 = zero, c4_0 = zero, c4_1 = zero, c5_0 = zero, c5_1 = zero;
+        FloatVector c6_0 = zero, c6_1 = zero, c7_0 = zero, c7_1 = zero, c8_0 = zero, c8_1 = zero;
+        FloatVector c9_0 = zero, c9_1 = zero, c10_0 = zero, c10_1 = zero, c11_0 = zero, c11_1 = zero;
         for (int step = 0; step < steps; step++) {
             int s = p + stepAt[step], wo = wAt + step * wStep;
-            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wo);
+            FloatVector w0 = FloatVector.fromArray(HALF, w, wo), w1 = FloatVector.fromArray(HALF, w, wo + HL);
             FloatVector v;
-            v = FloatVector.broadcast(SPECIES, x[s]); c0_0 = v.fma(w0, c0_0);
-            v = FloatVector.broadcast(SPECIES, x[s + VL]); c1_0 = v.fma(w0, c1_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 2 * VL]); c2_0 = v.fma(w0, c2_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 3 * VL]); c3_0 = v.fma(w0, c3_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 4 * VL]); c4_0 = v.fma(w0, c4_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 5 * VL]); c5_0 = v.fma(w0, c5_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 6 * VL]); c6_0 = v.fma(w0, c6_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 7 * VL]); c7_0 = v.fma(w0, c7_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 8 * VL]); c8_0 = v.fma(w0, c8_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 9 * VL]); c9_0 = v.fma(w0, c9_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 10 * VL]); c10_0 = v.fma(w0, c10_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 11 * VL]); c11_0 = v.fma(w0, c11_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 12 * VL]); c12_0 = v.fma(w0, c12_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 13 * VL]); c13_0 = v.fma(w0, c13_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 14 * VL]); c14_0 = v.fma(w0, c14_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 15 * VL]); c15_0 = v.fma(w0, c15_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 16 * VL]); c16_0 = v.fma(w0, c16_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 17 * VL]); c17_0 = v.fma(w0, c17_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 18 * VL]); c18_0 = v.fma(w0, c18_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 19 * VL]); c19_0 = v.fma(w0, c19_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 20 * VL]); c20_0 = v.fma(w0, c20_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 21 * VL]); c21_0 = v.fma(w0, c21_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 22 * VL]); c22_0 = v.fma(w0, c22_0);
-            v = FloatVector.broadcast(SPECIES, x[s + 23 * VL]); c23_0 = v.fma(w0, c23_0);
+            v = FloatVector.broadcast(HALF, x[s]); c0_0 = v.fma(w0, c0_0); c0_1 = v.fma(w1, c0_1);
+            v = FloatVector.broadcast(HALF, x[s + VL]); c1_0 = v.fma(w0, c1_0); c1_1 = v.fma(w1, c1_1);
+            v = FloatVector.broadcast(HALF, x[s + 2 * VL]); c2_0 = v.fma(w0, c2_0); c2_1 = v.fma(w1, c2_1);
+            v = FloatVector.broadcast(HALF, x[s + 3 * VL]); c3_0 = v.fma(w0, c3_0); c3_1 = v.fma(w1, c3_1);
+            v = FloatVector.broadcast(HALF, x[s + 4 * VL]); c4_0 = v.fma(w0, c4_0); c4_1 = v.fma(w1, c4_1);
+            v = FloatVector.broadcast(HALF, x[s + 5 * VL]); c5_0 = v.fma(w0, c5_0); c5_1 = v.fma(w1, c5_1);
+            v = FloatVector.broadcast(HALF, x[s + 6 * VL]); c6_0 = v.fma(w0, c6_0); c6_1 = v.fma(w1, c6_1);
+            v = FloatVector.broadcast(HALF, x[s + 7 * VL]); c7_0 = v.fma(w0, c7_0); c7_1 = v.fma(w1, c7_1);
+            v = FloatVector.broadcast(HALF, x[s + 8 * VL]); c8_0 = v.fma(w0, c8_0); c8_1 = v.fma(w1, c8_1);
+            v = FloatVector.broadcast(HALF, x[s + 9 * VL]); c9_0 = v.fma(w0, c9_0); c9_1 = v.fma(w1, c9_1);
+            v = FloatVector.broadcast(HALF, x[s + 10 * VL]); c10_0 = v.fma(w0, c10_0); c10_1 = v.fma(w1, c10_1);
+            v = FloatVector.broadcast(HALF, x[s + 11 * VL]); c11_0 = v.fma(w0, c11_0); c11_1 = v.fma(w1, c11_1);
         }
-        FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high);
-        FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt);
-        c0_0.add(b0).max(lo).min(hi).intoArray(y, yAt);
-        c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL);
-        c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL);
-        c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL);
-        c4_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL);
-        c5_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL);
-        c6_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL);
-        c7_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL);
-        c8_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 8 * VL);
-        c9_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 9 * VL);
-        c10_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 10 * VL);
-        c11_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 11 * VL);
-        c12_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 12 * VL);
-        c13_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 13 * VL);
-        c14_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 14 * VL);
-        c15_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 15 * VL);
-        c16_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 16 * VL);
-        c17_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 17 * VL);
-        c18_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 18 * VL);
-        c19_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 19 * VL);
-        c20_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 20 * VL);
-        c21_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 21 * VL);
-        c22_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 22 * VL);
-        c23_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 23 * VL);
+        FloatVector lo = FloatVector.broadcast(HALF, low), hi = FloatVector.broadcast(HALF, high);
+        FloatVector b0 = FloatVector.fromArray(HALF, bias, bAt), b1 = FloatVector.fromArray(HALF, bias, bAt + HL);
+        c0_0.add(b0).max(lo).min(hi).intoArray(y, yAt); c0_1.add(b1).max(lo).min(hi).intoArray(y, yAt + HL);
+        c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL); c1_1.add(b1).max(lo).min(hi).intoArray(y, yAt + VL + HL);
+        c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL); c2_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 2 * VL + HL);
+        c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL); c3_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 3 * VL + HL);
+        c4_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL); c4_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 4 * VL + HL);
+        c5_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL); c5_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 5 * VL + HL);
+        c6_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL); c6_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 6 * VL + HL);
+        c7_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL); c7_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 7 * VL + HL);
+        c8_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 8 * VL); c8_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 8 * VL + HL);
+        c9_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 9 * VL); c9_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 9 * VL + HL);
+        c10_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 10 * VL); c10_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 10 * VL + HL);
+        c11_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 11 * VL); c11_1.add(b1).max(lo).min(hi).intoArray(y, yAt + 11 * VL + HL);
     }
-
 
     /**
      * A depthwise tile: 8 output pixels of a row (the first {@code count} stored), one block of
