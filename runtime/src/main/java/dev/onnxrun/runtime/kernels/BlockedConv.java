@@ -240,7 +240,9 @@ public final class BlockedConv {
                 } else {
                     if (nb == 4) {
                         for (int q = q0; q < q1; q += 6) {
-                            tile4(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, y, at + q * VL, blockApart, bias, first * VL, low, high, Math.min(6, q1 - q));
+                            int count = Math.min(6, q1 - q);
+                            if (count > 2) tile4(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, y, at + q * VL, blockApart, bias, first * VL, low, high, count);
+                            else tile4Short(steps, t, base, stepAt, pixelAt, q, w, wAt, wStep, y, at + q * VL, blockApart, bias, first * VL, low, high, count);
                         }
                     }
                     if (nb == 2 || nb == 3) {
@@ -590,6 +592,30 @@ public final class BlockedConv {
         if (count > 3) { c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL); c3_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 3 * VL); c3_2.add(b2).max(lo).min(hi).intoArray(y, yAt + 2 * blockApart + 3 * VL); c3_3.add(b3).max(lo).min(hi).intoArray(y, yAt + 3 * blockApart + 3 * VL); }
         if (count > 4) { c4_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL); c4_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 4 * VL); c4_2.add(b2).max(lo).min(hi).intoArray(y, yAt + 2 * blockApart + 4 * VL); c4_3.add(b3).max(lo).min(hi).intoArray(y, yAt + 3 * blockApart + 4 * VL); }
         if (count > 5) { c5_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL); c5_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 5 * VL); c5_2.add(b2).max(lo).min(hi).intoArray(y, yAt + 2 * blockApart + 5 * VL); c5_3.add(b3).max(lo).min(hi).intoArray(y, yAt + 3 * blockApart + 5 * VL); }
+    }
+
+    /**
+     * {@link #tile4} for a range's last one or two pixels ({@code count}), 2 pixels × 4 blocks: a
+     * whole tile4 there computed six pixels for one, and the 7×7 maps of mobilenet_v2's and
+     * ResNet's last layers end in one (49 pixels), as do squeezenet1_1's 13×13 (169).
+     */
+    private static void tile4Short(int steps, float[] x, int base, int[] stepAt, int[] pixelAt, int q, float[] w, int wAt, int wStep,
+                                   float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high, int count) {
+        int p0 = base + pixelAt[q], p1 = base + pixelAt[q + 1];
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector c0_0 = zero, c0_1 = zero, c0_2 = zero, c0_3 = zero, c1_0 = zero, c1_1 = zero, c1_2 = zero, c1_3 = zero;
+        for (int p = 0; p < steps; p++) {
+            int s = stepAt[p], wo = wAt + p * wStep;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, w, wo), w1 = FloatVector.fromArray(SPECIES, w, wo + VL);
+            FloatVector w2 = FloatVector.fromArray(SPECIES, w, wo + 2 * VL), w3 = FloatVector.fromArray(SPECIES, w, wo + 3 * VL);
+            FloatVector v;
+            v = FloatVector.broadcast(SPECIES, x[p0 + s]); c0_0 = v.fma(w0, c0_0); c0_1 = v.fma(w1, c0_1); c0_2 = v.fma(w2, c0_2); c0_3 = v.fma(w3, c0_3);
+            v = FloatVector.broadcast(SPECIES, x[p1 + s]); c1_0 = v.fma(w0, c1_0); c1_1 = v.fma(w1, c1_1); c1_2 = v.fma(w2, c1_2); c1_3 = v.fma(w3, c1_3);
+        }
+        FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high);
+        FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt), b1 = FloatVector.fromArray(SPECIES, bias, bAt + VL), b2 = FloatVector.fromArray(SPECIES, bias, bAt + 2 * VL), b3 = FloatVector.fromArray(SPECIES, bias, bAt + 3 * VL);
+        c0_0.add(b0).max(lo).min(hi).intoArray(y, yAt); c0_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart); c0_2.add(b2).max(lo).min(hi).intoArray(y, yAt + 2 * blockApart); c0_3.add(b3).max(lo).min(hi).intoArray(y, yAt + 3 * blockApart);
+        if (count > 1) { c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL); c1_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + VL); c1_2.add(b2).max(lo).min(hi).intoArray(y, yAt + 2 * blockApart + VL); c1_3.add(b3).max(lo).min(hi).intoArray(y, yAt + 3 * blockApart + VL); }
     }
 
     /**

@@ -117,7 +117,7 @@ class BlockedTest {
         Random r = new Random(42);
         long[] one = {1, 1}, none = {0, 0, 0, 0}, pad1 = {1, 1, 1, 1};
         try (Parallel par = new Parallel(2)) {
-            for (int pixels : new int[] {1, 5, 6, 7, 11, 12, 13, 23, 24, 25, 49}) {
+            for (int pixels : new int[] {1, 2, 5, 6, 7, 8, 11, 12, 13, 23, 24, 25, 49}) {
                 for (int filters : new int[] {B, 2 * B, 3 * B, 4 * B, 4 * B + 1, 7 * B}) {
                     check(new Case(new long[] {1, 3, 1, pixels}, filters, one, one, one, none), r, par);
                     check(new Case(new long[] {1, filters, 1, pixels}, filters, one, one, one, none).depthwise(), r, par);
