@@ -102,7 +102,8 @@ class GemmTest {
         try (Parallel par = new Parallel(3)) {
             int[][] shapes = {{1, 7, 13}, {5, 100, 17}, {6, 8, 1}, {100, Gemm.NC + 3, Gemm.KC + 1}, {13, 257, 2 * Gemm.KC + 5},
                     {2, Gemm.NC + 3, 2 * Gemm.KC + 5}, {7, 70, Gemm.KC + 3}, {Gemm.MC + 5, 40, Gemm.KC + 7},
-                    {30, 40, 40_000}}; // so deep that A is packed a few rows at a time
+                    {30, 40, 40_000}, // so deep that A is packed a few rows at a time
+                    {1, Gemm.NC + 3, 2 * Gemm.KC + 5}, {1, 1000, 300}}; // a lone row: eight panels at a time, the last group short
             for (int[] s : shapes) {
                 int m = s[0], n = s[1], k = s[2];
                 Random r = new Random(m + n + k);
