@@ -77,6 +77,7 @@ class BlockedTest {
         Tensor skip = RandomTensors.uniform(r, expected.shape());
         Tensor blockedSkip = block(skip);
         Activation relu = new Activation(Activation.Kind.RELU, 0, 0), sigmoid = new Activation(Activation.Kind.SIGMOID, 0, 0);
+        Activation clip = new Activation(Activation.Kind.CLIP, -0.5f, 0.5f); // a clamp with no residual: the tiles' own clamp pass
         ExecContext ctx = ExecContext.on(par);
         BlockedConv.Weights packed = BlockedConv.pack(w, PackedForm.Stored.NONE);
         for (boolean xBlocked : c.group() == 1 ? new boolean[] {false, true} : new boolean[] {true}) { // depthwise reads blocked X only
@@ -84,9 +85,10 @@ class BlockedTest {
             Tensor plain = BlockedConv.conv(in, xBlocked, w, packed, b, null, Activation.NONE, c.params(), ctx);
             Tensor fused = BlockedConv.conv(in, xBlocked, w, packed, b, blockedSkip, relu, c.params(), ctx);
             Tensor squashed = BlockedConv.conv(in, xBlocked, w, null, null, null, sigmoid, c.params(), ctx);
+            Tensor clipped = BlockedConv.conv(in, xBlocked, w, packed, b, null, clip, c.params(), ctx);
             assertArrayEquals(Blocked.shape(expected.shape()), plain.shape(), c.toString());
             Tensor y = Blocked.unblock(plain, c.filters(), ctx), yFused = Blocked.unblock(fused, c.filters(), ctx);
-            Tensor ySquashed = Blocked.unblock(squashed, c.filters(), ctx);
+            Tensor ySquashed = Blocked.unblock(squashed, c.filters(), ctx), yClipped = Blocked.unblock(clipped, c.filters(), ctx);
             long pixels = expected.dim(2) * expected.dim(3);
             for (long i = 0; i < expected.size(); i++) {
                 double e = expected.getDouble(i), bound = 1e-4 * Math.max(1, Math.abs(e));
@@ -95,6 +97,7 @@ class BlockedTest {
                 assertEquals(e, y.getFloat(i), bound, at);
                 assertEquals(Math.max(0, e + skip.getFloat(i)), yFused.getFloat(i), bound, "relu(conv + residual) " + at);
                 assertEquals(1 / (1 + Math.exp(-noBias)), ySquashed.getFloat(i), 1e-5, "sigmoid(conv), no bias " + at);
+                assertEquals(Math.clamp(e, -0.5, 0.5), yClipped.getFloat(i), bound, "clip(conv) " + at);
             }
         }
     }
