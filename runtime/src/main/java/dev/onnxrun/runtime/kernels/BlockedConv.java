@@ -299,23 +299,23 @@ public final class BlockedConv {
             boolean whole = q + pixels <= q1, adjacent = adjacent(pixelAt, q, pixels);
             float[] out = whole ? y : edge;
             int outAt = whole ? at + q * VL : 0, apart = whole ? blockApart : pixels * VL;
-            if (nb == 2 && adjacent) tilePairAdjacent(steps, t, base + pixelAt[q], stepAt, w, wAt, out, outAt, apart, bias, bAt);
-            else if (nb == 2) tilePair(steps, t, base, stepAt, pixelAt, q, w, wAt, out, outAt, apart, bias, bAt);
-            else if (adjacent) tileSingleAdjacent(steps, t, base + pixelAt[q], stepAt, w, wAt, out, outAt, bias, bAt);
-            else tileSingle(steps, t, base, stepAt, pixelAt, q, w, wAt, out, outAt, bias, bAt);
+            if (nb == 2 && adjacent) tilePairAdjacent(steps, t, base + pixelAt[q], stepAt, w, wAt, out, outAt, apart, bias, bAt, low, high);
+            else if (nb == 2) tilePair(steps, t, base, stepAt, pixelAt, q, w, wAt, out, outAt, apart, bias, bAt, low, high);
+            else if (adjacent) tileSingleAdjacent(steps, t, base + pixelAt[q], stepAt, w, wAt, out, outAt, bias, bAt, low, high);
+            else tileSingle(steps, t, base, stepAt, pixelAt, q, w, wAt, out, outAt, bias, bAt, low, high);
             if (!whole) fromEdge(edge, pixels, nb, y, at + q * VL, blockApart, q1 - q);
-            if (low != Float.NEGATIVE_INFINITY || high != Float.POSITIVE_INFINITY) clampTile(y, at + q * VL, blockApart, Math.min(pixels, q1 - q), nb, low, high);
         }
     }
 
     /**
-     * The pixels [0, pixels) of a tile just stored in {@code blocks} planes {@code blockApart}
-     * apart from y[at], clamped to [low, high]: the tiles store bias-added sums and this pass,
-     * while they are in L1, clamps them by compares and blends ({@link FloatFastPaths#clamp}).
-     * In the tiles' epilogues, Math.max/min's fix-ups for NaN and signed zeros cost more than a
-     * shallow layer's multiply-adds gain (the tiles' 24 accumulators leave C2 no room for the
-     * blends' masks): mobilenet_v2's 16→96 1×1 layer, ReLU6, 0.577 → 0.529 ms, layers without
-     * bounds (projections, residual sums) skip it.
+     * The pixels [0, pixels) of an AVX-512 tile just stored in {@code blocks} planes
+     * {@code blockApart} apart from y[at], clamped to [low, high] while they are in L1, by compares
+     * and blends ({@link FloatFastPaths#clamp}). In the tiles' own epilogues Math.max/min cost
+     * their fix-ups for NaN and signed zeros, several instructions a vector, which a shallow layer
+     * feels (mobilenet_v2's 16→96 1×1 layer with ReLU6 0.577 → 0.529 ms this way), and blends
+     * there ran 3–7 times slower (a tile-shaped standalone loop); layers without bounds
+     * (projections, residual sums) skip the pass. AVX2's tiles, of 8 vectors, keep max and min:
+     * a pass per tile made mobilenet_v2 2–3 % slower at 8 lanes.
      */
     private static void clampTile(float[] y, int at, int blockApart, int pixels, int blocks, float low, float high) {
         for (int b = 0; b < blocks; b++) {
@@ -337,7 +337,7 @@ public final class BlockedConv {
      * stride, whose bounds C2 checks once before the loop.
      */
     private static void tilePair(int steps, float[] x, int base, int[] stepAt, int[] pixelAt, int q, float[] w, int wAt,
-                                 float[] y, int yAt, int blockApart, float[] bias, int bAt) {
+                                 float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high) {
         int p0 = base + pixelAt[q], p1 = base + pixelAt[q + 1], p2 = base + pixelAt[q + 2], p3 = base + pixelAt[q + 3];
         FloatVector zero = FloatVector.zero(SPECIES);
         FloatVector c0_0 = zero, c0_1 = zero, c1_0 = zero, c1_1 = zero, c2_0 = zero, c2_1 = zero, c3_0 = zero, c3_1 = zero;
@@ -350,11 +350,12 @@ public final class BlockedConv {
             v = FloatVector.broadcast(SPECIES, x[p2 + s]); c2_0 = v.fma(w0, c2_0); c2_1 = v.fma(w1, c2_1);
             v = FloatVector.broadcast(SPECIES, x[p3 + s]); c3_0 = v.fma(w0, c3_0); c3_1 = v.fma(w1, c3_1);
         }
+        FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high);
         FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt), b1 = FloatVector.fromArray(SPECIES, bias, bAt + VL);
-        c0_0.add(b0).intoArray(y, yAt); c0_1.add(b1).intoArray(y, yAt + blockApart);
-        c1_0.add(b0).intoArray(y, yAt + VL); c1_1.add(b1).intoArray(y, yAt + blockApart + VL);
-        c2_0.add(b0).intoArray(y, yAt + 2 * VL); c2_1.add(b1).intoArray(y, yAt + blockApart + 2 * VL);
-        c3_0.add(b0).intoArray(y, yAt + 3 * VL); c3_1.add(b1).intoArray(y, yAt + blockApart + 3 * VL);
+        c0_0.add(b0).max(lo).min(hi).intoArray(y, yAt); c0_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart);
+        c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL); c1_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + VL);
+        c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL); c2_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 2 * VL);
+        c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL); c3_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 3 * VL);
     }
 
     /**
@@ -364,7 +365,7 @@ public final class BlockedConv {
      * 11.0 → 9.9 ms).
      */
     private static void tilePairAdjacent(int steps, float[] x, int p, int[] stepAt, float[] w, int wAt,
-                                         float[] y, int yAt, int blockApart, float[] bias, int bAt) {
+                                         float[] y, int yAt, int blockApart, float[] bias, int bAt, float low, float high) {
         FloatVector zero = FloatVector.zero(SPECIES);
         FloatVector c0_0 = zero, c0_1 = zero, c1_0 = zero, c1_1 = zero, c2_0 = zero, c2_1 = zero, c3_0 = zero, c3_1 = zero;
         for (int step = 0; step < steps; step++) {
@@ -376,16 +377,17 @@ public final class BlockedConv {
             v = FloatVector.broadcast(SPECIES, x[s + 2 * VL]); c2_0 = v.fma(w0, c2_0); c2_1 = v.fma(w1, c2_1);
             v = FloatVector.broadcast(SPECIES, x[s + 3 * VL]); c3_0 = v.fma(w0, c3_0); c3_1 = v.fma(w1, c3_1);
         }
+        FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high);
         FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt), b1 = FloatVector.fromArray(SPECIES, bias, bAt + VL);
-        c0_0.add(b0).intoArray(y, yAt); c0_1.add(b1).intoArray(y, yAt + blockApart);
-        c1_0.add(b0).intoArray(y, yAt + VL); c1_1.add(b1).intoArray(y, yAt + blockApart + VL);
-        c2_0.add(b0).intoArray(y, yAt + 2 * VL); c2_1.add(b1).intoArray(y, yAt + blockApart + 2 * VL);
-        c3_0.add(b0).intoArray(y, yAt + 3 * VL); c3_1.add(b1).intoArray(y, yAt + blockApart + 3 * VL);
+        c0_0.add(b0).max(lo).min(hi).intoArray(y, yAt); c0_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart);
+        c1_0.add(b0).max(lo).min(hi).intoArray(y, yAt + VL); c1_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + VL);
+        c2_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL); c2_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 2 * VL);
+        c3_0.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL); c3_1.add(b1).max(lo).min(hi).intoArray(y, yAt + blockApart + 3 * VL);
     }
 
     /** {@link #tilePair} for 8 pixels × 1 filter block (a group of one): step p's weights at {@code w[wAt + p·VL]}. */
     private static void tileSingle(int steps, float[] x, int base, int[] stepAt, int[] pixelAt, int q, float[] w, int wAt,
-                                   float[] y, int yAt, float[] bias, int bAt) {
+                                   float[] y, int yAt, float[] bias, int bAt, float low, float high) {
         int p0 = base + pixelAt[q], p1 = base + pixelAt[q + 1], p2 = base + pixelAt[q + 2], p3 = base + pixelAt[q + 3];
         int p4 = base + pixelAt[q + 4], p5 = base + pixelAt[q + 5], p6 = base + pixelAt[q + 6], p7 = base + pixelAt[q + 7];
         FloatVector zero = FloatVector.zero(SPECIES);
@@ -402,16 +404,16 @@ public final class BlockedConv {
             c6 = FloatVector.broadcast(SPECIES, x[p6 + s]).fma(w0, c6);
             c7 = FloatVector.broadcast(SPECIES, x[p7 + s]).fma(w0, c7);
         }
-        FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt);
-        c0.add(b0).intoArray(y, yAt); c1.add(b0).intoArray(y, yAt + VL);
-        c2.add(b0).intoArray(y, yAt + 2 * VL); c3.add(b0).intoArray(y, yAt + 3 * VL);
-        c4.add(b0).intoArray(y, yAt + 4 * VL); c5.add(b0).intoArray(y, yAt + 5 * VL);
-        c6.add(b0).intoArray(y, yAt + 6 * VL); c7.add(b0).intoArray(y, yAt + 7 * VL);
+        FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high), b0 = FloatVector.fromArray(SPECIES, bias, bAt);
+        c0.add(b0).max(lo).min(hi).intoArray(y, yAt); c1.add(b0).max(lo).min(hi).intoArray(y, yAt + VL);
+        c2.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL); c3.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL);
+        c4.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL); c5.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL);
+        c6.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL); c7.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL);
     }
 
     /** {@link #tileSingle} for 8 pixels one vector after another from {@code x[p]} ({@link #tilePairAdjacent}'s reason). */
     private static void tileSingleAdjacent(int steps, float[] x, int p, int[] stepAt, float[] w, int wAt,
-                                           float[] y, int yAt, float[] bias, int bAt) {
+                                           float[] y, int yAt, float[] bias, int bAt, float low, float high) {
         FloatVector zero = FloatVector.zero(SPECIES);
         FloatVector c0 = zero, c1 = zero, c2 = zero, c3 = zero, c4 = zero, c5 = zero, c6 = zero, c7 = zero;
         for (int step = 0; step < steps; step++) {
@@ -426,11 +428,11 @@ public final class BlockedConv {
             c6 = FloatVector.broadcast(SPECIES, x[s + 6 * VL]).fma(w0, c6);
             c7 = FloatVector.broadcast(SPECIES, x[s + 7 * VL]).fma(w0, c7);
         }
-        FloatVector b0 = FloatVector.fromArray(SPECIES, bias, bAt);
-        c0.add(b0).intoArray(y, yAt); c1.add(b0).intoArray(y, yAt + VL);
-        c2.add(b0).intoArray(y, yAt + 2 * VL); c3.add(b0).intoArray(y, yAt + 3 * VL);
-        c4.add(b0).intoArray(y, yAt + 4 * VL); c5.add(b0).intoArray(y, yAt + 5 * VL);
-        c6.add(b0).intoArray(y, yAt + 6 * VL); c7.add(b0).intoArray(y, yAt + 7 * VL);
+        FloatVector lo = FloatVector.broadcast(SPECIES, low), hi = FloatVector.broadcast(SPECIES, high), b0 = FloatVector.fromArray(SPECIES, bias, bAt);
+        c0.add(b0).max(lo).min(hi).intoArray(y, yAt); c1.add(b0).max(lo).min(hi).intoArray(y, yAt + VL);
+        c2.add(b0).max(lo).min(hi).intoArray(y, yAt + 2 * VL); c3.add(b0).max(lo).min(hi).intoArray(y, yAt + 3 * VL);
+        c4.add(b0).max(lo).min(hi).intoArray(y, yAt + 4 * VL); c5.add(b0).max(lo).min(hi).intoArray(y, yAt + 5 * VL);
+        c6.add(b0).max(lo).min(hi).intoArray(y, yAt + 6 * VL); c7.add(b0).max(lo).min(hi).intoArray(y, yAt + 7 * VL);
     }
 
     /** The first {@code count} pixels of an edge tile of {@code pixels} pixels × {@code blocks} blocks, to Y. */
