@@ -21,8 +21,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Padding: where the one-group kernel's taps reach outside the input, the input is first
  * copied with zero borders (in its own layout), so every tile reads in bounds without tests.
- * Filters are taken four blocks at a time ({@link #tile4}); a last group of one to three blocks
- * takes the narrower tiles. With AVX2's 16 registers, smaller tiles ({@link #narrowTiles}).
+ * Filters are taken four blocks at a time ({@link #tile4}, a range's last one or two pixels
+ * {@link #tile4Short}); a last group of one to three blocks takes the narrower tiles, one block
+ * as two 8-lane halves ({@link #tile1}). With AVX2's 16 registers, smaller tiles
+ * ({@link #narrowTiles}). AVX-512's tiles leave the clamp to {@link #clampTile}.
  * Where a tile's pixels lie one vector after another in the input (1×1 layers, stride-1 rows),
  * its "adjacent" form reads them at constant offsets from one index, so C2 checks one range a
  * step rather than one per pixel and keeps no pixel positions in registers. The depthwise kernel
@@ -227,6 +229,7 @@ public final class BlockedConv {
         int chunkPixels = chunkPixels(threaded ? 4L * parallel.threads() : 1, (long) batch * groups, pixels, byPixels ? parallel.threads() : 1);
         int chunks = (pixels + chunkPixels - 1) / chunkPixels, blockApart = pixels * VL;
         boolean fused = residual == null && act.isClamp(); // else the tiles add the bias alone, and act.apply the rest
+        // AVX-512's tiles store sums and bias, then clampTile clamps where there are bounds; AVX2's clamp in their epilogues
         float low = fused ? act.clampLow() : Float.NEGATIVE_INFINITY, high = fused ? act.clampHigh() : Float.POSITIVE_INFINITY;
         boolean bounded = low != Float.NEGATIVE_INFINITY || high != Float.POSITIVE_INFINITY;
         Parallel.RangeBody body = (from, to) -> {
@@ -579,8 +582,9 @@ public final class BlockedConv {
      * One tile: 6 output pixels × 4 filter blocks (24 accumulators, 4 weight vectors and a
      * broadcast: 29 of AVX-512's 32 registers). Step p adds the input value at
      * {@code x[base + pixelAt[q + i] + stepAt[p]]}, broadcast, times the step's weight vector of
-     * each block ({@code w[wAt + p·wStep + b·VL]}). Then bias, clamp to [low, high], and the
-     * first {@code count} pixels stored: pixel i of block b at {@code y[yAt + b·blockApart + i·VL]}.
+     * each block ({@code w[wAt + p·wStep + b·VL]}). Then the bias added and the first
+     * {@code count} pixels stored: pixel i of block b at {@code y[yAt + b·blockApart + i·VL]}
+     * (a clamp, where the layer has one, follows: {@link #clampTile}).
      * Written out in full so the accumulators stay in registers. Of the shapes tried in a
      * prototype (6 × 4, 12 × 2, 24 × 1) this one ran fastest, 0.54 against 0.66 and 0.78 ms on a
      * 16→64-channel 3×3 over 55×55 (one thread): each step's broadcasts cost more than its vector
@@ -818,7 +822,7 @@ public final class BlockedConv {
      * A depthwise tile: 8 output pixels of a row (the first {@code count} stored), one block of
      * channels, each channel against its own filter. Tap k adds the input vector at
      * {@code x[origin + i·step + tapAt[k]]} times the tap's weight vector {@code w[wAt + k·wStep]};
-     * then bias, clamp and store, as {@link #tile4}. Pixels past {@code count} read the last one's input.
+     * then bias, clamp to [low, high] and store. Pixels past {@code count} read the last one's input.
      */
     private static void depthwiseTile(int taps, float[] x, int origin, int step, int[] tapAt, float[] w, int wAt, int wStep,
                                       float[] y, int yAt, float[] bias, int bAt, float low, float high, int count) {
