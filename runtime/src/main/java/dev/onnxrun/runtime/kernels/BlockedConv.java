@@ -43,8 +43,18 @@ public final class BlockedConv {
      * {@link #tilePair}'s, so that its weights lie a constant stride apart, step after step.
      */
     private static final int GROUP_BLOCKS = Gemm.WIDE_REGISTERS ? 4 : 2;
-    /** Output pixels per task are a multiple of this: of every tile's pixels (6 and 12; AVX2's 4 and 8). */
-    private static final int CHUNK_PIXELS = 24;
+    /** Tasks' chunks of output pixels start at multiples of this: of every tile's pixels (6 and 12; AVX2's 4 and 8). */
+    private static final int CHUNK_GRANULE = Gemm.WIDE_REGISTERS ? 12 : 8;
+    /**
+     * Threads split a layer with up to this many floats of weights by output pixels, however few
+     * the pixels (see {@link #run}): two threads over four 1×1 layers of 96↔576 channels on
+     * 14×14, which shared out the filter groups, 0.53–0.67 → 0.47–0.49 ms; 160↔960 channels
+     * 1.44 → 1.35–1.38; mobilenet_v2 (its 14×14 and some 7×7 layers) 1.22–1.26 → 1.09–1.14 ×
+     * ONNX Runtime's time. Larger weights (resnet's 3×3 layers of 256 and 512 channels, 2.4 and
+     * 9.4 MB) each thread would read whole.
+     */
+    private static final int BY_PIXELS_WEIGHTS = 1 << 18;
+
     /**
      * Depthwise layers on maps up to this wide copy each plane with zero borders first, so that
      * no window is cut by the padding: on a 14×14 map 52 of 196 pixels are border pixels, which
@@ -152,7 +162,7 @@ public final class BlockedConv {
                 }
             }
             int pixels = oh * ow;
-            int[] pixelAt = new int[Math.max(1, (pixels + CHUNK_PIXELS - 1) / CHUNK_PIXELS * CHUNK_PIXELS)];
+            int[] pixelAt = new int[Math.max(1, Gemm.roundUp(pixels, CHUNK_GRANULE))];
             for (int q = 0; q < pixelAt.length; q++) {
                 int last = Math.min(q, pixels - 1); // a last tile's missing pixels repeat the last one, and are not stored
                 pixelAt[q] = (last / ow * sh * cols + last % ow * sw) * lanes;
@@ -221,13 +231,14 @@ public final class BlockedConv {
         int[] stepAt = plan.stepAt(), pixelAt = plan.pixelAt();
         float[] w = wts.packed;
         boolean threaded = parallel.threads() > 1 && (long) batch * wts.filters * steps * pixels >= ConvFloat.PARALLEL_THRESHOLD;
-        // Where the weights are fewer than the input's floats, threads take whole chunks of pixels (each chunk's filter groups one
-        // after another), each reading all the weights and its part of the input: the pool keeps a thread on the same share of each
-        // layer, so that part is what the thread wrote in the layer before (Parallel). Elsewhere they share out the filter groups.
+        // Where the weights are fewer than the input's floats, or a megabyte at most, threads take whole chunks of pixels (each
+        // chunk's filter groups one after another), each reading all the weights and its part of the input: the pool keeps a
+        // thread on the same share of each layer, so that part is what the thread wrote in the layer before (Parallel).
+        // Elsewhere they share out the filter groups.
         Windows.Geometry g = plan.g();
-        boolean byPixels = threaded && wts.filters * g.kernel()[0] * g.kernel()[1] <= g.in()[0] * g.in()[1];
-        int chunkPixels = chunkPixels(threaded ? 4L * parallel.threads() : 1, (long) batch * groups, pixels, byPixels ? parallel.threads() : 1);
-        int chunks = (pixels + chunkPixels - 1) / chunkPixels, blockApart = pixels * VL;
+        boolean byPixels = threaded && (wts.filters * g.kernel()[0] * g.kernel()[1] <= g.in()[0] * g.in()[1] || w.length <= BY_PIXELS_WEIGHTS);
+        int chunks = chunkCount(threaded ? 4L * parallel.threads() : 1, (long) batch * groups, pixels, byPixels ? parallel.threads() : 1);
+        int blockApart = pixels * VL;
         boolean fused = residual == null && act.isClamp(); // else the tiles add the bias alone, and act.apply the rest
         // AVX-512's tiles store sums and bias, then clampTile clamps where there are bounds; AVX2's clamp in their epilogues
         float low = fused ? act.clampLow() : Float.NEGATIVE_INFINITY, high = fused ? act.clampHigh() : Float.POSITIVE_INFINITY;
@@ -236,7 +247,7 @@ public final class BlockedConv {
             float[] edge = Scratch.floats(Scratch.EDGE_TILE, 24 * VL); // a last partial tile's output: 12 × 2 vectors (or 12 × 1)
             for (long unit = from; unit < to; unit++) {
                 int group = (int) (unit % groups), chunk = (int) (unit / groups % chunks), image = (int) (unit / groups / chunks);
-                int q0 = chunk * chunkPixels, q1 = Math.min(pixels, q0 + chunkPixels);
+                int q0 = chunkStart(chunk, chunks, pixels), q1 = chunkStart(chunk + 1, chunks, pixels);
                 int first = group * GROUP_BLOCKS, nb = Math.min(GROUP_BLOCKS, blocks - first);
                 int wAt = first * VL * steps, wStep = nb * VL, base = tAt + image * imageIn, at = yAt + (image * blocks + first) * blockApart;
                 if (!Gemm.WIDE_REGISTERS) {
@@ -444,13 +455,22 @@ public final class BlockedConv {
     }
 
     /**
-     * Output pixels per task: a multiple of {@link #CHUNK_PIXELS}, few enough that {@code units}
-     * (images × filter groups) make {@code wanted} tasks, and the pixels cut into at least
-     * {@code parts}.
+     * Chunks the output pixels are cut into: few enough that {@code units} (images × filter groups)
+     * make {@code wanted} tasks, and at least {@code parts}; at most one per {@link #CHUNK_GRANULE}.
      */
-    private static int chunkPixels(long wanted, long units, int pixels, int parts) {
-        int finest = (pixels + CHUNK_PIXELS - 1) / CHUNK_PIXELS, split = (int) Math.min(finest, Math.max(parts, (wanted + units - 1) / units));
-        return CHUNK_PIXELS * ((finest + split - 1) / split);
+    private static int chunkCount(long wanted, long units, int pixels, int parts) {
+        int finest = (pixels + CHUNK_GRANULE - 1) / CHUNK_GRANULE;
+        return (int) Math.min(finest, Math.max(parts, (wanted + units - 1) / units));
+    }
+
+    /**
+     * The first pixel of chunk {@code chunk} of {@code chunks} ({@code pixels} for chunk
+     * {@code chunks}): the chunks as even as whole {@link #CHUNK_GRANULE}s allow. (In chunks of a
+     * fixed size, a multiple of 24, a 14×14 map of 196 pixels was cut 120 + 76 for two threads, or
+     * 72 + 72 + 52.)
+     */
+    private static int chunkStart(int chunk, int chunks, int pixels) {
+        return chunk >= chunks ? pixels : (int) ((long) pixels * chunk / chunks) / CHUNK_GRANULE * CHUNK_GRANULE;
     }
 
     /**

@@ -114,7 +114,7 @@ class BlockedTest {
         }
     }
 
-    /** Pixel counts at each tile's edges, a layer big enough to be spread over threads, and wide depthwise maps. */
+    /** Pixel counts at each tile's edges, layers big enough to be spread over threads, and wide depthwise maps. */
     @Test
     void convolutionMatchesDoublesAtTileEdges() {
         Random r = new Random(42);
@@ -127,6 +127,9 @@ class BlockedTest {
                 }
             }
             check(new Case(new long[] {2, 2 * B, 30, 31}, 5 * B, new long[] {3, 3}, one, one, pad1), r, par);
+            // small maps of many filters, split by pixels between the threads: 196 and 49 pixels cut where no tile ends
+            check(new Case(new long[] {1, 6 * B, 14, 14}, 36 * B, one, one, one, none), r, par);
+            check(new Case(new long[] {1, 10 * B, 7, 7}, 20 * B + 3, one, one, one, none), r, par);
             // depthwise on maps wider than BlockedConv's bordered copies: windows cut by the padding taken in place
             check(new Case(new long[] {1, B + 3, 9, 45}, B + 3, new long[] {3, 3}, one, one, pad1).depthwise(), r, par);
             check(new Case(new long[] {1, B, 8, 70}, B, new long[] {3, 3}, new long[] {2, 2}, one, new long[] {0, 1, 1, 0}).depthwise(), r, par);
