@@ -44,7 +44,7 @@ public final class Session implements AutoCloseable {
         return runValues(inputs, null);
     }
 
-    /** Runs like {@link #run}, adding each op's time to {@code profile}. */
+    /** Runs like {@link #run}, adding each op's time to {@code profile} as one run of it. */
     public Map<String, Tensor> run(Map<String, Tensor> inputs, Profile profile) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         runValues(inputs, profile).forEach((k, v) -> out.put(k, (Tensor) v));
@@ -58,6 +58,7 @@ public final class Session implements AutoCloseable {
         try (CompiledModel.Run run = model.startRun()) {
             results = model.plan().execute(new HashMap<>(inputs), new ExecContext(ExecContext.Scope.EMPTY, model.parallel()), workspace, profile);
         }
+        if (profile != null) profile.endRun();
         Map<String, Value> out = new LinkedHashMap<>();
         List<String> names = model.plan().outputNames();
         for (int i = 0; i < names.size(); i++) out.put(names.get(i), results[i]);

@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
 /** Times repeated runs of a model. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Time repeated runs of a model.",
-                "Ends with a line 'median_ms=X min_ms=Y max_ms=Z'; --profile adds the time per op type (or per node) before it."})
+                "Ends with a line 'median_ms=X min_ms=Y max_ms=Z'; --profile adds the median time a run per op type (or per node) before it."})
 final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "The model: an .onnx file, or a .net network spec.")
     Path model;
@@ -35,7 +35,7 @@ final class BenchCommand implements Callable<Integer> {
     InputOptions modelInputs;
 
     @Option(names = "--profile", arity = "0..1", fallbackValue = "op", paramLabel = "op|node",
-            description = "Also print the time per op type (--profile, --profile=op) or per node with its output shape (--profile=node), largest share first.")
+            description = "Also print the median time a run per op type (--profile, --profile=op) or per node with its output shape (--profile=node), largest share first.")
     String profile;
 
 
@@ -82,13 +82,13 @@ final class BenchCommand implements Callable<Integer> {
         if (p.by() == Profile.By.OP) {
             out.printf("%-32s %10s %7s %8s%n", "op", "ms/run", "share", "calls");
             for (Profile.Entry e : p.entries()) {
-                out.printf("%-32s %10s %6.1f%% %8d%n", e.name(), Summary.ms(e.nanos() / iterations), 100 * e.nanos() / total, e.calls() / iterations);
+                out.printf("%-32s %10s %6.1f%% %8d%n", e.name(), Summary.ms(e.nanos()), 100 * e.nanos() / total, e.calls());
             }
             return;
         }
         out.printf("%10s %7s  %-24s %-20s %s%n", "ms/run", "share", "op", "output shape", "node");
         for (Profile.Entry e : p.entries()) {
-            out.printf("%10s %6.1f%%  %-24s %-20s %s%n", Summary.ms(e.nanos() / e.calls()), 100 * e.nanos() / total, e.op(), e.shape(), e.name());
+            out.printf("%10s %6.1f%%  %-24s %-20s %s%n", Summary.ms(e.nanos()), 100 * e.nanos() / total, e.op(), e.shape(), e.name());
         }
     }
 }
