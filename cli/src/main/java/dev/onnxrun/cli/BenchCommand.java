@@ -7,7 +7,6 @@ import dev.onnxrun.compiler.ModelFiles;
 import dev.onnxrun.runtime.Tensor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -62,8 +61,7 @@ final class BenchCommand implements Callable<Integer> {
                 nanos[i] = System.nanoTime() - t0;
             }
             if (ops != null) printProfile(ops, out);
-            Arrays.sort(nanos);
-            long median = iterations % 2 == 1 ? nanos[iterations / 2] : (nanos[iterations / 2 - 1] + nanos[iterations / 2]) / 2;
+            long median = Profile.median(nanos); // sorts them
             out.printf("median_ms=%s min_ms=%s max_ms=%s%n", Summary.ms(median), Summary.ms(nanos[0]), Summary.ms(nanos[iterations - 1]));
         }
         return Main.EXIT_OK;

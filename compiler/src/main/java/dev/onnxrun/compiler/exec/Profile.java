@@ -25,15 +25,16 @@ public final class Profile {
     /** One line's times, run by run. */
     private static final class Line {
         final String op, shape;
-        /** Time in each finished run from the first this line was seen in ({@code firstRun}); earlier runs count as 0. */
-        long[] runs = new long[16];
-        int firstRun, count;
+        /** Time in each finished run, [0, count); runs before the line was first seen took no time in it. */
+        long[] runs;
+        int count;
         long current, calls;
 
-        Line(String op, String shape, int firstRun) {
+        Line(String op, String shape, int runsBefore) {
             this.op = op;
             this.shape = shape;
-            this.firstRun = firstRun;
+            runs = new long[Math.max(16, 2 * runsBefore)];
+            count = runsBefore;
         }
     }
 
@@ -71,9 +72,7 @@ public final class Profile {
         List<Entry> out = new ArrayList<>();
         for (Map.Entry<String, Line> e : lines.entrySet()) {
             Line line = e.getValue();
-            long[] all = new long[runs]; // runs before the line first appeared took no time in it
-            System.arraycopy(line.runs, 0, all, line.firstRun, line.count);
-            out.add(new Entry(e.getKey(), line.op, line.shape, median(all), runs == 0 ? 0 : line.calls / runs));
+            out.add(new Entry(e.getKey(), line.op, line.shape, median(Arrays.copyOf(line.runs, line.count)), runs == 0 ? 0 : line.calls / runs));
         }
         out.sort(Comparator.comparingLong(Entry::nanos).reversed());
         return out;
@@ -84,11 +83,11 @@ public final class Profile {
         return entries().stream().mapToLong(Entry::nanos).sum();
     }
 
-    private static long median(long[] values) {
-        if (values.length == 0) return 0;
-        long[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    /** The median of run times, sorted in place (0 for none); {@code onnxrun bench}'s too. */
+    public static long median(long[] nanos) {
+        if (nanos.length == 0) return 0;
+        Arrays.sort(nanos);
+        int n = nanos.length;
+        return n % 2 == 1 ? nanos[n / 2] : (nanos[n / 2 - 1] + nanos[n / 2]) / 2;
     }
 }
